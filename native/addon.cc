@@ -1,0 +1,372 @@
+#include "addon.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "os_thread.h"
+
+namespace bgthread {
+
+namespace {
+
+// Python's threading.stack_size() minimum; the maximum keeps a typo from reserving the machine.
+constexpr double kMinStackSize = 32768;
+constexpr double kMaxStackSize = 1024.0 * 1024 * 1024;
+// Timeouts at or above this many seconds (about 292 years) wait forever.
+constexpr double kForeverSeconds = 9.2e9;
+
+uint64_t IdentArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "ident must be a number");
+  return static_cast<uint64_t>(info[i].As<Napi::Number>().DoubleValue());
+}
+
+// Seconds from JS: negative means forever (TypeScript has already mapped null/Infinity to -1).
+double SecondsArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "timeout must be a number");
+  double seconds = info[i].As<Napi::Number>().DoubleValue();
+  if (std::isnan(seconds)) throw Napi::RangeError::New(info.Env(), "timeout must not be NaN");
+  return seconds >= kForeverSeconds ? -1 : seconds;
+}
+
+}  // namespace
+
+void CallJs(Napi::Env env, Napi::Function /*unused*/, Addon* addon, Event* event) {
+  std::unique_ptr<Event> owned(event);
+  // At teardown Node hands leftover items back without an env: free them, touch nothing else.
+  if (env == nullptr || addon == nullptr || event == nullptr) return;
+  addon->OnEvent(env, *event);
+}
+
+Addon::Addon(Napi::Env env, Napi::Object exports)
+    : env_(env), shared_(std::make_shared<EnvShared>()) {
+  DefineAddon(exports, {
+      InstanceMethod("init", &Addon::InitEvents),
+      InstanceMethod("start", &Addon::Start),
+      InstanceMethod("settled", &Addon::Settled),
+      InstanceMethod("join", &Addon::Join),
+      InstanceMethod("joinSync", &Addon::JoinSync),
+      InstanceMethod("identifyCurrentThread", &Addon::IdentifyCurrentThread),
+      InstanceValue("minStackSize", Napi::Number::New(env, kMinStackSize)),
+      InstanceValue("maxStackSize", Napi::Number::New(env, kMaxStackSize)),
+      InstanceValue("maxThreadNameBytes",
+                    Napi::Number::New(env, static_cast<double>(MaxThreadNameBytes()))),
+  });
+}
+
+// init(onEvent): onEvent(kind, ident) receives every thread's kRun and kEnded, on this loop.
+Napi::Value Addon::InitEvents(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!on_event_.IsEmpty()) throw Napi::Error::New(env, "init() was already called");
+  if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "onEvent must be a function");
+  on_event_ = Napi::Persistent(info[0].As<Napi::Function>());
+
+  async_resource_ = Napi::Persistent(Napi::Object::New(env));
+  NAPI_THROW_IF_FAILED(env,
+                       napi_async_init(env, async_resource_.Value(),
+                                       Napi::String::New(env, "BackgroundThreadJoin"),
+                                       &async_context_),
+                       Napi::Value());
+
+  shared_->events = EventQueue::New(
+      env, "BackgroundThread", 0 /* unbounded: calls never block */, 1, this,
+      [](Napi::Env, EnvShared* shared, Addon*) {
+        uv_mutex_lock(&shared->mutex);
+        shared->gone = true;
+        uv_mutex_unlock(&shared->mutex);
+      },
+      shared_.get());
+  // The queue holds the loop open only while holds_ > 0 (see Hold).
+  napi_unref_threadsafe_function(env, shared_->events);
+
+  // Registered after the TSFN, so it runs before the TSFN's own cleanup (hooks run LIFO).
+  NAPI_THROW_IF_FAILED(env, napi_add_async_cleanup_hook(env, OnTeardown, this, nullptr),
+                       Napi::Value());
+  return env.Undefined();
+}
+
+// start(name, stackSize, daemon) -> [ident, nativeId]; throws an Error with the libuv `code`.
+Napi::Value Addon::Start(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (on_event_.IsEmpty()) throw Napi::Error::New(env, "init() was not called");
+  if (!info[0].IsString() || !info[1].IsNumber() || !info[2].IsBoolean()) {
+    throw Napi::TypeError::New(env, "start(name: string, stackSize: number, daemon: boolean)");
+  }
+  const double stack = info[1].As<Napi::Number>().DoubleValue();
+  // Checked in TypeScript first; checked again because libuv aborts on a bad size.
+  if (!(stack == 0 || (stack >= kMinStackSize && stack <= kMaxStackSize)) ||
+      stack != std::floor(stack)) {
+    throw Napi::RangeError::New(env, "stackSize out of range");
+  }
+  const bool daemon = info[2].As<Napi::Boolean>().Value();
+  auto record = std::make_shared<ThreadRecord>(shared_, NextIdent(),
+                                               info[0].As<Napi::String>().Utf8Value(),
+                                               static_cast<size_t>(stack));
+  const int err = StartThread(record);
+  if (err != 0) {
+    Napi::Error error = Napi::Error::New(env, uv_strerror(err));
+    error.Set("code", Napi::String::New(env, uv_err_name(err)));
+    error.Set("errno", Napi::Number::New(env, err));
+    throw error;
+  }
+  const uint64_t ident = record->ident;
+  const int64_t native_id = record->native_id;  // written before kRunning, which StartThread saw
+  live_.emplace(ident, Entry{std::move(record), daemon, {}});
+  if (!daemon) Hold(env);
+
+  Napi::Array ids = Napi::Array::New(env, 2);
+  ids.Set(0u, Napi::Number::New(env, static_cast<double>(ident)));
+  ids.Set(1u, Napi::Number::New(env, static_cast<double>(native_id)));
+  return ids;
+}
+
+// settled(ident): the target (and any Promise it returned) has settled; let the thread end.
+Napi::Value Addon::Settled(const Napi::CallbackInfo& info) {
+  auto it = live_.find(IdentArg(info, 0));
+  if (it != live_.end()) {
+    ThreadRecord& record = *it->second.record;
+    uv_mutex_lock(&shared_->mutex);
+    if (record.state == ThreadState::kRunning) {
+      record.state = ThreadState::kSettled;
+      uv_cond_broadcast(&record.changed);
+    }
+    uv_mutex_unlock(&shared_->mutex);
+  }
+  return info.Env().Undefined();
+}
+
+// join(ident, seconds, keepAlive) -> Promise<boolean>: true once the OS thread has ended,
+// false when `seconds` (negative: forever) pass first. The timeout is a libuv timer.
+Napi::Value Addon::Join(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint64_t ident = IdentArg(info, 0);
+  const double seconds = SecondsArg(info, 1);
+  const bool keep_alive = info[2].ToBoolean().Value();
+
+  napi_deferred deferred;
+  napi_value promise;
+  NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &deferred, &promise), Napi::Value());
+
+  auto it = live_.find(ident);
+  if (it != live_.end() && IsFinished(*it->second.record)) {
+    Reap(env, ident);
+    it = live_.end();
+  }
+  if (it == live_.end() || seconds == 0) {
+    napi_value result;
+    napi_get_boolean(env, it == live_.end(), &result);
+    napi_resolve_deferred(env, deferred, result);
+    return Napi::Value(env, promise);
+  }
+
+  auto* joiner = new Joiner{this, ident, deferred, keep_alive, seconds > 0, {}};
+  it->second.joiners.push_back(joiner);
+  if (keep_alive) Hold(env);
+  if (joiner->has_timer) {
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    uv_timer_init(loop, &joiner->timer);
+    joiner->timer.data = joiner;
+    uv_timer_start(&joiner->timer, OnJoinTimeout,
+                   static_cast<uint64_t>(std::ceil(seconds * 1000)), 0);
+    if (!keep_alive) uv_unref(reinterpret_cast<uv_handle_t*>(&joiner->timer));
+  }
+  return Napi::Value(env, promise);
+}
+
+// joinSync(ident, seconds) -> 1 ended, 0 timed out, -1 the target still needs this loop (waiting
+// here would deadlock). A timed wait on the thread's condition variable.
+Napi::Value Addon::JoinSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint64_t ident = IdentArg(info, 0);
+  const double seconds = SecondsArg(info, 1);
+  auto it = live_.find(ident);
+  if (it == live_.end()) return Napi::Number::New(env, 1);
+  std::shared_ptr<ThreadRecord> record = it->second.record;
+
+  uv_mutex_lock(&shared_->mutex);
+  if (record->state < ThreadState::kSettled) {
+    uv_mutex_unlock(&shared_->mutex);
+    return Napi::Number::New(env, -1);
+  }
+  if (seconds < 0) {
+    while (record->state != ThreadState::kFinished) uv_cond_wait(&record->changed, &shared_->mutex);
+  } else {
+    // Spurious wake-ups happen: wait against a deadline, passing the time left (relative ns).
+    const uint64_t deadline = uv_hrtime() + static_cast<uint64_t>(seconds * 1e9);
+    while (record->state != ThreadState::kFinished) {
+      const uint64_t now = uv_hrtime();
+      if (now >= deadline) break;
+      uv_cond_timedwait(&record->changed, &shared_->mutex, deadline - now);
+    }
+  }
+  const bool finished = record->state == ThreadState::kFinished;
+  uv_mutex_unlock(&shared_->mutex);
+
+  if (finished) Reap(env, ident);
+  return Napi::Number::New(env, finished ? 1 : 0);
+}
+
+// identifyCurrentThread() -> [ident, nativeId] for the calling JS thread (the MainThread object).
+Napi::Value Addon::IdentifyCurrentThread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array ids = Napi::Array::New(env, 2);
+  ids.Set(0u, Napi::Number::New(env, static_cast<double>(NextIdent())));
+  ids.Set(1u, Napi::Number::New(env, static_cast<double>(CurrentNativeThreadId())));
+  return ids;
+}
+
+void Addon::OnEvent(napi_env env, const Event& event) {
+  if (tearing_down_) return;
+  if (event.kind == EventKind::kRun) {
+    Notify(env, EventKind::kRun, event.ident);
+  } else {
+    Reap(env, event.ident);
+  }
+}
+
+bool Addon::IsFinished(const ThreadRecord& record) {
+  uv_mutex_lock(&shared_->mutex);
+  const bool finished = record.state == ThreadState::kFinished;
+  uv_mutex_unlock(&shared_->mutex);
+  return finished;
+}
+
+// The thread has finished (kFinished): join it, forget it, tell JS, settle its joiners.
+void Addon::Reap(napi_env env, uint64_t ident) {
+  auto it = live_.find(ident);
+  if (it == live_.end()) return;  // joinSync got there first
+  Entry entry = std::move(it->second);
+  live_.erase(it);
+
+  ThreadRecord& record = *entry.record;
+  uv_mutex_lock(&shared_->mutex);
+  const bool detached = record.detached;
+  uv_mutex_unlock(&shared_->mutex);
+  // The thread is past its last decision: this waits only for it to return.
+  if (!detached) uv_thread_join(&record.tid);
+
+  if (!entry.daemon) Unhold(env);
+  Notify(env, EventKind::kEnded, ident);
+  for (Joiner* joiner : entry.joiners) Settle(env, joiner, true);
+}
+
+// Calls onEvent(kind, ident). Never throws into C++: at teardown that would be fatal.
+void Addon::Notify(napi_env env, EventKind kind, uint64_t ident) {
+  napi_value fn, recv, argv[2];
+  if (napi_get_reference_value(env, on_event_, &fn) != napi_ok || fn == nullptr) return;
+  if (napi_get_undefined(env, &recv) != napi_ok ||
+      napi_create_uint32(env, static_cast<uint32_t>(kind), &argv[0]) != napi_ok ||
+      napi_create_double(env, static_cast<double>(ident), &argv[1]) != napi_ok) {
+    return;
+  }
+  if (napi_call_function(env, recv, fn, 2, argv, nullptr) == napi_pending_exception) {
+    // onEvent catches everything a target throws; what escapes is our bug: report it loudly.
+    napi_value error;
+    if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+  }
+}
+
+void Addon::Hold(napi_env env) {
+  if (holds_++ == 0) napi_ref_threadsafe_function(env, shared_->events);
+}
+
+void Addon::Unhold(napi_env env) {
+  if (--holds_ == 0) napi_unref_threadsafe_function(env, shared_->events);
+}
+
+// Resolves a joiner (removed from its entry by the caller) and frees it.
+void Addon::Settle(napi_env env, Joiner* joiner, bool ended) {
+  napi_value result;
+  if (napi_get_boolean(env, ended, &result) == napi_ok) {
+    napi_resolve_deferred(env, joiner->deferred, result);
+  }
+  if (joiner->keep_alive) Unhold(env);
+  if (joiner->has_timer) {
+    uv_timer_stop(&joiner->timer);
+    closing_timers_++;
+    uv_close(reinterpret_cast<uv_handle_t*>(&joiner->timer), OnJoinerClosed);
+  } else {
+    delete joiner;
+  }
+}
+
+void Addon::OnJoinTimeout(uv_timer_t* timer) {
+  Joiner* joiner = static_cast<Joiner*>(timer->data);
+  Addon* self = joiner->addon;
+  napi_env env = self->env_;
+  auto it = self->live_.find(joiner->ident);
+  if (it != self->live_.end()) {
+    auto& joiners = it->second.joiners;
+    joiners.erase(std::remove(joiners.begin(), joiners.end(), joiner), joiners.end());
+  }
+  // A libuv callback is outside any JS scope: open one, so that the Promise's reactions run.
+  napi_handle_scope handles;
+  if (napi_open_handle_scope(env, &handles) != napi_ok) return;
+  napi_value resource;
+  napi_callback_scope scope;
+  if (napi_get_reference_value(env, self->async_resource_, &resource) == napi_ok &&
+      napi_open_callback_scope(env, resource, self->async_context_, &scope) == napi_ok) {
+    self->Settle(env, joiner, false);
+    napi_close_callback_scope(env, scope);
+  }
+  napi_close_handle_scope(env, handles);
+}
+
+void Addon::OnJoinerClosed(uv_handle_t* handle) {
+  Joiner* joiner = static_cast<Joiner*>(handle->data);
+  Addon* self = joiner->addon;
+  delete joiner;
+  if (--self->closing_timers_ == 0 && self->cleanup_handle_ != nullptr) {
+    napi_remove_async_cleanup_hook(self->cleanup_handle_);  // teardown may go on now
+  }
+}
+
+void Addon::OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
+  static_cast<Addon*>(arg)->Teardown(handle);
+}
+
+// The env is going away (process exit, Worker end): no more JS. Threads that still wait are
+// woken to end on their own; threads past their last decision are detached; timers are closed,
+// and teardown waits for that (bounded: one loop turn).
+void Addon::Teardown(napi_async_cleanup_hook_handle handle) {
+  tearing_down_ = true;
+  cleanup_handle_ = handle;
+
+  uv_mutex_lock(&shared_->mutex);
+  shared_->gone = true;
+  for (auto& item : live_) {
+    ThreadRecord& record = *item.second.record;
+    if (record.state == ThreadState::kFinished) {
+      if (!record.detached) {
+        DetachThread(&record.tid);
+        record.detached = true;
+      }
+    } else {
+      uv_cond_broadcast(&record.changed);
+    }
+  }
+  uv_mutex_unlock(&shared_->mutex);
+
+  for (auto& item : live_) {
+    for (Joiner* joiner : item.second.joiners) {
+      if (joiner->has_timer) {
+        closing_timers_++;
+        uv_close(reinterpret_cast<uv_handle_t*>(&joiner->timer), OnJoinerClosed);
+      } else {
+        delete joiner;  // its Promise dies with the env
+      }
+    }
+  }
+  live_.clear();
+  if (async_context_ != nullptr) {
+    napi_async_destroy(env_, async_context_);
+    async_context_ = nullptr;
+  }
+  if (closing_timers_ == 0) napi_remove_async_cleanup_hook(handle);
+}
+
+}  // namespace bgthread
+
+using bgthread::Addon;
+NODE_API_ADDON(Addon)

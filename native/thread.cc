@@ -1,0 +1,97 @@
+#include "thread.h"
+
+#include <atomic>
+#include <utility>
+
+#include "os_thread.h"
+
+namespace bgthread {
+
+namespace {
+
+// Trivially destructible, so process.exit() (which skips nothing here) cannot race a destructor.
+std::atomic<uint64_t> last_ident{0};
+
+// Hands `event` to the loop. Call with env.mutex held. False when the env is gone: the thread
+// then owns its own end (nobody will reap it).
+bool Post(EnvShared& env, std::unique_ptr<Event>& event) {
+  if (env.gone) return false;
+  napi_status status = env.events.NonBlockingCall(event.get());
+  if (status != napi_ok) {
+    // napi_closing: the TSFN is being torn down; make no further use of it.
+    env.gone = true;
+    return false;
+  }
+  event.release();  // the TSFN owns it now; CallJs frees it
+  return true;
+}
+
+void ThreadMain(void* arg) {
+  auto* handoff = static_cast<std::shared_ptr<ThreadRecord>*>(arg);
+  std::shared_ptr<ThreadRecord> self = std::move(*handoff);
+  delete handoff;
+  EnvShared& env = *self->env;
+
+  // Outside the lock: naming and gettid are syscalls, and the creator holds the mutex.
+  try {
+    SetCurrentThreadName(self->name);
+  } catch (...) {
+    // A name that cannot be copied (out of memory) is not worth losing the thread over.
+  }
+  const int64_t native_id = CurrentNativeThreadId();
+
+  uv_mutex_lock(&env.mutex);
+  self->native_id = native_id;
+  self->state = ThreadState::kRunning;
+  Post(env, self->run_event);
+  uv_cond_broadcast(&self->changed);  // start() returns
+
+  while (self->state == ThreadState::kRunning && !env.gone) {
+    uv_cond_wait(&self->changed, &env.mutex);
+  }
+
+  self->state = ThreadState::kFinished;
+  uv_cond_broadcast(&self->changed);  // joinSync() waiters
+  if (!Post(env, self->ended_event) && !self->detached) {
+    DetachThread(&self->tid);
+    self->detached = true;
+  }
+  uv_mutex_unlock(&env.mutex);
+  // `self` (and with it maybe the env's shared state) is released here, outside the lock.
+}
+
+}  // namespace
+
+ThreadRecord::ThreadRecord(std::shared_ptr<EnvShared> env_, uint64_t ident_, std::string name_,
+                           size_t stack_size_)
+    : env(std::move(env_)),
+      ident(ident_),
+      name(std::move(name_)),
+      stack_size(stack_size_),
+      run_event(new Event{EventKind::kRun, ident_}),
+      ended_event(new Event{EventKind::kEnded, ident_}) {
+  uv_cond_init(&changed);
+}
+
+ThreadRecord::~ThreadRecord() { uv_cond_destroy(&changed); }
+
+uint64_t NextIdent() { return last_ident.fetch_add(1, std::memory_order_relaxed) + 1; }
+
+int StartThread(const std::shared_ptr<ThreadRecord>& record) {
+  auto* handoff = new std::shared_ptr<ThreadRecord>(record);
+  uv_thread_options_t options;
+  options.flags = UV_THREAD_HAS_STACK_SIZE;
+  options.stack_size = record->stack_size;
+
+  EnvShared& env = *record->env;
+  uv_mutex_lock(&env.mutex);  // held until kRunning, so the thread sees `tid` written
+  int err = uv_thread_create_ex(&record->tid, &options, ThreadMain, handoff);
+  if (err == 0) {
+    while (record->state == ThreadState::kStarting) uv_cond_wait(&record->changed, &env.mutex);
+  }
+  uv_mutex_unlock(&env.mutex);
+  if (err != 0) delete handoff;
+  return err;
+}
+
+}  // namespace bgthread

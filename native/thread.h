@@ -1,0 +1,77 @@
+// One OS thread's life, and what it shares with the event loop (env) that started it.
+#pragma once
+
+#include <napi.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace bgthread {
+
+// What a thread tells its event loop. Allocated by the loop when the thread is created, handed
+// to the thread-safe function by the thread, freed by CallJs (with or without an env).
+enum class EventKind : uint32_t { kRun = 0, kEnded = 1 };
+struct Event {
+  EventKind kind;
+  uint64_t ident;
+};
+
+class Addon;
+void CallJs(Napi::Env env, Napi::Function unused, Addon* addon, Event* event);
+using EventQueue = Napi::TypedThreadSafeFunction<Addon, Event, CallJs>;
+
+// What an env shares with its OS threads. A thread can outlive its env (a Worker terminated
+// under it), so this is reference-counted. `mutex` guards `gone`, every ThreadRecord::state and
+// every thread-side use of `events`: the env's cleanup hook and the TSFN finalizer set `gone`
+// under it, so no thread touches a TSFN that teardown freed (nodejs/node#55706).
+struct EnvShared {
+  EnvShared() { uv_mutex_init(&mutex); }
+  ~EnvShared() { uv_mutex_destroy(&mutex); }
+  EnvShared(const EnvShared&) = delete;
+  EnvShared& operator=(const EnvShared&) = delete;
+
+  uv_mutex_t mutex;
+  bool gone = false;
+  EventQueue events;  // unbounded queue: a call never blocks, so holding `mutex` across it is safe
+};
+
+enum class ThreadState : uint8_t {
+  kStarting,  // uv_thread_create_ex is running; the thread has not reported in
+  kRunning,   // the thread asked the loop to run the target and waits for it to settle
+  kSettled,   // the loop reported the target settled: the thread may end
+  kFinished,  // the thread has made its last decision; it only unlocks and returns now
+};
+
+// Owned jointly by the env's registry (until reaped) and by the thread (until it returns).
+struct ThreadRecord {
+  ThreadRecord(std::shared_ptr<EnvShared> env, uint64_t ident, std::string name,
+               size_t stack_size);
+  ~ThreadRecord();
+  ThreadRecord(const ThreadRecord&) = delete;
+  ThreadRecord& operator=(const ThreadRecord&) = delete;
+
+  const std::shared_ptr<EnvShared> env;
+  const uint64_t ident;
+  const std::string name;
+  const size_t stack_size;  // 0: the platform's default
+  std::unique_ptr<Event> run_event;    // handed to the TSFN by the thread
+  std::unique_ptr<Event> ended_event;  // idem
+
+  // Guarded by env->mutex:
+  uv_cond_t changed;  // broadcast on every state change
+  ThreadState state = ThreadState::kStarting;
+  bool detached = false;  // nobody will join: the thread frees itself
+  int64_t native_id = 0;  // written by the thread before kRunning
+  uv_thread_t tid;        // written by the creator, which holds env->mutex until kRunning
+};
+
+// Creates the OS thread and returns once it runs and has posted kRun: 0, or a negative libuv
+// error (UV_EAGAIN when the OS refuses a thread). Call on the env's JS thread.
+int StartThread(const std::shared_ptr<ThreadRecord>& record);
+
+// Every live ident is unique in the process and never reused, across envs.
+uint64_t NextIdent();
+
+}  // namespace bgthread

@@ -1,0 +1,272 @@
+// BackgroundThread: Python's threading.Thread (App Engine's background_thread.BackgroundThread)
+// on a real OS thread. The OS thread is created and ended by the addon; its target runs on the
+// event loop that started it, inside the thread's own async context.
+import { AssertionError } from 'node:assert';
+import { EVENT_RUN, native } from './binding';
+import { currentThread, daemonThreadEnded, daemonThreadStarted, runInThread } from './context';
+import { BackgroundThreadError, BackgroundThreadLimitReachedError, RuntimeError, argTypeError } from './errors';
+import { reportException } from './excepthook';
+import { joinCurrentError, activeDaemonError } from './main-thread';
+import { settings } from './settings';
+import * as validate from './validate';
+
+/** A function the thread runs; it may return a Promise, which the thread waits for. */
+export type Target = (...args: any[]) => unknown;
+
+export interface BackgroundThreadOptions {
+  /** Reserved by Python; anything but null/undefined is an AssertionError. */
+  group?: null;
+  /** What run() calls; nothing is run when null/undefined. */
+  target?: Target | null;
+  /** Falsy: 'Thread-N' or 'Thread-N (targetName)'. */
+  name?: string | number | null;
+  /** Positional arguments for the target, spread. */
+  args?: Iterable<unknown> | null;
+  /** When given, passed to the target as one extra trailing argument. */
+  kwargs?: Record<string, unknown> | null;
+  /** Accepted and ignored (the seed's signature has it). */
+  verbose?: unknown;
+  /** null/undefined: inherited from currentThread(). */
+  daemon?: boolean | null;
+  /** Bytes for the native stack; 0/undefined: stackSize()'s value at start(). */
+  stackSize?: number;
+}
+
+const OPTION_KEYS = new Set(['group', 'target', 'name', 'args', 'kwargs', 'verbose', 'daemon', 'stackSize']);
+const POSITIONAL_KEYS = ['group', 'target', 'name', 'args', 'kwargs', 'verbose'] as const;
+
+/** Started and not yet ended threads of this loop, by ident. */
+const live = new Map<number, BackgroundThread>();
+let lastAutoName = 0;
+
+export function liveThreads(): BackgroundThread[] {
+  return [...live.values()];
+}
+
+// One constructor, two forms: an options object alone, or the seed's positional order.
+function readOptions(params: unknown[]): BackgroundThreadOptions {
+  const [first] = params;
+  if (params.length === 1 && typeof first === 'object' && first !== null) {
+    for (const key of Object.keys(first)) {
+      if (!OPTION_KEYS.has(key)) {
+        throw argTypeError(`Unknown BackgroundThread option "${key}"`, 'ERR_INVALID_ARG_VALUE');
+      }
+    }
+    return first as BackgroundThreadOptions;
+  }
+  if (params.length > POSITIONAL_KEYS.length) {
+    throw argTypeError(`BackgroundThread takes at most ${POSITIONAL_KEYS.length} positional arguments ` +
+      `(group, target, name, args, kwargs, verbose); ${params.length} were given`);
+  }
+  const options: Record<string, unknown> = {};
+  POSITIONAL_KEYS.forEach((key, i) => { options[key] = params[i]; });
+  return options as BackgroundThreadOptions;
+}
+
+function autoName(target: Target | null): string {
+  const name = `Thread-${++lastAutoName}`;
+  let targetName = '';
+  try { targetName = target?.name ?? ''; } catch { /* a throwing name getter */ }
+  return typeof targetName === 'string' && targetName !== '' ? `${name} (${targetName})` : name;
+}
+
+function startFailed(name: string, error: unknown): Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'EAGAIN') {
+    return new BackgroundThreadLimitReachedError(
+      `cannot start ${name}: the operating system refused a new thread (EAGAIN: out of threads or memory)`,
+      { code: 'ERR_THREAD_RESOURCES_EXHAUSTED', cause: error });
+  }
+  return new BackgroundThreadError(`cannot start ${name}: ${(error as Error)?.message}`,
+    { code: 'ERR_THREAD_START_FAILED', cause: error });
+}
+
+type State = 'initial' | 'started' | 'stopped';
+
+let bootstrap: (thread: BackgroundThread) => void;
+let ended: (thread: BackgroundThread) => void;
+
+/** A real OS thread with Python's threading.Thread semantics. See the README. */
+export class BackgroundThread {
+  #target: Target | null;
+  #args: unknown[];
+  #kwargs: Record<string, unknown> | null;
+  #name: string;
+  #daemon: boolean;
+  #stackSize: number;
+  #state: State = 'initial';
+  #ident: number | null = null;
+  #nativeId: number | null = null;
+
+  constructor(options?: BackgroundThreadOptions);
+  constructor(group?: null, target?: Target | null, name?: string | number | null,
+    args?: Iterable<unknown> | null, kwargs?: Record<string, unknown> | null, verbose?: unknown);
+  constructor(...params: unknown[]) {
+    const { group, target, name, args, kwargs, daemon, stackSize } = readOptions(params);
+    if (group !== null && group !== undefined) {
+      throw new AssertionError({ message: 'group argument must be None for now' });
+    }
+    this.#target = validate.target(target);
+    this.#args = validate.args(args);
+    this.#kwargs = validate.kwargs(kwargs);
+    this.#daemon = daemon === null || daemon === undefined
+      ? currentThread().daemon : validate.boolean(daemon, 'daemon');
+    this.#stackSize = stackSize === undefined ? 0 : validate.stackSize(stackSize, 'stackSize');
+    this.#name = name ? String(name) : autoName(this.#target);
+  }
+
+  /** Creates the OS thread; returns once it runs. The target runs later, on this loop. */
+  start(): void {
+    if (this.#state !== 'initial') {
+      throw new RuntimeError('threads can only be started once', { code: 'ERR_THREAD_ALREADY_STARTED' });
+    }
+    if (live.size >= settings.maxBackgroundThreads) {
+      throw new BackgroundThreadLimitReachedError(
+        `cannot start ${this.#name}: ${live.size} background threads are alive, the limit set ` +
+        'with setMaxBackgroundThreads()');
+    }
+    let ids: [number, number];
+    try {
+      ids = native.start(this.#name, this.#stackSize || settings.stackSize, this.#daemon);
+    } catch (error) {
+      throw startFailed(this.#name, error);
+    }
+    const [ident, nativeId] = ids;
+    this.#ident = ident;
+    this.#nativeId = nativeId;
+    this.#state = 'started';
+    live.set(ident, this);
+    if (this.#daemon) daemonThreadStarted();
+  }
+
+  /** What the thread does; override it in a subclass. Calls the target, then drops it. */
+  run(): unknown {
+    try {
+      if (this.#target !== null) {
+        return this.#kwargs === null
+          ? this.#target(...this.#args)
+          : this.#target(...this.#args, this.#kwargs);
+      }
+      return undefined;
+    } finally {
+      // As Python does: the thread must not keep its target and arguments alive.
+      this.#target = null;
+      this.#args = [];
+      this.#kwargs = null;
+    }
+  }
+
+  /**
+   * Resolves true once the OS thread has ended, false when `timeout` seconds pass first.
+   * null/undefined/Infinity: no timeout; negative: 0 (a poll). The wait is native.
+   */
+  join(timeout?: number | null): Promise<boolean> {
+    try {
+      const seconds = this.#checkJoin(timeout);
+      if (this.#state === 'stopped') return Promise.resolve(true);
+      // A joiner that is not a daemon thread holds the process open while it waits.
+      return native.join(this.#ident!, seconds, !currentThread().daemon);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Blocks this thread in a native timed wait. The target runs on this same loop, so while it
+   * has not settled the wait could never end: that throws ERR_JOIN_WOULD_DEADLOCK at once
+   * (a timeout of 0, a poll, returns false instead).
+   */
+  joinSync(timeout?: number | null): boolean {
+    const seconds = this.#checkJoin(timeout);
+    if (this.#state === 'stopped') return true;
+    const result = native.joinSync(this.#ident!, seconds);
+    if (result === -1) {
+      if (seconds === 0) return false;
+      throw new RuntimeError(
+        `cannot joinSync ${this.#name}: its target has not settled and runs on this event loop, ` +
+        'so a blocking wait would never end; use await join() instead',
+        { code: 'ERR_JOIN_WOULD_DEADLOCK' });
+    }
+    return result === 1;
+  }
+
+  #checkJoin(timeout: unknown): number {
+    if (this.#state === 'initial') {
+      throw new RuntimeError('cannot join thread before it is started', { code: 'ERR_THREAD_NOT_STARTED' });
+    }
+    if (currentThread() === this) throw joinCurrentError();
+    return validate.timeoutSeconds(timeout);
+  }
+
+  isAlive(): boolean { return this.#state === 'started'; }
+  is_alive(): boolean { return this.isAlive(); }
+
+  get daemon(): boolean { return this.#daemon; }
+  set daemon(value: boolean) {
+    if (this.#state !== 'initial') throw activeDaemonError();
+    this.#daemon = validate.boolean(value, 'daemon');
+  }
+  isDaemon(): boolean { return this.#daemon; }
+  is_daemon(): boolean { return this.#daemon; }
+  setDaemon(value: boolean): void { this.daemon = value; }
+
+  get name(): string { return this.#name; }
+  set name(value: unknown) { this.#name = String(value); }
+  getName(): string { return this.#name; }
+  setName(value: unknown): void { this.name = value; }
+
+  /** A unique positive integer, never reused in the process; null before start(). */
+  get ident(): number | null { return this.#ident; }
+  /** The kernel's id of the OS thread (gettid on Linux); null before start(). */
+  get nativeId(): number | null { return this.#nativeId; }
+
+  toString(): string {
+    let status: string = this.#state;
+    if (this.#daemon) status += ' daemon';
+    if (this.#ident !== null) status += ` ${this.#ident}`;
+    return `<${this.constructor.name}(${this.#name}, ${status})>`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
+  // The thread's life on the loop, driven by native events (see native.init below).
+  static {
+    bootstrap = (thread) => runInThread(thread, () => thread.#bootstrap());
+    ended = (thread) => thread.#ended();
+  }
+
+  #bootstrap(): void {
+    const ident = this.#ident!;
+    let result: unknown;
+    try {
+      result = this.run();
+    } catch (error) {
+      reportException(this, error);
+      native.settled(ident);
+      return;
+    }
+    if (result !== null && (typeof result === 'object' || typeof result === 'function')) {
+      // Promise.resolve adopts any thenable, and turns a throwing `then` into a rejection.
+      Promise.resolve(result).then(
+        () => native.settled(ident),
+        (error: unknown) => { reportException(this, error); native.settled(ident); });
+    } else {
+      native.settled(ident);
+    }
+  }
+
+  #ended(): void {
+    this.#state = 'stopped';
+    live.delete(this.#ident!);
+    if (this.#daemon) daemonThreadEnded();
+  }
+}
+
+native.init((kind, ident) => {
+  const thread = live.get(ident);
+  if (thread === undefined) return;
+  if (kind === EVENT_RUN) bootstrap(thread);
+  else ended(thread);
+});

@@ -1,0 +1,28 @@
+// Loads the native addon (build/Release or prebuilds/<platform>-<arch>) and types its surface.
+import * as path from 'node:path';
+
+/** What native/addon.cc exports. Every call must be made on the loop that called init(). */
+export interface NativeBinding {
+  /** Routes every thread's events to `onEvent(kind, ident)` on this loop. Once per loop. */
+  init(onEvent: (kind: number, ident: number) => void): void;
+  /** Creates the OS thread; returns once it runs. Throws an Error with the libuv `code`. */
+  start(name: string, stackSize: number, daemon: boolean): [ident: number, nativeId: number];
+  /** The target has settled: the OS thread may end. */
+  settled(ident: number): void;
+  /** Resolves true once the OS thread has ended, false after `seconds` (negative: never). */
+  join(ident: number, seconds: number, keepAlive: boolean): Promise<boolean>;
+  /** 1: ended, 0: timed out, -1: the target still needs this loop (waiting would deadlock). */
+  joinSync(ident: number, seconds: number): -1 | 0 | 1;
+  /** A fresh ident and the kernel thread id of the calling thread. */
+  identifyCurrentThread(): [ident: number, nativeId: number];
+  readonly minStackSize: number;
+  readonly maxStackSize: number;
+  readonly maxThreadNameBytes: number;
+}
+
+/** Event kinds sent to init's onEvent (native/thread.h EventKind). */
+export const EVENT_RUN = 0;
+export const EVENT_ENDED = 1;
+
+const load = require('node-gyp-build') as (dir: string) => unknown;
+export const native = load(path.join(__dirname, '..')) as NativeBinding;

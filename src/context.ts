@@ -1,0 +1,52 @@
+// Where a target runs: inside its thread's own async context (so currentThread() follows it
+// across awaits), and, for a daemon thread, with everything it opens unref'd.
+import { AsyncLocalStorage, createHook } from 'node:async_hooks';
+import type { BackgroundThread } from './background-thread';
+import { mainThread, type MainThread } from './main-thread';
+
+const threadContext = new AsyncLocalStorage<BackgroundThread>();
+
+/** Runs fn as `thread`: currentThread() answers `thread` in it and in all it schedules. */
+export function runInThread<T>(thread: BackgroundThread, fn: () => T): T {
+  return threadContext.run(thread, fn);
+}
+
+/** The thread whose target is running (across awaits), else the main thread. */
+export function currentThread(): BackgroundThread | MainThread {
+  return threadContext.getStore() ?? mainThread();
+}
+
+// A daemon thread must never hold the process open, nor may what its target opens. Resources
+// created in a daemon thread's context that can be unref'd (timers, immediates, sockets,
+// servers, child processes) are unref'd right after creation; requests that cannot be (a file
+// read in flight) finish first. The hook costs something on every async resource (promises
+// too), so it is enabled only while a daemon thread is alive.
+interface Unrefable { unref(): unknown }
+let liveDaemons = 0;
+let toUnref: Unrefable[] = [];
+
+function unrefPending(): void {
+  const resources = toUnref;
+  toUnref = [];
+  for (const resource of resources) {
+    try { resource.unref(); } catch { /* closed meanwhile */ }
+  }
+}
+
+const daemonHook = createHook({
+  init(_asyncId, _type, _triggerAsyncId, resource: Partial<Unrefable>) {
+    const thread = threadContext.getStore();
+    if (thread === undefined || !thread.daemon || typeof resource.unref !== 'function') return;
+    // Deferred to a microtask: an Immediate refs itself after this hook returns. Microtasks
+    // run before control returns to the loop, so the loop never sees it ref'd.
+    if (toUnref.push(resource as Unrefable) === 1) queueMicrotask(unrefPending);
+  },
+});
+
+export function daemonThreadStarted(): void {
+  if (liveDaemons++ === 0) daemonHook.enable();
+}
+
+export function daemonThreadEnded(): void {
+  if (--liveDaemons === 0) daemonHook.disable();
+}

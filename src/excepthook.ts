@@ -1,0 +1,83 @@
+// Python's threading.excepthook: where an exception (or rejection) in a thread goes. It never
+// reaches 'uncaughtException'/'unhandledRejection' and never changes the exit code.
+import { inspect } from 'node:util';
+import type { BackgroundThread } from './background-thread';
+import { argTypeError } from './errors';
+import { received } from './validate';
+
+export interface ExceptHookArgs {
+  /** The thrown value's constructor (String, Number, ... for primitives; Object for null/undefined). */
+  readonly excType: Function;
+  readonly excValue: unknown;
+  /** The stack, when the value is an Error. */
+  readonly excTraceback: string | undefined;
+  readonly thread: BackgroundThread | null;
+}
+
+export type ExceptHook = (args: ExceptHookArgs) => void;
+
+function describe(value: unknown): string {
+  try {
+    if (value instanceof Error) return value.stack ?? String(value);
+    return inspect(value);
+  } catch {
+    return '<exception that cannot be printed>';
+  }
+}
+
+function write(text: string): void {
+  try { process.stderr.write(text); } catch { /* stderr closed: nowhere left to tell */ }
+}
+
+/** Writes `Exception in thread NAME:` and the stack to stderr. */
+export function excepthook(args: ExceptHookArgs): void {
+  const name = args.thread === null ? '<unknown>' : args.thread.name;
+  write(`Exception in thread ${name}:\n${describe(args.excValue)}\n`);
+}
+
+let hook: ExceptHook = excepthook;
+
+export function setExcepthook(newHook: ExceptHook | null): void {
+  if (newHook === null) {
+    hook = excepthook;
+    return;
+  }
+  if (typeof newHook !== 'function') {
+    throw argTypeError(`The "hook" argument must be a function or null. ${received(newHook)}`);
+  }
+  hook = newHook;
+}
+
+export function getExcepthook(): ExceptHook {
+  return hook;
+}
+
+function typeOf(value: unknown): Function {
+  if (value === null || value === undefined) return Object;
+  try {
+    const type = (Object(value) as { constructor?: unknown }).constructor;
+    return typeof type === 'function' ? type : Object;
+  } catch {
+    return Object;
+  }
+}
+
+function hookFailed(error: unknown): void {
+  write(`Exception in threading.excepthook:\n${describe(error)}\n`);
+}
+
+/** Hands an exception raised in `thread` to the hook. Never throws. */
+export function reportException(thread: BackgroundThread | null, error: unknown): void {
+  let excTraceback: string | undefined;
+  try {
+    excTraceback = error instanceof Error ? error.stack : undefined;
+  } catch { /* a throwing stack getter */ }
+  const args: ExceptHookArgs = Object.freeze({ excType: typeOf(error), excValue: error, excTraceback, thread });
+  try {
+    const result: unknown = hook(args);
+    // An async hook's rejection must not become an unhandledRejection either.
+    if (result instanceof Promise) result.catch(hookFailed);
+  } catch (hookError) {
+    hookFailed(hookError);
+  }
+}

@@ -1,0 +1,87 @@
+// Argument checks shared by the class and the module functions. Each returns the value in the
+// form the rest of the package uses, or throws a typed error that names the argument.
+import { inspect } from 'node:util';
+import { argRangeError, argTypeError } from './errors';
+import { native } from './binding';
+
+/** "Received ..." for messages; never throws, whatever the value (revoked proxies included). */
+export function received(value: unknown): string {
+  if (value === null || value === undefined) return `Received ${value}`;
+  try {
+    if (typeof value === 'function') return `Received function ${value.name || '<anonymous>'}`;
+    const shown = inspect(value, { depth: 0, customInspect: false, breakLength: Infinity });
+    const text = shown.length > 40 ? `${shown.slice(0, 37)}...` : shown;
+    return typeof value === 'object' ? `Received ${text}` : `Received type ${typeof value} (${text})`;
+  } catch {
+    return `Received type ${typeof value}`;
+  }
+}
+
+/** Seconds (float) for join/joinSync/joinAll: -1 for forever, otherwise >= 0 (negative: 0). */
+export function timeoutSeconds(value: unknown, name = 'timeout'): number {
+  if (value === undefined || value === null) return -1;
+  if (typeof value !== 'number') {
+    throw argTypeError(`The "${name}" argument must be a number of seconds or null. ${received(value)}`);
+  }
+  if (Number.isNaN(value)) throw argRangeError(`The "${name}" argument must not be NaN`);
+  if (value === Infinity) return -1;
+  return Math.max(value, 0);
+}
+
+export function boolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') {
+    throw argTypeError(`The "${name}" argument must be a boolean. ${received(value)}`);
+  }
+  return value;
+}
+
+/** A native stack size in bytes: 0 (the platform's default) or within the addon's limits. */
+export function stackSize(value: unknown, name = 'size'): number {
+  if (typeof value !== 'number') {
+    throw argTypeError(`The "${name}" argument must be a number of bytes. ${received(value)}`);
+  }
+  const { minStackSize: min, maxStackSize: max } = native;
+  if (value !== 0 && !(Number.isInteger(value) && value >= min && value <= max)) {
+    throw argRangeError(
+      `The "${name}" argument must be 0 (the platform default) or an integer from ${min} ` +
+      `(32 KiB) to ${max} (1 GiB) bytes. Received ${value}`);
+  }
+  return value;
+}
+
+/** A thread count limit: a non-negative integer or Infinity. */
+export function threadCount(value: unknown, name: string): number {
+  if (typeof value !== 'number') {
+    throw argTypeError(`The "${name}" argument must be a number. ${received(value)}`);
+  }
+  if (value !== Infinity && !(Number.isInteger(value) && value >= 0)) {
+    throw argRangeError(`The "${name}" argument must be a non-negative integer or Infinity. Received ${value}`);
+  }
+  return value;
+}
+
+export function target<T>(value: T, name = 'target'): Exclude<T, undefined> | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'function') {
+    throw argTypeError(`The "${name}" argument must be a function, null or undefined. ${received(value)}`);
+  }
+  return value as Exclude<T, undefined>;
+}
+
+/** Positional arguments, copied from any iterable (as Python copies into a tuple). */
+export function args(value: unknown, name = 'args'): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function') {
+    throw argTypeError(`The "${name}" argument must be an iterable (an array, say). ${received(value)}`);
+  }
+  return Array.from(value as Iterable<unknown>);
+}
+
+/** Keyword arguments: an object, passed to the target as one trailing argument. */
+export function kwargs(value: unknown, name = 'kwargs'): Record<string, unknown> | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw argTypeError(`The "${name}" argument must be an object of named arguments or null. ${received(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
