@@ -142,12 +142,9 @@ export class BackgroundThread {
   /** What the thread does; override it in a subclass. Calls the target, then drops it. */
   run(): unknown {
     try {
-      if (this.#target !== null) {
-        return this.#kwargs === null
-          ? this.#target(...this.#args)
-          : this.#target(...this.#args, this.#kwargs);
-      }
-      return undefined;
+      if (this.#target === null) return undefined;
+      const args = this.#kwargs === null ? this.#args : [...this.#args, this.#kwargs];
+      return Reflect.apply(this.#target, undefined, args);  // a plain call: `this` is not the thread
     } finally {
       // As Python does: the thread must not keep its target and arguments alive.
       this.#target = null;

@@ -1,0 +1,80 @@
+// The threads are real: the kernel sees one more thread per live BackgroundThread, and the OS
+// refusing a thread surfaces as BackgroundThreadLimitReachedError.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { BackgroundThread } from 'background-thread';
+import { deferred } from './helpers/deferred.mjs';
+
+const linux = process.platform === 'linux';
+const tasks = () => readdirSync('/proc/self/task').map(Number);
+
+test('N live threads are N more OS threads with distinct nativeIds, gone after join', async () => {
+  if (!linux) return;
+  const N = 64;
+  const before = tasks();
+  const gate = deferred();
+  const threads = Array.from({ length: N }, (_, i) => new BackgroundThread({ name: `real-${i}`, target: () => gate.promise }));
+  for (const t of threads) t.start();
+  const during = tasks();
+  const ids = threads.map((t) => t.nativeId);
+  assert.is(new Set(ids).size, N, 'distinct kernel ids');
+  for (const id of ids) {
+    assert.ok(during.includes(id), `tid ${id} is a thread of this process`);
+    assert.not.ok(before.includes(id), `tid ${id} is new`);
+  }
+  assert.is(during.length, before.length + N);
+  gate.resolve();
+  assert.equal(await Promise.all(threads.map((t) => t.join())), threads.map(() => true));
+  const after = tasks();
+  for (const id of ids) assert.not.ok(after.includes(id), `tid ${id} has exited once joined`);
+  assert.is(after.length, before.length);
+});
+
+test('a thread the OS refuses (EAGAIN) is BackgroundThreadLimitReachedError, left unstarted', () => {
+  if (!linux) return;
+  // A child with a small address-space limit: 1 GiB stacks run out of it after a few threads.
+  const script = `
+    const { BackgroundThread, BackgroundThreadLimitReachedError } = require('background-thread');
+    const fs = require('node:fs');
+    const gate = new Promise((resolve) => setTimeout(resolve, 200));
+    const started = [];
+    let refused;
+    for (let i = 0; i < 1000 && !refused; i++) {
+      const t = new BackgroundThread({ daemon: true, stackSize: 2 ** 30, target: () => gate });
+      try { t.start(); started.push(t); } catch (error) { refused = { t, error }; }
+    }
+    const { t, error } = refused;
+    const tasks = fs.readdirSync('/proc/self/task').length;
+    console.log(JSON.stringify({
+      started: started.length, name: error.name, code: error.code, cause: error.cause?.code,
+      isLimit: error instanceof BackgroundThreadLimitReachedError, message: error.message,
+      alive: t.isAlive(), ident: t.ident,
+    }));
+    gate.then(async () => {
+      for (const s of started) await s.join();
+      const retry = new BackgroundThread({ target: () => {} });
+      retry.start();
+      await retry.join();
+      console.log(JSON.stringify({ retried: !retry.isAlive(), leaked: fs.readdirSync('/proc/self/task').length - (tasks - started.length) }));
+    });
+  `;
+  const child = spawnSync('bash', ['-c', `ulimit -v 16000000 && exec "${process.execPath}" -e "$0"`, script], {
+    cwd: new URL('..', import.meta.url), encoding: 'utf8', timeout: 30_000,
+  });
+  assert.is(child.status, 0, child.stderr);
+  const [first, second] = child.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  assert.ok(first.started >= 1, 'some threads fit first');
+  assert.is(first.name, 'BackgroundThreadLimitReachedError');
+  assert.ok(first.isLimit);
+  assert.is(first.code, 'ERR_THREAD_RESOURCES_EXHAUSTED');
+  assert.is(first.cause, 'EAGAIN');
+  assert.match(first.message, /operating system refused/);
+  assert.is(first.alive, false);
+  assert.is(first.ident, null, 'left unstarted');
+  assert.ok(second.retried, 'threads start again once resources are back');
+  assert.is(second.leaked, 0, 'the refused start leaked no OS thread');
+});
+
+test.run();
