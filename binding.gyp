@@ -4,7 +4,10 @@
       "target_name": "background_thread",
       "sources": ["native/addon.cc", "native/thread.cc", "native/os_thread.cc"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
-      "defines": ["NAPI_VERSION=8"],
+      # A Worker terminated while JS is inside one of our calls makes every Node-API call fail;
+      # node-addon-api would then throw while throwing (std::terminate). Swallow what cannot be
+      # thrown: the env is going away anyway.
+      "defines": ["NAPI_VERSION=8", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
       "conditions": [
         ["OS=='linux'", {

@@ -3,7 +3,7 @@
 // event loop that started it, inside the thread's own async context.
 import { AssertionError } from 'node:assert';
 import { EVENT_RUN, native } from './binding';
-import { currentThread, daemonThreadEnded, daemonThreadStarted, runInThread } from './context';
+import { currentThread, daemonThreadStarted, runInThread } from './context';
 import { BackgroundThreadError, BackgroundThreadLimitReachedError, RuntimeError, argTypeError } from './errors';
 import { reportException } from './excepthook';
 import { joinCurrentError, activeDaemonError } from './main-thread';
@@ -28,8 +28,8 @@ export interface BackgroundThreadOptions {
   verbose?: unknown;
   /** null/undefined: inherited from currentThread(). */
   daemon?: boolean | null;
-  /** Bytes for the native stack; 0/undefined: stackSize()'s value at start(). */
-  stackSize?: number;
+  /** Bytes for the native stack; 0/null/undefined: stackSize()'s value at start(). */
+  stackSize?: number | null;
 }
 
 const OPTION_KEYS = new Set(['group', 'target', 'name', 'args', 'kwargs', 'verbose', 'daemon', 'stackSize']);
@@ -111,7 +111,7 @@ export class BackgroundThread {
     this.#kwargs = validate.kwargs(kwargs);
     this.#daemon = daemon === null || daemon === undefined
       ? currentThread().daemon : validate.boolean(daemon, 'daemon');
-    this.#stackSize = stackSize === undefined ? 0 : validate.stackSize(stackSize, 'stackSize');
+    this.#stackSize = stackSize === undefined || stackSize === null ? 0 : validate.stackSize(stackSize, 'stackSize');
     this.#name = name ? String(name) : autoName(this.#target);
   }
 
@@ -257,7 +257,6 @@ export class BackgroundThread {
   #ended(): void {
     this.#state = 'stopped';
     live.delete(this.#ident!);
-    if (this.#daemon) daemonThreadEnded();
   }
 }
 

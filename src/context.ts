@@ -20,9 +20,10 @@ export function currentThread(): BackgroundThread | MainThread {
 // created in a daemon thread's context that can be unref'd (timers, immediates, sockets,
 // servers, child processes) are unref'd right after creation; requests that cannot be (a file
 // read in flight) finish first. The hook costs something on every async resource (promises
-// too), so it is enabled only while a daemon thread is alive.
+// too), so it is enabled only once the first daemon thread starts; it then stays enabled,
+// because a daemon's context lives on in what its target scheduled (a setImmediate chain, say)
+// after the thread itself has ended.
 interface Unrefable { unref(): unknown }
-let liveDaemons = 0;
 let toUnref: Unrefable[] = [];
 
 function unrefPending(): void {
@@ -43,10 +44,11 @@ const daemonHook = createHook({
   },
 });
 
-export function daemonThreadStarted(): void {
-  if (liveDaemons++ === 0) daemonHook.enable();
-}
+let hookEnabled = false;
 
-export function daemonThreadEnded(): void {
-  if (--liveDaemons === 0) daemonHook.disable();
+export function daemonThreadStarted(): void {
+  if (!hookEnabled) {
+    daemonHook.enable();
+    hookEnabled = true;
+  }
 }

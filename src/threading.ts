@@ -2,6 +2,7 @@
 import { BackgroundThread, liveThreads, type Target } from './background-thread';
 import { currentThread } from './context';
 import { mainThread, type MainThread } from './main-thread';
+import { argTypeError } from './errors';
 import { settings } from './settings';
 import * as validate from './validate';
 
@@ -10,7 +11,9 @@ export { currentThread, mainThread };
 /** Creates and starts a background thread; returns its ident (the seed's "thread's id"). */
 export function startNewBackgroundThread(target: Target, args?: Iterable<unknown> | null,
   kwargs?: Record<string, unknown> | null): number {
-  if (typeof target !== 'function') validate.target(target ?? 0);  // throws the TypeError
+  if (typeof target !== 'function') {
+    throw argTypeError(`The "target" argument must be a function. ${validate.received(target)}`);
+  }
   const thread = new BackgroundThread({ target, args, kwargs });
   thread.start();
   return thread.ident!;

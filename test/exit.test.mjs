@@ -1,0 +1,461 @@
+// Exit behaviour (SPEC §3: non-daemon, daemon, exceptions in the thread, process.exit()), each
+// case in its own child process: stdout, stderr, exit code, signal and (as a generous upper
+// bound only, to prove "did not wait") elapsed time.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { describe, lines, runChild } from './fixtures/child.mjs';
+
+// Cases that should end in well under a second get a shorter kill timeout, so that a hang
+// fails the test without eating the file's time budget.
+const QUICK = { timeout: 10000 };
+// "Did not wait" bound: a daemon sleeping 5 s must not be waited for; startup is ~100 ms.
+const PROMPT_MS = 2500;
+
+const IMPORT = "import { BackgroundThread, currentThread, activeCount, enumerate, setExcepthook, getExcepthook, excepthook } from 'background-thread';\n";
+const MARKERS = `
+process.on('uncaughtException', (e) => { console.log('UNCAUGHT-HANDLER', e && e.message); });
+process.on('unhandledRejection', (e) => { console.log('UNHANDLED-HANDLER', e && e.message); });
+`;
+const ON_EXIT = "process.on('exit', (code) => { console.log('EXIT', code); });\n";
+
+function assertNoCrash(result) {
+  assert.is(result.signal, null, `killed by a signal\n${describe(result)}`);
+  assert.not.match(result.stderr, /FATAL ERROR|Aborted|Segmentation fault|core dumped|Assertion.*failed|napi_/,
+    `crash text on stderr\n${describe(result)}`);
+}
+
+function assertExit(result, code) {
+  assertNoCrash(result);
+  assert.is(result.code, code, `exit code\n${describe(result)}`);
+}
+
+function assertPrompt(result, bound = PROMPT_MS) {
+  assert.ok(result.ms < bound, `took ${Math.round(result.ms)} ms, expected < ${bound} ms\n${describe(result)}`);
+}
+
+// --- non-daemon threads keep the process alive -------------------------------------------------
+
+test('a non-daemon thread keeps the process alive; its output comes after the main script', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + `
+const t = new BackgroundThread({ name: 'late', target: async () => {
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  console.log('THREAD DONE', currentThread().name);
+} });
+t.start();
+console.log('MAIN END', t.daemon, t.isAlive());
+`);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['MAIN END false true', 'THREAD DONE late', 'EXIT 0'], describe(r));
+  assert.ok(r.ms >= 250, `the process cannot have waited 300 ms: ${describe(r)}`);
+  assert.is(r.stderr, '', describe(r));
+});
+
+test('the non-daemon thread itself (not its timer) holds the process open', async () => {
+  // The timer is unref'd: only the live thread can keep the process until the target settles.
+  const r = await runChild(IMPORT + ON_EXIT + `
+new BackgroundThread({ target: async () => {
+  await new Promise((resolve) => setTimeout(resolve, 300).unref());
+  console.log('THREAD DONE');
+} }).start();
+console.log('MAIN END');
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['MAIN END', 'THREAD DONE', 'EXIT 0'], describe(r));
+});
+
+test('control: the same unref\'d-timer target in a daemon thread does not hold the process', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + `
+new BackgroundThread({ daemon: true, target: async () => {
+  await new Promise((resolve) => setTimeout(resolve, 300).unref());
+  console.log('THREAD DONE');
+} }).start();
+console.log('MAIN END');
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['MAIN END', 'EXIT 0'], describe(r));
+});
+
+// --- daemon threads do not ---------------------------------------------------------------------
+
+test('a daemon thread sleeping on a 5 s setTimeout does not delay exit', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + `
+const t = new BackgroundThread({ daemon: true, target: async () => {
+  console.log('DAEMON RAN');
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  console.log('DAEMON DONE');
+} });
+t.start();
+setTimeout(() => console.log('MAIN DONE', t.isAlive()), 200);
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['DAEMON RAN', 'MAIN DONE true', 'EXIT 0'], describe(r));
+  assertPrompt(r);
+});
+
+test('a daemon thread started as the last thing of the script does not delay exit', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + `
+new BackgroundThread({ daemon: true, target: async () => {
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  console.log('DAEMON DONE');
+} }).start();
+console.log('MAIN END');
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['MAIN END', 'EXIT 0'], describe(r));
+  assertPrompt(r);
+});
+
+test('a daemon target looping on setImmediate forever does not hold the process open', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + `
+let ticks = 0;
+const t = new BackgroundThread({ daemon: true, target: async () => {
+  console.log('SETUP');
+  for (;;) {
+    await new Promise((resolve) => setImmediate(resolve));
+    ticks++;
+  }
+} });
+t.start();
+setTimeout(() => console.log('MAIN DONE', t.isAlive(), ticks > 0), 200);
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['SETUP', 'MAIN DONE true true', 'EXIT 0'], describe(r));
+  assertPrompt(r);
+});
+
+test('a self-rescheduling setImmediate loop started by a daemon target that returned does not hold the process open', async () => {
+  // The target starts the loop and returns at once, so the thread ends while the loop (opened
+  // by the target, still in its async context) goes on.
+  const r = await runChild(IMPORT + ON_EXIT + `
+let ticks = 0;
+new BackgroundThread({ daemon: true, target: () => {
+  const spin = () => { ticks++; setImmediate(spin); };
+  spin();
+  console.log('SETUP');
+} }).start();
+setTimeout(() => console.log('MAIN DONE', ticks > 0), 200);
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['SETUP', 'MAIN DONE true', 'EXIT 0'], describe(r));
+  assertPrompt(r);
+});
+
+test('a setInterval opened by a daemon target does not hold the process open', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + `
+let ticks = 0;
+// One target returns right away, one stays alive forever; both leave an interval running.
+new BackgroundThread({ daemon: true, target: () => { setInterval(() => { ticks++; }, 5); } }).start();
+new BackgroundThread({ daemon: true, target: () => new Promise(() => {
+  setInterval(() => { ticks++; }, 7);
+  console.log('SETUP');
+}) }).start();
+setTimeout(() => console.log('MAIN DONE', ticks > 0), 200);
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['SETUP', 'MAIN DONE true', 'EXIT 0'], describe(r));
+  assertPrompt(r);
+});
+
+test('a net server listening on 127.0.0.1:0, opened in a daemon target, does not hold the process open', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + `
+import net from 'node:net';
+let port = 0;
+const t = new BackgroundThread({ daemon: true, target: () => new Promise(() => {
+  const server = net.createServer((socket) => socket.end('hello from daemon'));
+  server.listen(0, '127.0.0.1', () => {
+    port = server.address().port;
+    console.log('LISTENING', port > 0);
+  });
+}) });
+t.start();
+// Proves the server really serves; the client socket is the main thread's and closes.
+setTimeout(() => {
+  const client = net.connect(port, '127.0.0.1');
+  let got = '';
+  client.setEncoding('utf8').on('data', (d) => { got += d; });
+  client.on('close', () => console.log('GOT', got, t.isAlive()));
+}, 200);
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['LISTENING true', 'GOT hello from daemon true', 'EXIT 0'], describe(r));
+  assertPrompt(r);
+});
+
+// --- exceptions in threads ---------------------------------------------------------------------
+
+const THROWING_THREADS = `
+function boomTarget() { throw new Error('sync boom'); }
+async function rejectTarget() { await null; throw new TypeError('async boom'); }
+function returnRejectionTarget() { return Promise.reject(new RangeError('returned rejection')); }
+const threads = [
+  new BackgroundThread({ name: 'Thrower', target: boomTarget }),
+  new BackgroundThread({ name: 'Rejecter', target: rejectTarget }),
+  new BackgroundThread({ name: 'Returner', target: returnRejectionTarget }),
+];
+for (const t of threads) t.start();
+const joined = await Promise.all(threads.map((t) => t.join(10)));
+console.log('JOINED', joined.join(), threads.map((t) => t.isAlive()).join());
+`;
+
+function assertDefaultReports(r) {
+  assert.match(r.stderr, /Exception in thread Thrower:\nError: sync boom\n\s+at boomTarget/, describe(r));
+  assert.match(r.stderr, /Exception in thread Rejecter:\nTypeError: async boom\n\s+at rejectTarget/, describe(r));
+  assert.match(r.stderr, /Exception in thread Returner:\nRangeError: returned rejection\n\s+at returnRejectionTarget/, describe(r));
+  assert.not.match(r.stdout, /UNCAUGHT-HANDLER|UNHANDLED-HANDLER/, describe(r));
+}
+
+test('an exception or a rejection in a target goes to stderr, not to the process handlers; exit code 0', async () => {
+  const r = await runChild(IMPORT + MARKERS + ON_EXIT + THROWING_THREADS + "console.log('MAIN END');\n", QUICK);
+  assertExit(r, 0);
+  assertDefaultReports(r);
+  assert.equal(lines(r.stdout), ['JOINED true,true,true false,false,false', 'MAIN END', 'EXIT 0'], describe(r));
+});
+
+test('an exception in a target leaves process.exitCode as it was set (3)', async () => {
+  const r = await runChild(IMPORT + MARKERS + ON_EXIT + 'process.exitCode = 3;\n' + THROWING_THREADS, QUICK);
+  assertExit(r, 3);
+  assertDefaultReports(r);
+  assert.equal(lines(r.stdout), ['JOINED true,true,true false,false,false', 'EXIT 3'], describe(r));
+});
+
+test('an exception in a thread nobody joins still ends it and leaves the exit code 0', async () => {
+  const r = await runChild(IMPORT + MARKERS + ON_EXIT + `
+new BackgroundThread({ name: 'Lonely', target: async () => {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  throw new Error('nobody listens');
+} }).start();
+console.log('MAIN END');
+`, QUICK);
+  assertExit(r, 0);
+  assert.match(r.stderr, /Exception in thread Lonely:\nError: nobody listens/, describe(r));
+  assert.equal(lines(r.stdout), ['MAIN END', 'EXIT 0'], describe(r));
+});
+
+test('a custom excepthook receives {excType, excValue, excTraceback, thread} with the right thread', async () => {
+  const r = await runChild(IMPORT + MARKERS + ON_EXIT + `
+const seen = [];
+const hook = (args) => { seen.push(args); };
+setExcepthook(hook);
+console.log('HOOK SET', getExcepthook() === hook);
+function firstTarget() { throw new SyntaxError('first'); }
+async function secondTarget() { await new Promise((resolve) => setTimeout(resolve, 20)); throw new RangeError('second'); }
+const threads = {
+  A: new BackgroundThread({ name: 'A', target: firstTarget }),
+  B: new BackgroundThread({ name: 'B', target: secondTarget }),
+  C: new BackgroundThread({ name: 'C', target: () => { throw 42; } }),
+};
+for (const t of Object.values(threads)) t.start();
+await Promise.all(Object.values(threads).map((t) => t.join(10)));
+seen.sort((x, y) => (x.thread.name < y.thread.name ? -1 : 1));
+for (const a of seen) {
+  console.log(JSON.stringify({
+    keys: Object.keys(a).sort().join(),
+    thread: a.thread.name,
+    sameThread: a.thread === threads[a.thread.name],
+    excType: a.excType && a.excType.name,
+    excValue: a.excValue instanceof Error ? a.excValue.message : a.excValue,
+    valueMatchesType: Object(a.excValue) instanceof a.excType,
+    traceback: typeof a.excTraceback === 'string'
+      ? a.excTraceback.split('\\n')[0] + (a.excTraceback.includes(a.thread.name === 'A' ? 'firstTarget' : 'secondTarget') ? ' +frame' : ' -frame')
+      : String(a.excTraceback),
+  }));
+}
+// null restores the default hook, which prints to stderr.
+setExcepthook(null);
+console.log('RESTORED', getExcepthook() === excepthook);
+const d = new BackgroundThread({ name: 'D', target: () => { throw new Error('after restore'); } });
+d.start();
+await d.join(10);
+console.log('COUNT', seen.length);
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), [
+    'HOOK SET true',
+    JSON.stringify({ keys: 'excTraceback,excType,excValue,thread', thread: 'A', sameThread: true, excType: 'SyntaxError', excValue: 'first', valueMatchesType: true, traceback: 'SyntaxError: first +frame' }),
+    JSON.stringify({ keys: 'excTraceback,excType,excValue,thread', thread: 'B', sameThread: true, excType: 'RangeError', excValue: 'second', valueMatchesType: true, traceback: 'RangeError: second +frame' }),
+    JSON.stringify({ keys: 'excTraceback,excType,excValue,thread', thread: 'C', sameThread: true, excType: 'Number', excValue: 42, valueMatchesType: true, traceback: 'undefined' }),
+    'RESTORED true',
+    'COUNT 3',
+    'EXIT 0',
+  ], describe(r));
+  // The custom hook replaced the default one: only the thread after the restore printed.
+  assert.not.match(r.stderr, /Exception in thread [ABC]:/, describe(r));
+  assert.match(r.stderr, /Exception in thread D:\nError: after restore/, describe(r));
+});
+
+test('an excepthook that throws (or rejects) prints "Exception in threading.excepthook:" and its error; exit 0', async () => {
+  const r = await runChild(IMPORT + MARKERS + ON_EXIT + `
+setExcepthook(() => { throw new Error('hook is broken'); });
+const a = new BackgroundThread({ name: 'H1', target: () => { throw new Error('original one'); } });
+a.start();
+await a.join(10);
+setExcepthook(async () => { await null; throw new Error('async hook is broken'); });
+const b = new BackgroundThread({ name: 'H2', target: () => { throw new Error('original two'); } });
+b.start();
+await b.join(10);
+await new Promise((resolve) => setTimeout(resolve, 50));
+console.log('MAIN END');
+`, QUICK);
+  assertExit(r, 0);
+  assert.match(r.stderr, /Exception in threading\.excepthook:\nError: hook is broken\n\s+at /, describe(r));
+  assert.match(r.stderr, /Exception in threading\.excepthook:\nError: async hook is broken/, describe(r));
+  assert.not.match(r.stdout, /UNCAUGHT-HANDLER|UNHANDLED-HANDLER/, describe(r));
+  assert.equal(lines(r.stdout), ['MAIN END', 'EXIT 0'], describe(r));
+});
+
+// --- process.exit(), process.exitCode ----------------------------------------------------------
+
+const MANY_THREADS = `
+let ran = 0;
+for (let i = 0; i < 300; i++) {
+  new BackgroundThread({ daemon: i % 2 === 0, target: async () => {
+    ran++;
+    await new Promise((resolve) => setTimeout(resolve, 60000));
+    console.log('SHOULD NOT PRINT');
+  } }).start();
+}
+`;
+
+test('process.exit(7) with 300 live threads (daemon and not, targets awaiting long timers) exits 7 promptly', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + MANY_THREADS + `
+setTimeout(() => {
+  console.log('ALIVE', activeCount(), 'RAN', ran);
+  process.exit(7);
+}, 200);
+`);
+  assertExit(r, 7);
+  assert.equal(lines(r.stdout), ['ALIVE 301 RAN 300', 'EXIT 7'], describe(r));
+  assert.is(r.stderr, '', describe(r));
+  assertPrompt(r, 6000);
+});
+
+test('process.exit(7) right after starting 300 threads (targets not yet run) exits 7 promptly', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + MANY_THREADS + `
+console.log('ALIVE', activeCount(), 'RAN', ran);
+process.exit(7);
+`);
+  assertExit(r, 7);
+  assert.equal(lines(r.stdout), ['ALIVE 301 RAN 0', 'EXIT 7'], describe(r));
+  assert.is(r.stderr, '', describe(r));
+  assertPrompt(r, 6000);
+});
+
+test('process.exit(7) called from inside a target while 300 threads are alive exits 7 promptly', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + MANY_THREADS + `
+new BackgroundThread({ name: 'Exiter', target: async () => {
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  console.log('EXITING FROM', currentThread().name, activeCount());
+  process.exit(7);
+} }).start();
+`);
+  assertExit(r, 7);
+  assert.equal(lines(r.stdout), ['EXITING FROM Exiter 302', 'EXIT 7'], describe(r));
+  assert.is(r.stderr, '', describe(r));
+  assertPrompt(r, 6000);
+});
+
+test('process.exitCode = 5 with live daemon threads: exit code 5, without waiting for them', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + `
+const threads = [];
+for (let i = 0; i < 10; i++) {
+  const t = new BackgroundThread({ daemon: true, target: async () => {
+    await new Promise((resolve) => setTimeout(resolve, 60000));
+    console.log('SHOULD NOT PRINT');
+  } });
+  t.start();
+  threads.push(t);
+}
+process.exitCode = 5;
+setTimeout(() => console.log('MAIN DONE', threads.filter((t) => t.isAlive()).length), 100);
+`, QUICK);
+  assertExit(r, 5);
+  assert.equal(lines(r.stdout), ['MAIN DONE 10', 'EXIT 5'], describe(r));
+  assert.is(r.stderr, '', describe(r));
+  assertPrompt(r);
+});
+
+// --- threads started by threads -------------------------------------------------------------------
+
+test('a thread started inside another thread\'s target and never joined runs to its end (daemon=false inherited)', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + `
+new BackgroundThread({ name: 'Outer', target: () => {
+  const inner = new BackgroundThread({ name: 'Inner', target: async () => {
+    // Unref'd: only the (non-daemon) thread can keep the process for it.
+    await new Promise((resolve) => setTimeout(resolve, 300).unref());
+    console.log('INNER DONE', currentThread().name);
+  } });
+  inner.start();
+  console.log('OUTER', currentThread().name, 'started inner, daemon =', inner.daemon);
+} }).start();
+console.log('MAIN END');
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['MAIN END', 'OUTER Outer started inner, daemon = false', 'INNER DONE Inner', 'EXIT 0'], describe(r));
+  assert.is(r.stderr, '', describe(r));
+});
+
+test('a thread created inside a daemon thread\'s target is a daemon by default (and is not waited for)', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + `
+console.log('TOP', new BackgroundThread().daemon);
+new BackgroundThread({ name: 'D', daemon: true, target: async () => {
+  const inner = new BackgroundThread({ name: 'DI', target: async () => {
+    console.log('INNER RAN', currentThread().name, currentThread().daemon);
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    console.log('INNER DONE');
+  } });
+  const explicit = new BackgroundThread({ daemon: false });
+  console.log('INHERITED', inner.daemon, inner.isDaemon(), 'EXPLICIT', explicit.daemon);
+  inner.start();
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+} }).start();
+setTimeout(() => console.log('MAIN DONE'), 300);
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['TOP false', 'INHERITED true true EXPLICIT false', 'INNER RAN DI true', 'MAIN DONE', 'EXIT 0'], describe(r));
+  assertPrompt(r);
+});
+
+// --- uncaught errors on the main thread ------------------------------------------------------------
+
+const LIVE_THREADS = `
+let ran = 0;
+for (let i = 0; i < 20; i++) {
+  new BackgroundThread({ daemon: i % 2 === 1, target: async () => {
+    ran++;
+    await new Promise((resolve) => setTimeout(resolve, 60000));
+  } }).start();
+}
+`;
+
+function assertMainCrash(r, message) {
+  assertExit(r, 1);
+  assert.ok(r.stderr.includes(message), `stderr lacks ${message}\n${describe(r)}`);
+  assertPrompt(r, 6000);
+}
+
+test('an uncaught exception on the main thread while threads are alive: exit 1, error on stderr, no abort', async () => {
+  const r = await runChild(IMPORT + LIVE_THREADS + `
+setTimeout(() => {
+  console.log('THROWING', ran, activeCount());
+  throw new Error('main boom');
+}, 200);
+`, QUICK);
+  assertMainCrash(r, 'Error: main boom');
+  assert.equal(lines(r.stdout), ['THROWING 20 21'], describe(r));
+});
+
+test('a synchronous throw right after start() (targets not yet run): exit 1, no abort', async () => {
+  const r = await runChild(IMPORT + LIVE_THREADS + `
+throw new Error('early boom');
+`, QUICK);
+  assertMainCrash(r, 'Error: early boom');
+});
+
+test('an unhandled rejection on the main thread while threads are alive: exit 1, no abort', async () => {
+  const r = await runChild(IMPORT + LIVE_THREADS + `
+setTimeout(() => { Promise.reject(new Error('main rejection')); }, 200);
+`, QUICK);
+  assertMainCrash(r, 'main rejection');
+});
+
+test.run();
