@@ -1,0 +1,150 @@
+// The demo server (npm run demo), driven over real HTTP in a child process.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { until } from './helpers/deferred.mjs';
+
+const SERVER = fileURLToPath(new URL('../examples/demo/server.mjs', import.meta.url));
+
+/** Starts the demo on a free port; resolves {base, child, output(), exited}. */
+async function startDemo(env = {}) {
+  const child = spawn(process.execPath, [SERVER], {
+    env: { ...process.env, PORT: '0', NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => { stdout += chunk; });
+  child.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code, signal, at: performance.now() }));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  exited.then(() => clearTimeout(killer));
+  await until(() => /listening on (http:\S+)/.test(stdout) || child.exitCode !== null, 10, 'the demo to listen');
+  const base = /listening on (http:\S+)/.exec(stdout)?.[1];
+  assert.ok(base, `no URL printed:\n${stdout}\n${stderr}`);
+  return { base: base.replace(/\/$/, ''), child, exited, output: () => ({ stdout, stderr }) };
+}
+
+const postJob = (base, query) => fetch(`${base}/jobs?${query}`, { method: 'POST' });
+const threads = async (base) => (await fetch(`${base}/threads`)).json();
+
+test('a job answers 202 with its ident and name before it ends; /threads shows it alive, then finished', async () => {
+  const demo = await startDemo();
+  try {
+    const res = await postJob(demo.base, 'seconds=1');
+    assert.is(res.status, 202);
+    assert.match(res.headers.get('content-type'), /application\/json/);
+    const job = await res.json();
+    assert.ok(Number.isSafeInteger(job.ident) && job.ident > 0);
+    assert.is(job.name, 'report-1s');
+
+    const during = await threads(demo.base);
+    const live = during.threads.find((t) => t.ident === job.ident);
+    assert.ok(live, 'listed while it runs: the response came before the job ended');
+    assert.is(live.alive, true);
+    assert.is(live.daemon, false);
+    assert.ok(Number.isSafeInteger(live.nativeId));
+    assert.ok(live.progress < 1);
+    assert.ok(Date.parse(live.started) > 0);
+    assert.is(live.ended, null);
+    assert.ok(during.threads.some((t) => t.name === 'MainThread'));
+
+    let after;
+    const end = performance.now() + 10_000;
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = await threads(demo.base);
+    } while (!after.finished.some((t) => t.ident === job.ident) && performance.now() < end);
+    const done = after.finished.find((t) => t.ident === job.ident);
+    assert.ok(done, 'moved to the finished list');
+    assert.is(done.alive, false);
+    assert.is(done.progress, 1);
+    assert.ok(Date.parse(done.ended) >= Date.parse(done.started));
+    assert.not.ok(after.threads.some((t) => t.ident === job.ident));
+    assert.match(demo.output().stdout, /report-1s \(ident \d+\) finished: 20000 orders/);
+  } finally {
+    demo.child.kill('SIGKILL');
+  }
+});
+
+test('GET / is an HTML page with the form; unknown routes and methods are 404/405', async () => {
+  const demo = await startDemo();
+  try {
+    const page = await fetch(`${demo.base}/`);
+    assert.is(page.status, 200);
+    assert.match(page.headers.get('content-type'), /text\/html/);
+    const html = await page.text();
+    assert.match(html, /<form/);
+    assert.match(html, /\/threads/);
+    assert.is((await fetch(`${demo.base}/nope`)).status, 404);
+    assert.is((await fetch(`${demo.base}/jobs`)).status, 405);
+  } finally {
+    demo.child.kill('SIGKILL');
+  }
+});
+
+test('bad seconds or daemon get 400 with a JSON error, and start nothing', async () => {
+  const demo = await startDemo();
+  try {
+    for (const query of ['', 'seconds=', 'seconds=-1', 'seconds=0', 'seconds=abc', 'seconds=1e9', 'seconds=Infinity', 'seconds=1&daemon=yes']) {
+      const res = await postJob(demo.base, query);
+      assert.is(res.status, 400, query);
+      const body = await res.json();
+      assert.type(body.error, 'string');
+    }
+    assert.is((await threads(demo.base)).threads.length, 1, 'only the main thread');
+  } finally {
+    demo.child.kill('SIGKILL');
+  }
+});
+
+test('SIGTERM waits for a running non-daemon job, then exits 0', async () => {
+  const demo = await startDemo();
+  await (await postJob(demo.base, 'seconds=1.5')).json();
+  const signalled = performance.now();
+  demo.child.kill('SIGTERM');
+  const { code, signal, at } = await demo.exited;
+  const { stdout } = demo.output();
+  assert.is(signal, null);
+  assert.is(code, 0, stdout);
+  assert.match(stdout, /SIGTERM: no new connections; waiting up to 30s for 1 job\(s\): report-1\.5s/);
+  assert.match(stdout, /report-1\.5s \(ident \d+\) finished/);
+  assert.match(stdout, /all jobs done; bye/);
+  assert.ok(stdout.indexOf('waiting') < stdout.indexOf('finished'), 'the job finished after the signal');
+  assert.ok(at - signalled > 500, 'it waited for the job');
+});
+
+test('SIGTERM does not wait for a daemon job; a second signal exits at once', async () => {
+  const demo = await startDemo();
+  await (await postJob(demo.base, 'seconds=60&daemon=1')).json();
+  const signalled = performance.now();
+  demo.child.kill('SIGTERM');
+  const first = await demo.exited;
+  const { stdout } = demo.output();
+  assert.is(first.code, 0, stdout);
+  assert.match(stdout, /abandoning daemon job\(s\): report-60s-daemon/);
+  assert.not.match(stdout, /finished:/);
+  assert.ok(first.at - signalled < 10_000, 'did not wait a minute');
+
+  const second = await startDemo({ DRAIN_SECONDS: '60' });
+  await (await postJob(second.base, 'seconds=60')).json();
+  second.child.kill('SIGINT');
+  await until(() => /waiting up to 60s/.test(second.output().stdout), 10, 'the first signal to be handled');
+  second.child.kill('SIGINT');
+  const again = await second.exited;
+  assert.is(again.code, 130, 'exits at once with 128 + SIGINT');
+  assert.match(second.output().stdout, /SIGINT again: exiting now/);
+});
+
+test('the drain has a timeout: DRAIN_SECONDS passes, exit 1', async () => {
+  const demo = await startDemo({ DRAIN_SECONDS: '0.3' });
+  await (await postJob(demo.base, 'seconds=60')).json();
+  demo.child.kill('SIGTERM');
+  const { code } = await demo.exited;
+  assert.is(code, 1);
+  assert.match(demo.output().stdout, /drain timed out after 0\.3s/);
+});
+
+test.run();
