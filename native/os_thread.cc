@@ -6,10 +6,21 @@
 #include <pthread.h>
 #endif
 #if defined(__linux__)
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #elif defined(__FreeBSD__)
 #include <pthread_np.h>
+#endif
+
+#if defined(__linux__) && defined(__GLIBC__)
+// pthread_detach moved into libc in glibc 2.34 under a new symbol version; bind to the original
+// one, which every glibc keeps, so that a prebuild loads on glibc 2.28 (see portable_abi.cc).
+#if defined(__x86_64__)
+__asm__(".symver pthread_detach,pthread_detach@GLIBC_2.2.5");
+#elif defined(__aarch64__)
+__asm__(".symver pthread_detach,pthread_detach@GLIBC_2.17");
+#endif
 #endif
 
 namespace bgthread {
@@ -37,7 +48,7 @@ std::string TruncateUtf8(const std::string& name, size_t limit) {
 void SetCurrentThreadName(const std::string& name) {
   const std::string cut = TruncateUtf8(name, MaxThreadNameBytes());
 #if defined(__linux__)
-  pthread_setname_np(pthread_self(), cut.c_str());
+  prctl(PR_SET_NAME, cut.c_str(), 0, 0, 0);  // the calling thread; older than pthread_setname_np
 #elif defined(__APPLE__)
   pthread_setname_np(cut.c_str());
 #elif defined(__FreeBSD__)

@@ -1,0 +1,153 @@
+// What users install: the packed tarball, with its prebuild, installed into fresh consumer
+// projects (CommonJS, ESM, strict TypeScript); and the cmake-js build. `npm run test:package`.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'background-thread-pack-'));
+const consumer = join(work, 'consumer');
+const installed = join(consumer, 'node_modules', 'background-thread');
+const arch = `${process.platform}-${process.arch}`;
+let packed;
+let installLog;
+
+const sh = (command, args, options = {}) => execFileSync(command, args, {
+  encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000, ...options,
+});
+const node = (args, env = {}) => sh(process.execPath, args, { cwd: consumer, env: { ...process.env, ...env } });
+
+test.before(() => {
+  // What `npm pack` runs through prepack/prepare, then the pack itself.
+  sh('npm', ['run', 'prebuild'], { cwd: ROOT });
+  sh('npm', ['run', 'build:ts'], { cwd: ROOT });
+  [packed] = JSON.parse(sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT }));
+  sh('mkdir', ['-p', consumer]);
+  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }));
+  installLog = sh('npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts', join(work, packed.filename)], { cwd: consumer });
+});
+
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+test('the tarball holds the prebuild, the JS and types, the native sources; nothing else', () => {
+  const files = packed.files.map((f) => f.path);
+  for (const wanted of [`prebuilds/${arch}/background-thread.node`, 'dist/index.js', 'dist/index.mjs',
+    'dist/index.d.ts', 'dist/index.d.mts', 'native/addon.cc', 'native/thread.h', 'binding.gyp',
+    'CMakeLists.txt', 'package.json', 'README.md', 'LICENSE']) {
+    assert.ok(files.includes(wanted), `${wanted} is packed`);
+  }
+  for (const file of files) {
+    assert.not.match(file, /^(test|bench|examples|scripts|src|build|\.ci)\/|\.map$|\.tgz$/, `${file} must not be packed`);
+  }
+});
+
+test('installing from the tarball loads the prebuild and compiles nothing', () => {
+  assert.not.ok(existsSync(join(installed, 'build')), 'no build/ in the installed package');
+  assert.not.match(installLog, /gyp info spawn|node-gyp rebuild/);
+  assert.ok(existsSync(join(installed, 'prebuilds', arch, 'background-thread.node')));
+});
+
+test('the prebuild needs nothing newer than Node 18+ itself (glibc 2.28, GCC 10 libstdc++)', () => {
+  if (process.platform !== 'linux') return;
+  const report = sh(process.execPath, [join(ROOT, 'scripts', 'check-prebuild.mjs'),
+    join(installed, 'prebuilds', arch, 'background-thread.node'), process.arch]);
+  assert.match(report, /newest .*GLIBC_2\.\d+/);
+});
+
+test('a CommonJS consumer runs a thread with PREBUILDS_ONLY=1', () => {
+  copyFileSync(join(ROOT, 'scripts', 'smoke.cjs'), join(consumer, 'smoke.cjs'));
+  const result = JSON.parse(node(['smoke.cjs'], { PREBUILDS_ONLY: '1' }));
+  assert.is(result.binary, join(installed, 'prebuilds', arch, 'background-thread.node'));
+  assert.ok(result.ended && result.ran);
+  assert.ok(result.nativeId > 0);
+});
+
+test('an ESM consumer gets the same API, and import and require share one registry', () => {
+  writeFileSync(join(consumer, 'esm.mjs'), `
+    import { createRequire } from 'node:module';
+    import * as api from 'background-thread';
+    const cjs = createRequire(import.meta.url)('background-thread');
+    const ident = api.startNewBackgroundThread((a, kw) => console.log(JSON.stringify({ a, kw, ident: api.currentThread().ident })), [1], { k: 2 });
+    console.log(JSON.stringify({ ident, same: api.BackgroundThread === cjs.BackgroundThread, keys: Object.keys(api).sort() }));
+    await api.joinAll();
+  `);
+  const [first, second] = node(['esm.mjs'], { PREBUILDS_ONLY: '1' }).trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(first.same, 'one module instance for import and require');
+  assert.equal(second, { a: 1, kw: { k: 2 }, ident: first.ident });
+  for (const name of ['BackgroundThread', 'startNewBackgroundThread', 'start_new_background_thread', 'Error', 'joinAll']) {
+    assert.ok(first.keys.includes(name), name);
+  }
+  assert.not.ok(first.keys.includes('__esModule'));
+});
+
+test('a strict TypeScript consumer (module nodenext) compiles and runs; misuse is a type error', () => {
+  const ts = join(consumer, 'ts');
+  sh('mkdir', ['-p', ts]);
+  writeFileSync(join(ts, 'package.json'), JSON.stringify({ type: 'module' }));
+  writeFileSync(join(ts, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: {
+      strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022',
+      outDir: 'out', types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')], skipLibCheck: false,
+    },
+    files: ['main.mts'],
+  }));
+  writeFileSync(join(ts, 'main.mts'), `
+    import { BackgroundThread, BackgroundThreadLimitReachedError, currentThread, getExcepthook,
+      setExcepthook, startNewBackgroundThread, type ExceptHookArgs } from 'background-thread';
+
+    class Job extends BackgroundThread {
+      override async run(): Promise<void> { await Promise.resolve(); }
+    }
+    const t = new BackgroundThread({ target: (a: number, kw: { b: string }) => a + kw.b.length, args: [1], kwargs: { b: 'x' }, daemon: false });
+    t.start();
+    const ended: boolean = await t.join(1.5);
+    const id: number = startNewBackgroundThread(() => currentThread().name);
+    const job = new Job({ name: 'job' });
+    job.start();
+    const sync: boolean = job.joinSync(0);
+    const ident: number | null = job.ident;
+    setExcepthook((args: ExceptHookArgs) => { void args.thread?.name; });
+    setExcepthook(null);
+    const hook: (a: ExceptHookArgs) => void = getExcepthook();
+    const limit: boolean = new BackgroundThreadLimitReachedError('x') instanceof Error;
+    await job.join();
+    console.log(JSON.stringify({ ended, id: id > 0, sync: typeof sync, ident: ident !== null, hook: typeof hook, limit }));
+
+    // Misuse must not compile: each line below is an error, or tsc reports the unused directive.
+    // (Never called: the runtime would throw its TypeErrors.)
+    async function misuse(): Promise<void> {
+    // @ts-expect-error a target is a function
+    new BackgroundThread({ target: 42 });
+    // @ts-expect-error unknown option
+    new BackgroundThread({ deamon: true });
+    // @ts-expect-error timeouts are numbers of seconds
+    await t.join('1');
+    // @ts-expect-error the daemon flag is a boolean
+    t.daemon = 'yes';
+    // @ts-expect-error ident is read-only
+    t.ident = 3;
+    // @ts-expect-error startNewBackgroundThread needs a target
+    startNewBackgroundThread();
+    }
+    void misuse;
+  `);
+  sh(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ts]);
+  const out = JSON.parse(sh(process.execPath, [join(ts, 'out', 'main.mjs')], { cwd: ts, env: { ...process.env, PREBUILDS_ONLY: '1' } }));
+  assert.equal(out, { ended: true, id: true, sync: 'boolean', ident: true, hook: 'function', limit: true });
+});
+
+test('the cmake-js build writes build/Release/*.node and compile_commands.json, and passes the smoke test', () => {
+  sh('npm', ['run', 'build:cmake'], { cwd: ROOT });
+  assert.ok(existsSync(join(ROOT, 'build', 'Release', 'background_thread.node')));
+  const commands = JSON.parse(readFileSync(join(ROOT, 'build', 'compile_commands.json'), 'utf8'));
+  assert.ok(commands.some((c) => c.file.endsWith('native/thread.cc')));
+  const result = JSON.parse(sh(process.execPath, [join(ROOT, 'scripts', 'smoke.cjs')], { cwd: ROOT }));
+  assert.is(result.binary, join(ROOT, 'build', 'Release', 'background_thread.node'));
+  assert.ok(result.ended && result.ran);
+});
+
+test.run();
