@@ -24,5 +24,8 @@ export interface NativeBinding {
 export const EVENT_RUN = 0;
 export const EVENT_ENDED = 1;
 
+// BACKGROUND_THREAD_ADDON names another build of the addon to load (the sanitizer builds of
+// scripts/sanitize.sh); otherwise node-gyp-build picks build/Release or the prebuild.
+const override = process.env.BACKGROUND_THREAD_ADDON;
 const load = require('node-gyp-build') as (dir: string) => unknown;
-export const native = load(path.join(__dirname, '..')) as NativeBinding;
+export const native = (override ? require(path.resolve(override)) : load(path.join(__dirname, '..'))) as NativeBinding;

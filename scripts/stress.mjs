@@ -1,0 +1,145 @@
+// Stress: start/join cycles (mixed daemon flags, batches in flight), then many threads alive at
+// once, then Workers terminated under live threads; checks that OS threads, active handles and
+// RSS come back to their baseline. Prints one JSON summary line; exit 1 when a check fails.
+//   node scripts/stress.mjs [--cycles 100000] [--inFlight 100] [--alive 10000] [--stack 65536]
+//                           [--terminate 20] [--warmup 2] [--memory on|off]
+// The baseline is taken after `warmup` rounds of every phase, so that the allocators and V8 have
+// settled; one more round must then leave OS threads, handles and memory where they were.
+// `npm run test:stress` runs it full size; the sanitizer and valgrind scripts run it smaller,
+// with --memory off (their own allocators make memory figures meaningless).
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Worker } from 'node:worker_threads';
+import { BackgroundThread, setExcepthook } from 'background-thread';
+
+const { values } = parseArgs({
+  options: {
+    cycles: { type: 'string', default: '100000' },
+    inFlight: { type: 'string', default: '100' },
+    alive: { type: 'string', default: '10000' },
+    stack: { type: 'string', default: '65536' },
+    terminate: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '2' },
+    memory: { type: 'string', default: 'on' },
+  },
+});
+const cycles = Number(values.cycles);
+const inFlight = Number(values.inFlight);
+const alive = Number(values.alive);
+const stack = Number(values.stack);
+const terminations = Number(values.terminate);
+
+const tasks = () => readdirSync('/proc/self/task').length;
+// stdout/stderr are TTYs or pipes that node opens lazily, whenever something first writes to them.
+const resources = () => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'PipeWrap');
+const handles = () => resources().length;
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc');
+/**
+ * Memory after a full GC: `rss`, and `native`, the RSS outside V8's heap (which V8 grows and
+ * keeps once it has needed it) and `heapUsed` (live JS objects): a native leak grows the first,
+ * a JS leak the second.
+ */
+const memory = () => {
+  gc();
+  const { rss, heapTotal, heapUsed } = process.memoryUsage();
+  return { rss, native: rss - heapTotal, heapUsed };
+};
+const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+const mib = (bytes) => Math.round(bytes / 1048576 * 10) / 10;
+
+async function cyclesPhase() {
+  let next = 0;
+  let daemonCount = 0;
+  const began = performance.now();
+  async function lane() {
+    while (next < cycles) {
+      const i = next++;
+      const daemon = i % 3 === 0;
+      if (daemon) daemonCount++;
+      // Every kind of target: sync, async, throwing (to the excepthook, silenced below).
+      const target = i % 7 === 0 ? async () => { await null; } : i % 11 === 0 ? () => { throw new Error('x'); } : () => i;
+      const t = new BackgroundThread({ target, daemon });
+      t.start();
+      if (!(await t.join())) throw new Error(`cycle ${i} did not end`);
+    }
+  }
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  return { cycles, daemon: daemonCount, perSecond: Math.round(cycles / ((performance.now() - began) / 1000)) };
+}
+
+async function alivePhase() {
+  let release;
+  const gate = new Promise((resolve) => { release = resolve; });
+  const before = { tasks: tasks(), rss: memory().rss };
+  const threads = [];
+  const began = performance.now();
+  for (let i = 0; i < alive; i++) {
+    const t = new BackgroundThread({ target: () => gate, stackSize: stack, daemon: i % 2 === 0 });
+    t.start();
+    threads.push(t);
+  }
+  const startMs = performance.now() - began;
+  await settle();  // every target has run and waits on the gate
+  const during = { tasks: tasks(), rss: memory().rss };
+  release();
+  await Promise.all(threads.map((t) => t.join()));
+  return {
+    alive, stack, startMs: Math.round(startMs),
+    extraTasks: during.tasks - before.tasks,
+    rssPerThreadKiB: Math.round((during.rss - before.rss) / alive / 1024 * 10) / 10,
+  };
+}
+
+async function terminatePhase() {
+  const source = `
+    const { BackgroundThread } = require(${JSON.stringify(createRequire(import.meta.url).resolve('background-thread'))});
+    const never = new Promise(() => {});
+    for (let i = 0; i < 16; i++) new BackgroundThread({ daemon: i % 2 === 0, target: () => never }).start();
+    (async () => { for (;;) { const t = new BackgroundThread({ target: () => {} }); t.start(); await t.join(); } })();
+  `;
+  for (let i = 0; i < terminations; i++) {
+    const worker = new Worker(source, { eval: true });
+    await new Promise((resolve) => setTimeout(resolve, i % 5));
+    await worker.terminate();
+  }
+  return { terminations };
+}
+
+setExcepthook(() => {});  // the throwing targets of the cycles phase
+// Baseline after one round of each phase: glibc keeps freed thread stacks (up to 40 MiB) and V8
+// grows its heap once and keeps it; a leak shows as growth beyond that in the second round.
+for (let i = 0; i < Number(values.warmup); i++) {
+  await cyclesPhase();
+  await alivePhase();
+  await terminatePhase();
+}
+await settle();
+const baseline = { tasks: tasks(), handles: handles(), ...memory() };
+const report = (m) => ({ tasks: m.tasks, handles: m.handles, rssMiB: mib(m.rss), nativeMiB: mib(m.native), heapUsedMiB: mib(m.heapUsed) });
+const summary = { baseline: report(baseline) };
+summary.cycles = await cyclesPhase();
+summary.alive = await alivePhase();
+summary.terminate = await terminatePhase();
+
+// Orphaned threads of terminated Workers end on their own; give them a moment.
+let after;
+for (let i = 0; i < 40; i++) {
+  await settle();
+  after = { tasks: tasks(), handles: handles(), ...memory() };
+  if (after.tasks <= baseline.tasks && after.handles <= baseline.handles) break;
+}
+summary.after = report(after);
+const failures = [];
+if (summary.alive.extraTasks !== alive) failures.push(`${summary.alive.extraTasks} OS threads for ${alive} live threads`);
+if (after.tasks > baseline.tasks) failures.push(`OS threads ${baseline.tasks} -> ${after.tasks}`);
+if (after.handles > baseline.handles) failures.push(`active handles ${baseline.handles} -> ${after.handles}: ${resources().join(", ")}`);
+// What one more round may add without a leak: malloc arenas and glibc's stack cache settling.
+if (values.memory === 'on' && after.native - baseline.native > 8 * 1048576) failures.push(`native memory ${mib(baseline.native)} -> ${mib(after.native)} MiB`);
+if (values.memory === 'on' && after.heapUsed - baseline.heapUsed > 2 * 1048576) failures.push(`JS heap ${mib(baseline.heapUsed)} -> ${mib(after.heapUsed)} MiB`);
+summary.failures = failures;
+console.log(JSON.stringify(summary));
+process.exitCode = failures.length ? 1 : 0;
