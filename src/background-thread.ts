@@ -245,8 +245,9 @@ export class BackgroundThread {
       return;
     }
     if (result !== null && (typeof result === 'object' || typeof result === 'function')) {
-      // Promise.resolve adopts any thenable, and turns a throwing `then` into a rejection.
-      Promise.resolve(result).then(
+      // A Promise of our own adopts any thenable (a Promise with an own `then` included) and
+      // turns a throwing `then`, or `then` getter, into a rejection: nothing escapes.
+      new Promise((resolve) => { resolve(result); }).then(
         () => native.settled(ident),
         (error: unknown) => { reportException(this, error); native.settled(ident); });
     } else {

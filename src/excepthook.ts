@@ -1,6 +1,6 @@
 // Python's threading.excepthook: where an exception (or rejection) in a thread goes. It never
 // reaches 'uncaughtException'/'unhandledRejection' and never changes the exit code.
-import { inspect } from 'node:util';
+import { inspect, types } from 'node:util';
 import type { BackgroundThread } from './background-thread';
 import { argTypeError } from './errors';
 import { received } from './validate';
@@ -31,7 +31,11 @@ function write(text: string): void {
 
 /** Writes `Exception in thread NAME:` and the stack to stderr. */
 export function excepthook(args: ExceptHookArgs): void {
-  const name = args.thread === null ? '<unknown>' : args.thread.name;
+  if (typeof args !== 'object' || args === null) {
+    throw argTypeError(`The "args" argument must be an ExceptHookArgs object. ${received(args)}`);
+  }
+  const thread: unknown = args.thread;
+  const name = thread === null || thread === undefined ? '<unknown>' : String((thread as { name?: unknown }).name);
   write(`Exception in thread ${name}:\n${describe(args.excValue)}\n`);
 }
 
@@ -62,6 +66,8 @@ function typeOf(value: unknown): Function {
   }
 }
 
+const promiseThen = Promise.prototype.then;
+
 function hookFailed(error: unknown): void {
   write(`Exception in threading.excepthook:\n${describe(error)}\n`);
 }
@@ -75,8 +81,9 @@ export function reportException(thread: BackgroundThread | null, error: unknown)
   const args: ExceptHookArgs = Object.freeze({ excType: typeOf(error), excValue: error, excTraceback, thread });
   try {
     const result: unknown = hook(args);
-    // An async hook's rejection must not become an unhandledRejection either.
-    if (result instanceof Promise) result.catch(hookFailed);
+    // An async hook's rejection must not become an unhandledRejection either. The intrinsic
+    // `then`: the result's own `then`/`catch` may be anything.
+    if (types.isPromise(result)) promiseThen.call(result, undefined, hookFailed);
   } catch (hookError) {
     hookFailed(hookError);
   }
