@@ -15,6 +15,9 @@ constexpr double kMinStackSize = 32768;
 constexpr double kMaxStackSize = 1024.0 * 1024 * 1024;
 // Timeouts at or above this many seconds (about 292 years) wait forever.
 constexpr double kForeverSeconds = 9.2e9;
+// Bounds of how long settled() waits for the thread to finish (see Addon::Settled).
+constexpr uint64_t kMaxReapSpinNs = 50 * 1000;
+constexpr uint64_t kMinReapSpinNs = 1000;
 
 uint64_t IdentArg(const Napi::CallbackInfo& info, size_t i) {
   if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "ident must be a number");
@@ -121,17 +124,35 @@ Napi::Value Addon::Start(const Napi::CallbackInfo& info) {
 }
 
 // settled(ident): the target (and any Promise it returned) has settled; let the thread end.
+// The thread needs only microseconds to finish: wait for that here, briefly, and reap it at once,
+// which saves the thread's kEnded post and a wake-up of this loop. When it takes longer (a busy
+// machine), give up and let kEnded come; the budget shrinks after each miss so that a busy
+// machine does not pay it every time, and grows back after each hit.
 Napi::Value Addon::Settled(const Napi::CallbackInfo& info) {
-  auto it = live_.find(IdentArg(info, 0));
-  if (it != live_.end()) {
-    ThreadRecord& record = *it->second.record;
-    uv_mutex_lock(&shared_->mutex);
-    if (record.state == ThreadState::kRunning) {
-      record.state = ThreadState::kSettled;
-      uv_cond_broadcast(&record.changed);
-    }
-    uv_mutex_unlock(&shared_->mutex);
+  const uint64_t ident = IdentArg(info, 0);
+  auto it = live_.find(ident);
+  if (it == live_.end()) return info.Env().Undefined();
+  std::shared_ptr<ThreadRecord> record = it->second.record;
+
+  uv_mutex_lock(&shared_->mutex);
+  const bool settling = record->state == ThreadState::kRunning;
+  if (settling) {
+    record->state = ThreadState::kSettled;
+    record->reaper_waiting = true;
+    uv_cond_broadcast(&record->changed);
   }
+  uv_mutex_unlock(&shared_->mutex);
+  if (!settling) return info.Env().Undefined();
+
+  SpinUntil(*record, ThreadState::kFinished, reap_spin_ns_);
+  uv_mutex_lock(&shared_->mutex);
+  const bool finished = record->state == ThreadState::kFinished;
+  if (!finished) record->reaper_waiting = false;  // the thread will post kEnded after all
+  uv_mutex_unlock(&shared_->mutex);
+
+  reap_spin_ns_ = finished ? std::min(reap_spin_ns_ * 2, kMaxReapSpinNs)
+                           : std::max(reap_spin_ns_ / 2, kMinReapSpinNs);
+  if (finished) Reap(info.Env(), ident);
   return info.Env().Undefined();
 }
 

@@ -66,6 +66,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::FunctionReference on_event_;          // (kind, ident) => void; never throws
   Napi::ObjectReference async_resource_;      // the async context join timeouts resolve in
   napi_async_context async_context_ = nullptr;
+  uint64_t reap_spin_ns_ = 50 * 1000;  // adaptive, see Settled
   uint32_t holds_ = 0;  // live non-daemon threads + keep-alive joiners; TSFN ref'd while > 0
   bool tearing_down_ = false;
   size_t closing_timers_ = 0;

@@ -1,6 +1,7 @@
 #include "thread.h"
 
 #include <atomic>
+#include <thread>
 #include <utility>
 
 #include "os_thread.h"
@@ -11,6 +12,9 @@ namespace {
 
 // Trivially destructible, so process.exit() (which skips nothing here) cannot race a destructor.
 std::atomic<uint64_t> last_ident{0};
+
+// How long start() looks for the new thread to report in before it sleeps on the condvar.
+constexpr uint64_t kStartSpinNs = 200 * 1000;
 
 // Hands `event` to the loop. Call with env.mutex held. False when the env is gone: the thread
 // then owns its own end (nobody will reap it).
@@ -52,7 +56,9 @@ void ThreadMain(void* arg) {
 
   self->state = ThreadState::kFinished;
   uv_cond_broadcast(&self->changed);  // joinSync() waiters
-  if (!Post(env, self->ended_event) && !self->detached) {
+  if (self->reaper_waiting) {
+    // The loop is waiting to join this thread right now (Addon::Settled): no kEnded needed.
+  } else if (!Post(env, self->ended_event) && !self->detached) {
     DetachThread(&self->tid);
     self->detached = true;
   }
@@ -84,14 +90,30 @@ int StartThread(const std::shared_ptr<ThreadRecord>& record) {
   options.stack_size = record->stack_size;
 
   EnvShared& env = *record->env;
-  uv_mutex_lock(&env.mutex);  // held until kRunning, so the thread sees `tid` written
-  int err = uv_thread_create_ex(&record->tid, &options, ThreadMain, handoff);
-  if (err == 0) {
-    while (record->state == ThreadState::kStarting) uv_cond_wait(&record->changed, &env.mutex);
-  }
+  uv_mutex_lock(&env.mutex);  // held while creating, so the thread sees `tid` written
+  const int err = uv_thread_create_ex(&record->tid, &options, ThreadMain, handoff);
   uv_mutex_unlock(&env.mutex);
-  if (err != 0) delete handoff;
-  return err;
+  if (err != 0) {
+    delete handoff;
+    return err;
+  }
+  if (!SpinUntil(*record, ThreadState::kRunning, kStartSpinNs)) {
+    uv_mutex_lock(&env.mutex);
+    while (record->state == ThreadState::kStarting) uv_cond_wait(&record->changed, &env.mutex);
+    uv_mutex_unlock(&env.mutex);
+  }
+  return 0;
+}
+
+bool SpinUntil(const ThreadRecord& record, ThreadState state, uint64_t budget_ns) {
+  const uint64_t deadline = uv_hrtime() + budget_ns;
+  for (;;) {
+    for (int i = 0; i < 64; i++) {
+      if (record.state.load(std::memory_order_acquire) >= state) return true;
+      std::this_thread::yield();  // on one core, this is what lets the other thread run
+    }
+    if (uv_hrtime() >= deadline) return false;
+  }
 }
 
 }  // namespace bgthread

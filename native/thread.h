@@ -4,6 +4,7 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -59,9 +60,11 @@ struct ThreadRecord {
   std::unique_ptr<Event> run_event;    // handed to the TSFN by the thread
   std::unique_ptr<Event> ended_event;  // idem
 
+  // Changed only under env->mutex; atomic so that a waiter may spin on it without the lock.
+  std::atomic<ThreadState> state{ThreadState::kStarting};
   // Guarded by env->mutex:
   uv_cond_t changed;  // broadcast on every state change
-  ThreadState state = ThreadState::kStarting;
+  bool reaper_waiting = false;  // the loop waits for kFinished itself: do not post kEnded
   bool detached = false;  // nobody will join: the thread frees itself
   int64_t native_id = 0;  // written by the thread before kRunning
   uv_thread_t tid;        // written by the creator, which holds env->mutex until kRunning
@@ -73,5 +76,10 @@ int StartThread(const std::shared_ptr<ThreadRecord>& record);
 
 // Every live ident is unique in the process and never reused, across envs.
 uint64_t NextIdent();
+
+// Waits up to `budget_ns` for record.state to reach at least `state`, without the lock, yielding
+// the CPU between looks. A thread that reports within microseconds is seen at once; sleeping on
+// the condition variable and being woken costs more than that on these machines.
+bool SpinUntil(const ThreadRecord& record, ThreadState state, uint64_t budget_ns);
 
 }  // namespace bgthread

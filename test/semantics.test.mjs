@@ -215,8 +215,9 @@ test('daemon defaults to the current thread\'s flag: false at top level, inherit
     },
   });
   outer.start();
-  assert.equal(await inherited.promise, [true, true, false]);
+  // Awaiting the join (not only the promise) holds the loop: a daemon thread never does.
   await outer.join();
+  assert.equal(await inherited.promise, [true, true, false]);
   assert.is(new BackgroundThread({ daemon: null }).is_daemon(), false);
 });
 
