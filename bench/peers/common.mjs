@@ -1,0 +1,103 @@
+// Shared by the Node.js peers (background-thread, worker_threads, setImmediate). Each peer script
+// is run by bench/run.mjs in a fresh process as
+//   node --expose-gc bench/peers/<peer>.mjs '<json params>'
+// does ONE measurement and prints ONE line of JSON on stdout. Params:
+//   { metric: 'latency',    n, warmup }             -> { samples: [µs, ...], startCall: [µs, ...] }
+//     samples: just before start() -> the target's first line; startCall: how long start() itself took
+//   { metric: 'throughput', n, inFlight, warmup }   -> { n, inFlight, seconds, perSecond }
+//   { metric: 'rss',        alive, stack, warmup }  -> { alive, stack, before, after, perThreadKiB, tasks }
+//   { metric: 'lag',        idle, seconds }         -> { idle, samples: [ms, ...], p50, p99 }
+import { readdirSync, readFileSync } from 'node:fs';
+
+export const params = JSON.parse(process.argv[2] ?? '{}');
+
+/** Monotonic clock (CLOCK_MONOTONIC through uv_hrtime), the same in every thread of the process, in µs. */
+export const nowUs = () => Number(process.hrtime.bigint()) / 1000;
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The number of OS threads of this process. */
+export const tasks = () => readdirSync('/proc/self/task').length;
+
+/** VmRSS from /proc/self/status, in bytes (what the Python and C peers read too). */
+export function vmRss() {
+  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line.split(/\s+/)[1]) * 1024;
+}
+
+/** RSS after a full GC (the children run with --expose-gc) and a moment for the allocator. */
+export async function settledRss() {
+  globalThis.gc?.();
+  await sleep(20);
+  globalThis.gc?.();
+  return vmRss();
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+export function percentile(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+/**
+ * Event-loop lag sampler: a chain of 1 ms timers; each sample is how late the timer fired
+ * (elapsed - 1 ms, measured with the monotonic clock), in ms. libuv timers have 1 ms granularity,
+ * so single samples carry up to ~1 ms of quantization (clamped at 0); the percentiles over
+ * thousands of samples are what is compared.
+ */
+export function sampleLag(seconds) {
+  return new Promise((resolve) => {
+    const samples = [];
+    const end = nowUs() + seconds * 1e6;
+    const tick = () => {
+      const t0 = nowUs();
+      setTimeout(() => {
+        const t1 = nowUs();
+        samples.push(Math.max(0, (t1 - t0) / 1000 - 1));
+        if (t1 < end) tick();
+        else resolve(samples);
+      }, 1);
+    };
+    tick();
+  });
+}
+
+export async function lagResult(idle, seconds) {
+  await sleep(100);  // let whatever starting the idle threads left behind settle
+  const samples = await sampleLag(seconds);
+  return { idle, samples: samples.map(round3), p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
+
+export const round1 = (x) => Math.round(x * 10) / 10;
+export const round3 = (x) => Math.round(x * 1000) / 1000;
+
+/** Print the result and exit (process.exit: live threads/Workers are dropped at once, on purpose). */
+export function done(result) {
+  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
+}
+
+/** Same lane scheme for every peer: `inFlight` lanes, each starting and joining one at a time. */
+export async function lanes(n, inFlight, one) {
+  let next = 0;
+  async function lane() {
+    while (next < n) {
+      next++;
+      await one();
+    }
+  }
+  const t0 = nowUs();
+  await Promise.all(Array.from({ length: Math.min(inFlight, n) }, lane));
+  const seconds = (nowUs() - t0) / 1e6;
+  return { n, inFlight, seconds, perSecond: n / seconds };
+}
+
+export function fail(message) {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
