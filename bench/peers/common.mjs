@@ -8,6 +8,7 @@
 //   { metric: 'rss',        alive, stack, warmup }  -> { alive, stack, before, after, perThreadKiB, tasks }
 //   { metric: 'lag',        idle, seconds }         -> { idle, samples: [ms, ...], p50, p99 }
 import { readdirSync, readFileSync } from 'node:fs';
+import { percentile } from '../stats.mjs';
 
 export const params = JSON.parse(process.argv[2] ?? '{}');
 
@@ -31,18 +32,6 @@ export async function settledRss() {
   await sleep(20);
   globalThis.gc?.();
   return vmRss();
-}
-
-export const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-export function percentile(xs, p) {
-  const s = [...xs].sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
 
 /**
