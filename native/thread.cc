@@ -31,9 +31,9 @@ bool Post(EnvShared& env, std::unique_ptr<Event>& event) {
 }
 
 void ThreadMain(void* arg) {
-  auto* handoff = static_cast<std::shared_ptr<ThreadRecord>*>(arg);
-  std::shared_ptr<ThreadRecord> self = std::move(*handoff);
-  delete handoff;
+  // Take over the reference the creator left in the record: no allocation, and no free, on this
+  // thread. A thread that never calls malloc or free gets no malloc tcache (~0.6 KiB each).
+  std::shared_ptr<ThreadRecord> self = std::move(static_cast<ThreadRecord*>(arg)->self);
   EnvShared& env = *self->env;
 
   // Outside the lock: naming and gettid are syscalls, and the creator holds the mutex.
@@ -84,17 +84,17 @@ ThreadRecord::~ThreadRecord() { uv_cond_destroy(&changed); }
 uint64_t NextIdent() { return last_ident.fetch_add(1, std::memory_order_relaxed) + 1; }
 
 int StartThread(const std::shared_ptr<ThreadRecord>& record) {
-  auto* handoff = new std::shared_ptr<ThreadRecord>(record);
+  record->self = record;  // the new thread's reference, moved out by ThreadMain
   uv_thread_options_t options;
   options.flags = UV_THREAD_HAS_STACK_SIZE;
   options.stack_size = record->stack_size;
 
   EnvShared& env = *record->env;
   uv_mutex_lock(&env.mutex);  // held while creating, so the thread sees `tid` written
-  const int err = uv_thread_create_ex(&record->tid, &options, ThreadMain, handoff);
+  const int err = uv_thread_create_ex(&record->tid, &options, ThreadMain, record.get());
   uv_mutex_unlock(&env.mutex);
   if (err != 0) {
-    delete handoff;
+    record->self.reset();
     return err;
   }
   if (!SpinUntil(*record, ThreadState::kRunning, kStartSpinNs)) {

@@ -57,6 +57,7 @@ struct ThreadRecord {
   const uint64_t ident;
   const std::string name;
   const size_t stack_size;  // 0: the platform's default
+  std::shared_ptr<ThreadRecord> self;  // set by StartThread, moved out by the new thread at once
   std::unique_ptr<Event> run_event;    // handed to the TSFN by the thread
   std::unique_ptr<Event> ended_event;  // idem
 
