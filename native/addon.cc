@@ -4,6 +4,7 @@
 #include <cmath>
 #include <utility>
 
+#include "isolated_thread.h"
 #include "os_thread.h"
 
 namespace bgthread {
@@ -50,6 +51,11 @@ Addon::Addon(Napi::Env env, Napi::Object exports)
       InstanceMethod("join", &Addon::Join),
       InstanceMethod("joinSync", &Addon::JoinSync),
       InstanceMethod("identifyCurrentThread", &Addon::IdentifyCurrentThread),
+      InstanceMethod("adoptIsolated", &Addon::AdoptIsolatedThread),
+      InstanceMethod("dropIsolated", &Addon::DropIsolatedThread),
+      InstanceMethod("bindIsolated", &Addon::BindIsolatedThread),
+      InstanceMethod("finishIsolated", &Addon::FinishIsolatedThread),
+      InstanceMethod("nativeId", &Addon::NativeId),
       InstanceValue("minStackSize", Napi::Number::New(env, kMinStackSize)),
       InstanceValue("maxStackSize", Napi::Number::New(env, kMaxStackSize)),
       InstanceValue("maxThreadNameBytes",
@@ -196,7 +202,8 @@ Napi::Value Addon::Join(const Napi::CallbackInfo& info) {
 }
 
 // joinSync(ident, seconds) -> 1 ended, 0 timed out, -1 the target still needs this loop (waiting
-// here would deadlock). A timed wait on the thread's condition variable.
+// here would deadlock; never for an isolated thread, whose target runs in its Worker). A timed
+// wait on the thread's condition variable.
 Napi::Value Addon::JoinSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const uint64_t ident = IdentArg(info, 0);
@@ -206,7 +213,7 @@ Napi::Value Addon::JoinSync(const Napi::CallbackInfo& info) {
   std::shared_ptr<ThreadRecord> record = it->second.record;
 
   uv_mutex_lock(&shared_->mutex);
-  if (record->state < ThreadState::kSettled) {
+  if (!record->isolated && record->state < ThreadState::kSettled) {
     uv_mutex_unlock(&shared_->mutex);
     return Napi::Number::New(env, -1);
   }
@@ -237,10 +244,69 @@ Napi::Value Addon::IdentifyCurrentThread(const Napi::CallbackInfo& info) {
   return ids;
 }
 
+// adoptIsolated(name, daemon) -> ident: registers a thread whose body is a Worker the caller is
+// about to create (src/isolated-thread.ts). It is alive from now until the Worker's env ends.
+Napi::Value Addon::AdoptIsolatedThread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (on_event_.IsEmpty()) throw Napi::Error::New(env, "init() was not called");
+  if (!info[0].IsString() || !info[1].IsBoolean()) {
+    throw Napi::TypeError::New(env, "adoptIsolated(name: string, daemon: boolean)");
+  }
+  const bool daemon = info[1].As<Napi::Boolean>().Value();
+  auto record = std::make_shared<ThreadRecord>(shared_, NextIdent(),
+                                               info[0].As<Napi::String>().Utf8Value(), 0);
+  AdoptIsolated(record);
+  const uint64_t ident = record->ident;
+  live_.emplace(ident, Entry{std::move(record), daemon, {}});
+  if (!daemon) Hold(env);
+  return Napi::Number::New(env, static_cast<double>(ident));
+}
+
+// dropIsolated(ident): the Worker could not be created; the thread never was.
+Napi::Value Addon::DropIsolatedThread(const Napi::CallbackInfo& info) {
+  auto it = live_.find(IdentArg(info, 0));
+  if (it == live_.end() || !it->second.record->isolated) return info.Env().Undefined();
+  DropIsolated(it->second.record);
+  const bool daemon = it->second.daemon;
+  live_.erase(it);
+  if (!daemon) Unhold(info.Env());
+  return info.Env().Undefined();
+}
+
+// bindIsolated(ident) -> nativeId, in the Worker's env: this OS thread is the body of `ident`.
+// It takes the thread's name, and the thread ends (finishIsolated) when this env tears down.
+Napi::Value Addon::BindIsolatedThread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<ThreadRecord> record = FindIsolated(IdentArg(info, 0));
+  if (record == nullptr) throw Napi::Error::New(env, "no isolated thread with this ident");
+  bound_.push_back(record);
+  return Napi::Number::New(env, static_cast<double>(BindIsolated(*record)));
+}
+
+// finishIsolated(ident): the body has ended (any env may say so; only the first call counts).
+// The creator calls it on the Worker's 'exit', for a Worker that died before it could bind.
+Napi::Value Addon::FinishIsolatedThread(const Napi::CallbackInfo& info) {
+  std::shared_ptr<ThreadRecord> record = FindIsolated(IdentArg(info, 0));
+  if (record != nullptr) FinishIsolated(record);
+  return info.Env().Undefined();
+}
+
+// nativeId(ident) -> the kernel id of a live thread's OS thread, or null when it has not reported
+// it yet (an isolated thread whose Worker is still booting) or is unknown here.
+Napi::Value Addon::NativeId(const Napi::CallbackInfo& info) {
+  auto it = live_.find(IdentArg(info, 0));
+  if (it == live_.end()) return info.Env().Null();
+  uv_mutex_lock(&shared_->mutex);
+  const int64_t native_id = it->second.record->native_id;
+  uv_mutex_unlock(&shared_->mutex);
+  if (native_id == 0) return info.Env().Null();
+  return Napi::Number::New(info.Env(), static_cast<double>(native_id));
+}
+
 void Addon::OnEvent(napi_env env, const Event& event) {
   if (tearing_down_) return;
   if (event.kind == EventKind::kRun) {
-    Notify(env, EventKind::kRun, event.ident);
+    Notify(env, EventKind::kRun, event.ident, 0);
   } else {
     Reap(env, event.ident);
   }
@@ -268,20 +334,21 @@ void Addon::Reap(napi_env env, uint64_t ident) {
   if (!detached) uv_thread_join(&record.tid);
 
   if (!entry.daemon) Unhold(env);
-  Notify(env, EventKind::kEnded, ident);
+  Notify(env, EventKind::kEnded, ident, record.native_id);
   for (Joiner* joiner : entry.joiners) Settle(env, joiner, true);
 }
 
-// Calls onEvent(kind, ident). Never throws into C++: at teardown that would be fatal.
-void Addon::Notify(napi_env env, EventKind kind, uint64_t ident) {
-  napi_value fn, recv, argv[2];
+// Calls onEvent(kind, ident, nativeId). Never throws into C++: at teardown that would be fatal.
+void Addon::Notify(napi_env env, EventKind kind, uint64_t ident, int64_t native_id) {
+  napi_value fn, recv, argv[3];
   if (napi_get_reference_value(env, on_event_, &fn) != napi_ok || fn == nullptr) return;
   if (napi_get_undefined(env, &recv) != napi_ok ||
       napi_create_uint32(env, static_cast<uint32_t>(kind), &argv[0]) != napi_ok ||
-      napi_create_double(env, static_cast<double>(ident), &argv[1]) != napi_ok) {
+      napi_create_double(env, static_cast<double>(ident), &argv[1]) != napi_ok ||
+      napi_create_double(env, static_cast<double>(native_id), &argv[2]) != napi_ok) {
     return;
   }
-  if (napi_call_function(env, recv, fn, 2, argv, nullptr) == napi_pending_exception) {
+  if (napi_call_function(env, recv, fn, 3, argv, nullptr) == napi_pending_exception) {
     // onEvent catches everything a target throws; what escapes is our bug: report it loudly.
     napi_value error;
     if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
@@ -347,12 +414,16 @@ void Addon::OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
   static_cast<Addon*>(arg)->Teardown(handle);
 }
 
-// The env is going away (process exit, Worker end): no more JS. Threads that still wait are
+// The env is going away (process exit, Worker end): no more JS. Isolated threads bound to it end.
+// Threads that still wait are
 // woken to end on their own; threads past their last decision are detached; timers are closed,
 // and teardown waits for that (bounded: one loop turn).
 void Addon::Teardown(napi_async_cleanup_hook_handle handle) {
   tearing_down_ = true;
   cleanup_handle_ = handle;
+  // This env is an isolated thread's Worker: its thread has run its last JavaScript.
+  for (auto& record : bound_) FinishIsolated(record);
+  bound_.clear();
 
   uv_mutex_lock(&shared_->mutex);
   shared_->gone = true;

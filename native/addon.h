@@ -48,10 +48,15 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Join(const Napi::CallbackInfo& info);
   Napi::Value JoinSync(const Napi::CallbackInfo& info);
   Napi::Value IdentifyCurrentThread(const Napi::CallbackInfo& info);
+  Napi::Value AdoptIsolatedThread(const Napi::CallbackInfo& info);
+  Napi::Value DropIsolatedThread(const Napi::CallbackInfo& info);
+  Napi::Value BindIsolatedThread(const Napi::CallbackInfo& info);
+  Napi::Value FinishIsolatedThread(const Napi::CallbackInfo& info);
+  Napi::Value NativeId(const Napi::CallbackInfo& info);
 
   bool IsFinished(const ThreadRecord& record);
   void Reap(napi_env env, uint64_t ident);
-  void Notify(napi_env env, EventKind kind, uint64_t ident);
+  void Notify(napi_env env, EventKind kind, uint64_t ident, int64_t native_id);
   void Hold(napi_env env);
   void Unhold(napi_env env);
   void Settle(napi_env env, Joiner* joiner, bool ended);
@@ -63,7 +68,8 @@ class Addon : public Napi::Addon<Addon> {
   napi_env env_;
   std::shared_ptr<EnvShared> shared_;
   std::unordered_map<uint64_t, Entry> live_;  // started and not yet reaped
-  Napi::FunctionReference on_event_;          // (kind, ident) => void; never throws
+  std::vector<std::shared_ptr<ThreadRecord>> bound_;  // isolated threads this env is the body of
+  Napi::FunctionReference on_event_;          // (kind, ident, nativeId) => void; never throws
   Napi::ObjectReference async_resource_;      // the async context join timeouts resolve in
   napi_async_context async_context_ = nullptr;
   uint64_t reap_spin_ns_ = 50 * 1000;  // adaptive, see Settled

@@ -16,20 +16,6 @@ std::atomic<uint64_t> last_ident{0};
 // How long start() looks for the new thread to report in before it sleeps on the condvar.
 constexpr uint64_t kStartSpinNs = 200 * 1000;
 
-// Hands `event` to the loop. Call with env.mutex held. False when the env is gone: the thread
-// then owns its own end (nobody will reap it).
-bool Post(EnvShared& env, std::unique_ptr<Event>& event) {
-  if (env.gone) return false;
-  napi_status status = env.events.NonBlockingCall(event.get());
-  if (status != napi_ok) {
-    // napi_closing: the TSFN is being torn down; make no further use of it.
-    env.gone = true;
-    return false;
-  }
-  event.release();  // the TSFN owns it now; CallJs frees it
-  return true;
-}
-
 void ThreadMain(void* arg) {
   // Take over the reference the creator left in the record: no allocation, and no free, on this
   // thread. A thread that never calls malloc or free gets no malloc tcache (~0.6 KiB each).
@@ -47,7 +33,7 @@ void ThreadMain(void* arg) {
   uv_mutex_lock(&env.mutex);
   self->native_id = native_id;
   self->state = ThreadState::kRunning;
-  Post(env, self->run_event);
+  PostEvent(env, self->run_event);
   uv_cond_broadcast(&self->changed);  // start() returns
 
   while (self->state == ThreadState::kRunning && !env.gone) {
@@ -58,7 +44,7 @@ void ThreadMain(void* arg) {
   uv_cond_broadcast(&self->changed);  // joinSync() waiters
   if (self->reaper_waiting) {
     // The loop is waiting to join this thread right now (Addon::Settled): no kEnded needed.
-  } else if (!Post(env, self->ended_event) && !self->detached) {
+  } else if (!PostEvent(env, self->ended_event) && !self->detached) {
     DetachThread(&self->tid);
     self->detached = true;
   }
@@ -67,6 +53,18 @@ void ThreadMain(void* arg) {
 }
 
 }  // namespace
+
+bool PostEvent(EnvShared& env, std::unique_ptr<Event>& event) {
+  if (env.gone) return false;
+  napi_status status = env.events.NonBlockingCall(event.get());
+  if (status != napi_ok) {
+    // napi_closing: the TSFN is being torn down; make no further use of it.
+    env.gone = true;
+    return false;
+  }
+  event.release();  // the TSFN owns it now; CallJs frees it
+  return true;
+}
 
 ThreadRecord::ThreadRecord(std::shared_ptr<EnvShared> env_, uint64_t ident_, std::string name_,
                            size_t stack_size_)

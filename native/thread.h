@@ -67,6 +67,7 @@ struct ThreadRecord {
   uv_cond_t changed;  // broadcast on every state change
   bool reaper_waiting = false;  // the loop waits for kFinished itself: do not post kEnded
   bool detached = false;  // nobody will join: the thread frees itself
+  bool isolated = false;  // the body is a Worker (isolated_thread.h); set before it is shared
   int64_t native_id = 0;  // written by the thread before kRunning
   uv_thread_t tid;        // written by the creator, which holds env->mutex until kRunning
 };
@@ -74,6 +75,10 @@ struct ThreadRecord {
 // Creates the OS thread and returns once it runs and has posted kRun: 0, or a negative libuv
 // error (UV_EAGAIN when the OS refuses a thread). Call on the env's JS thread.
 int StartThread(const std::shared_ptr<ThreadRecord>& record);
+
+// Hands `event` to the env's loop; call with env.mutex held. False when the env is gone: the
+// caller then owns the thread's end (nobody will reap it).
+bool PostEvent(EnvShared& env, std::unique_ptr<Event>& event);
 
 // Every live ident is unique in the process and never reused, across envs.
 uint64_t NextIdent();

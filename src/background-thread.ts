@@ -2,10 +2,12 @@
 // on a real OS thread. The OS thread is created and ended by the addon; its target runs on the
 // event loop that started it, inside the thread's own async context.
 import { AssertionError } from 'node:assert';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { EVENT_RUN, native } from './binding';
 import { currentThread, daemonThreadStarted, runInThread } from './context';
 import { BackgroundThreadError, BackgroundThreadLimitReachedError, RuntimeError, argTypeError } from './errors';
 import { reportException } from './excepthook';
+import { isModuleTarget, launch, moduleLabel, moduleRef, takeException, type ModuleRef, type ModuleTarget } from './isolated-thread';
 import { joinCurrentError, activeDaemonError } from './main-thread';
 import { settings } from './settings';
 import * as validate from './validate';
@@ -16,8 +18,11 @@ export type Target = (...args: any[]) => unknown;
 export interface BackgroundThreadOptions {
   /** Reserved by Python; anything but null/undefined is an AssertionError. */
   group?: null;
-  /** What run() calls; nothing is run when null/undefined. */
-  target?: Target | null;
+  /**
+   * What run() calls; nothing is run when null/undefined. A module reference runs its export in
+   * its own isolate, in parallel (see the README: Module targets).
+   */
+  target?: Target | ModuleTarget | null;
   /** Falsy: 'Thread-N' or 'Thread-N (targetName)'. */
   name?: string | number | null;
   /** Positional arguments for the target, spread. */
@@ -63,10 +68,10 @@ function readOptions(params: unknown[]): BackgroundThreadOptions {
   return options as BackgroundThreadOptions;
 }
 
-function autoName(target: Target | null): string {
+function autoName(target: Target | null, module: ModuleRef | null): string {
   const name = `Thread-${++lastAutoName}`;
-  let targetName = '';
-  try { targetName = target?.name ?? ''; } catch { /* a throwing name getter */ }
+  let targetName = module === null ? '' : moduleLabel(module);
+  try { targetName ||= target?.name ?? ''; } catch { /* a throwing name getter */ }
   return typeof targetName === 'string' && targetName !== '' ? `${name} (${targetName})` : name;
 }
 
@@ -84,11 +89,13 @@ function startFailed(name: string, error: unknown): Error {
 type State = 'initial' | 'started' | 'stopped';
 
 let bootstrap: (thread: BackgroundThread) => void;
-let ended: (thread: BackgroundThread) => void;
+let ended: (thread: BackgroundThread, nativeId: number) => void;
 
 /** A real OS thread with Python's threading.Thread semantics. See the README. */
 export class BackgroundThread {
-  #target: Target | null;
+  #target: Target | null = null;
+  #module: ModuleRef | null = null;  // a module target: the body is a Worker
+  #port: MessagePort | null = null;  // where that Worker reports an exception
   #args: unknown[];
   #kwargs: Record<string, unknown> | null;
   #name: string;
@@ -99,20 +106,25 @@ export class BackgroundThread {
   #nativeId: number | null = null;
 
   constructor(options?: BackgroundThreadOptions);
-  constructor(group?: null, target?: Target | null, name?: string | number | null,
+  constructor(group?: null, target?: Target | ModuleTarget | null, name?: string | number | null,
     args?: Iterable<unknown> | null, kwargs?: Record<string, unknown> | null, verbose?: unknown);
   constructor(...params: unknown[]) {
     const { group, target, name, args, kwargs, daemon, stackSize } = readOptions(params);
     if (group !== null && group !== undefined) {
       throw new AssertionError({ message: 'group argument must be None for now' });
     }
-    this.#target = validate.target(target);
+    if (isModuleTarget(target)) this.#module = moduleRef(target);
+    else this.#target = validate.target(target);
     this.#args = validate.args(args);
     this.#kwargs = validate.kwargs(kwargs);
     this.#daemon = daemon === null || daemon === undefined
       ? currentThread().daemon : validate.boolean(daemon, 'daemon');
     this.#stackSize = stackSize === undefined || stackSize === null ? 0 : validate.stackSize(stackSize, 'stackSize');
-    this.#name = name ? String(name) : autoName(this.#target);
+    if (this.#module !== null && this.#stackSize !== 0) {
+      throw argTypeError('The "stackSize" option does not apply to a module target: Node sizes a ' +
+        'Worker\'s stack', 'ERR_INVALID_ARG_VALUE');
+    }
+    this.#name = name ? String(name) : autoName(this.#target, this.#module);
   }
 
   /** Creates the OS thread; returns once it runs. The target runs later, on this loop. */
@@ -124,6 +136,10 @@ export class BackgroundThread {
       throw new BackgroundThreadLimitReachedError(
         `cannot start ${this.#name}: ${live.size} background threads are alive, the limit set ` +
         'with setMaxBackgroundThreads()');
+    }
+    if (this.#module !== null) {
+      this.#startIsolated(this.#module);
+      return;
     }
     let ids: [number, number];
     try {
@@ -139,8 +155,37 @@ export class BackgroundThread {
     if (this.#daemon) daemonThreadStarted();
   }
 
-  /** What the thread does; override it in a subclass. Calls the target, then drops it. */
+  // A module target: adopt a native record, then create the Worker that is its body.
+  #startIsolated(module: ModuleRef): void {
+    const ident = native.adoptIsolated(this.#name, this.#daemon);
+    let worker: Worker;
+    try {
+      ({ worker, port: this.#port } = launch(module, ident, this.#name, this.#daemon, this.#args, this.#kwargs));
+    } catch (error) {
+      native.dropIsolated(ident);
+      if (error instanceof TypeError) throw error;  // not cloneable
+      throw startFailed(this.#name, error);
+    }
+    // Never an unhandled 'error' (an uncaught exception outside the target, out of memory): it
+    // is the thread's exception. 'exit' ends the thread if the Worker died before its env could.
+    worker.on('error', (error) => { reportException(this, error); });
+    worker.on('exit', () => { native.finishIsolated(ident); });
+    this.#ident = ident;
+    this.#state = 'started';
+    this.#args = [];
+    this.#kwargs = null;
+    live.set(ident, this);
+  }
+
+  /**
+   * What the thread does; override it in a subclass. Calls the target, then drops it. A module
+   * target's export is called in its Worker instead: run() on such a thread is a RuntimeError.
+   */
   run(): unknown {
+    if (this.#module !== null) {
+      throw new RuntimeError('a module target runs in its own isolate, started by start()',
+        { code: 'ERR_MODULE_TARGET_RUN' });
+    }
     try {
       if (this.#target === null) return undefined;
       const args = this.#kwargs === null ? this.#args : [...this.#args, this.#kwargs];
@@ -169,9 +214,10 @@ export class BackgroundThread {
   }
 
   /**
-   * Blocks this thread in a native timed wait. The target runs on this same loop, so while it
-   * has not settled the wait could never end: that throws ERR_JOIN_WOULD_DEADLOCK at once
-   * (a timeout of 0, a poll, returns false instead).
+   * Blocks this thread in a native timed wait. An event-loop target runs on this same loop, so
+   * while it has not settled the wait could never end: that throws ERR_JOIN_WOULD_DEADLOCK at
+   * once (a timeout of 0, a poll, returns false instead). A module target's thread needs nothing
+   * from this loop: the wait is real.
    */
   joinSync(timeout?: number | null): boolean {
     const seconds = this.#checkJoin(timeout);
@@ -214,8 +260,14 @@ export class BackgroundThread {
 
   /** A unique positive integer, never reused in the process; null before start(). */
   get ident(): number | null { return this.#ident; }
-  /** The kernel's id of the OS thread (gettid on Linux); null before start(). */
-  get nativeId(): number | null { return this.#nativeId; }
+  /**
+   * The kernel's id of the OS thread (gettid on Linux); null before start(), and for a module
+   * target until its Worker has booted.
+   */
+  get nativeId(): number | null {
+    if (this.#nativeId === null && this.#state === 'started') this.#nativeId = native.nativeId(this.#ident!);
+    return this.#nativeId;
+  }
 
   toString(): string {
     let status: string = this.#state;
@@ -231,7 +283,7 @@ export class BackgroundThread {
   // The thread's life on the loop, driven by native events (see native.init below).
   static {
     bootstrap = (thread) => runInThread(thread, () => thread.#bootstrap());
-    ended = (thread) => thread.#ended();
+    ended = (thread, nativeId) => thread.#ended(nativeId);
   }
 
   #bootstrap(): void {
@@ -255,15 +307,22 @@ export class BackgroundThread {
     }
   }
 
-  #ended(): void {
+  #ended(nativeId: number): void {
+    if (nativeId !== 0) this.#nativeId ??= nativeId;
+    if (this.#port !== null) {
+      // Before anyone learns the thread ended: its exception, as Python reports it in the thread.
+      const report = takeException(this.#port, this.#module!);
+      this.#port = null;
+      if (report !== undefined) reportException(this, report.error);
+    }
     this.#state = 'stopped';
     live.delete(this.#ident!);
   }
 }
 
-native.init((kind, ident) => {
+native.init((kind, ident, nativeId) => {
   const thread = live.get(ident);
   if (thread === undefined) return;
   if (kind === EVENT_RUN) bootstrap(thread);
-  else ended(thread);
+  else ended(thread, nativeId);
 });

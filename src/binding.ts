@@ -3,8 +3,8 @@ import * as path from 'node:path';
 
 /** What native/addon.cc exports. Every call must be made on the loop that called init(). */
 export interface NativeBinding {
-  /** Routes every thread's events to `onEvent(kind, ident)` on this loop. Once per loop. */
-  init(onEvent: (kind: number, ident: number) => void): void;
+  /** Routes every thread's events to `onEvent(kind, ident, nativeId)` on this loop. Once per loop. */
+  init(onEvent: (kind: number, ident: number, nativeId: number) => void): void;
   /** Creates the OS thread; returns once it runs. Throws an Error with the libuv `code`. */
   start(name: string, stackSize: number, daemon: boolean): [ident: number, nativeId: number];
   /** The target has settled: the OS thread may end. */
@@ -15,6 +15,16 @@ export interface NativeBinding {
   joinSync(ident: number, seconds: number): -1 | 0 | 1;
   /** A fresh ident and the kernel thread id of the calling thread. */
   identifyCurrentThread(): [ident: number, nativeId: number];
+  /** Registers a thread whose body is a Worker the caller creates next; returns its ident. */
+  adoptIsolated(name: string, daemon: boolean): number;
+  /** The Worker could not be created: forget the thread. */
+  dropIsolated(ident: number): void;
+  /** In the Worker: this OS thread is the body of `ident` (named after it; it ends with this env). */
+  bindIsolated(ident: number): number;
+  /** The Worker is gone (idempotent; for a Worker that died before it could bind). */
+  finishIsolated(ident: number): void;
+  /** The kernel id of a live thread's OS thread; null until it has reported it. */
+  nativeId(ident: number): number | null;
   readonly minStackSize: number;
   readonly maxStackSize: number;
   readonly maxThreadNameBytes: number;

@@ -8,5 +8,5 @@ export {
   stackSize, startNewBackgroundThread, start_new_background_thread,
 } from './index.js';
 export type {
-  BackgroundThreadOptions, ErrorDetails, ExceptHook, ExceptHookArgs, Target,
+  BackgroundThreadOptions, ErrorDetails, ExceptHook, ExceptHookArgs, ModuleTarget, Target,
 } from './index.js';

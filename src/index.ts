@@ -1,6 +1,7 @@
 // background-thread: App Engine's google.appengine.api.background_thread for Node.js.
 export { BackgroundThread, type BackgroundThreadOptions, type Target } from './background-thread';
 export { MainThread } from './main-thread';
+export type { ModuleTarget } from './isolated-thread';
 export {
   activeCount, currentThread, enumerate, joinAll, mainThread, setMaxBackgroundThreads, stackSize,
   startNewBackgroundThread,

@@ -1,17 +1,31 @@
 // The thread that runs the event loop: Python's threading.main_thread(). In a worker_threads
-// Worker it is that Worker's own thread, since each loop keeps its own threads.
+// Worker it is that Worker's own thread, since each loop keeps its own threads; in the Worker of
+// a module target it is that thread, with the name, ident and daemon flag its creator gave it.
 import { native } from './binding';
 import { RuntimeError } from './errors';
+
+interface Identity { ident: number; name: string; daemon: boolean }
 
 /** The event loop's own thread: name 'MainThread', never a daemon, always alive. */
 export class MainThread {
   #name = 'MainThread';
+  #daemon = false;
+  #label = 'MainThread';
   readonly ident: number;
   readonly nativeId: number;
 
   /** @internal Use mainThread(). */
-  constructor() {
-    [this.ident, this.nativeId] = native.identifyCurrentThread();
+  constructor(identity?: Identity) {
+    if (identity === undefined) {
+      [this.ident, this.nativeId] = native.identifyCurrentThread();
+    } else {
+      // The OS thread takes the name too (the Worker's thread is Node's; see isolated_thread.h).
+      this.nativeId = native.bindIsolated(identity.ident);
+      this.ident = identity.ident;
+      this.#name = identity.name;
+      this.#daemon = identity.daemon;
+      this.#label = 'BackgroundThread';
+    }
   }
 
   get name(): string { return this.#name; }
@@ -19,10 +33,10 @@ export class MainThread {
   getName(): string { return this.#name; }
   setName(value: unknown): void { this.#name = String(value); }
 
-  get daemon(): boolean { return false; }
+  get daemon(): boolean { return this.#daemon; }
   set daemon(_value: boolean) { throw activeDaemonError(); }
-  isDaemon(): boolean { return false; }
-  is_daemon(): boolean { return false; }
+  isDaemon(): boolean { return this.#daemon; }
+  is_daemon(): boolean { return this.#daemon; }
   setDaemon(_value: boolean): void { throw activeDaemonError(); }
 
   isAlive(): boolean { return true; }
@@ -44,7 +58,7 @@ export class MainThread {
   }
 
   toString(): string {
-    return `<${this.constructor.name}(${this.#name}, started ${this.ident})>`;
+    return `<${this.#label}(${this.#name}, started${this.#daemon ? ' daemon' : ''} ${this.ident})>`;
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
@@ -65,4 +79,9 @@ let theMainThread: MainThread | undefined;
 /** The MainThread object of this event loop. */
 export function mainThread(): MainThread {
   return (theMainThread ??= new MainThread());
+}
+
+/** In a module target's Worker, before anything else: this loop's thread is that thread. */
+export function adoptThreadIdentity(ident: number, name: string, daemon: boolean): void {
+  theMainThread = new MainThread({ ident, name, daemon });
 }

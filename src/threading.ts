@@ -1,5 +1,6 @@
 // The module-level functions of Python's threading and App Engine's background_thread.
 import { BackgroundThread, liveThreads, type Target } from './background-thread';
+import { isModuleTarget, type ModuleTarget } from './isolated-thread';
 import { currentThread } from './context';
 import { mainThread, type MainThread } from './main-thread';
 import { argTypeError } from './errors';
@@ -9,10 +10,11 @@ import * as validate from './validate';
 export { currentThread, mainThread };
 
 /** Creates and starts a background thread; returns its ident (the seed's "thread's id"). */
-export function startNewBackgroundThread(target: Target, args?: Iterable<unknown> | null,
+export function startNewBackgroundThread(target: Target | ModuleTarget, args?: Iterable<unknown> | null,
   kwargs?: Record<string, unknown> | null): number {
-  if (typeof target !== 'function') {
-    throw argTypeError(`The "target" argument must be a function. ${validate.received(target)}`);
+  if (typeof target !== 'function' && !isModuleTarget(target)) {
+    throw argTypeError('The "target" argument must be a function or a module target ' +
+      `({ module, export }). ${validate.received(target)}`);
   }
   const thread = new BackgroundThread({ target, args, kwargs });
   thread.start();

@@ -63,7 +63,8 @@ export function threadCount(value: unknown, name: string): number {
 export function target<T>(value: T, name = 'target'): Exclude<T, undefined> | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'function') {
-    throw argTypeError(`The "${name}" argument must be a function, null or undefined. ${received(value)}`);
+    throw argTypeError(`The "${name}" argument must be a function, a module target ({ module, export }), ` +
+      `null or undefined. ${received(value)}`);
   }
   return value as Exclude<T, undefined>;
 }

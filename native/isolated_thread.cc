@@ -1,0 +1,90 @@
+#include "isolated_thread.h"
+
+#include <mutex>
+#include <unordered_map>
+
+#include "os_thread.h"
+
+namespace bgthread {
+
+namespace {
+
+// Across envs: the creator adopts, the Worker's env finds. Never destroyed (allocated once and
+// left), so that process exit cannot race its destructor against a Worker tearing down.
+struct Registry {
+  std::mutex mutex;  // guards `records` only; never held while taking an env mutex
+  std::unordered_map<uint64_t, std::shared_ptr<ThreadRecord>> records;
+};
+
+Registry& TheRegistry() {
+  static Registry* registry = new Registry();
+  return *registry;
+}
+
+}  // namespace
+
+void AdoptIsolated(const std::shared_ptr<ThreadRecord>& record) {
+  record->state = ThreadState::kRunning;
+  record->isolated = true;
+  record->detached = true;  // nothing to uv_thread_join: the Worker's thread is Node's
+  Registry& registry = TheRegistry();
+  std::lock_guard<std::mutex> lock(registry.mutex);
+  registry.records.emplace(record->ident, record);
+}
+
+std::shared_ptr<ThreadRecord> FindIsolated(uint64_t ident) {
+  Registry& registry = TheRegistry();
+  std::lock_guard<std::mutex> lock(registry.mutex);
+  auto it = registry.records.find(ident);
+  return it == registry.records.end() ? nullptr : it->second;
+}
+
+int64_t BindIsolated(ThreadRecord& record) {
+  try {
+    SetCurrentThreadName(record.name);
+  } catch (...) {
+    // Out of memory copying a name: the thread runs unnamed.
+  }
+  const int64_t native_id = CurrentNativeThreadId();
+  EnvShared& env = *record.env;
+  uv_mutex_lock(&env.mutex);
+  record.native_id = native_id;
+  uv_mutex_unlock(&env.mutex);
+  return native_id;
+}
+
+namespace {
+
+void Forget(uint64_t ident) {
+  Registry& registry = TheRegistry();
+  std::lock_guard<std::mutex> lock(registry.mutex);
+  registry.records.erase(ident);
+}
+
+// Returns whether this call made the change (the first one does).
+bool SetFinished(ThreadRecord& record, bool post) {
+  EnvShared& env = *record.env;
+  uv_mutex_lock(&env.mutex);
+  const bool first = record.state != ThreadState::kFinished;
+  if (first) {
+    record.state = ThreadState::kFinished;
+    uv_cond_broadcast(&record.changed);  // joinSync() waiters
+    if (post) PostEvent(env, record.ended_event);
+  }
+  uv_mutex_unlock(&env.mutex);
+  return first;
+}
+
+}  // namespace
+
+void FinishIsolated(const std::shared_ptr<ThreadRecord>& record) {
+  Forget(record->ident);
+  SetFinished(*record, true);
+}
+
+void DropIsolated(const std::shared_ptr<ThreadRecord>& record) {
+  Forget(record->ident);
+  SetFinished(*record, false);
+}
+
+}  // namespace bgthread

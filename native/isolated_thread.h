@@ -1,0 +1,32 @@
+// A thread whose body is a worker_threads Worker (a module target, SPEC §5): Node creates and
+// runs that OS thread; the addon gives it the same record as its own threads, so that join,
+// joinSync, keep-alive and teardown are the same code. The creator's env adopts the record;
+// the Worker's env binds to it when it starts and finishes it when it tears down, whatever ends
+// it (the target settled, process.exit(), terminate(), an uncaught error).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "thread.h"
+
+namespace bgthread {
+
+// Makes the record findable from the Worker's env (another env, same process). It starts in
+// kRunning with nothing for the creator to join (the OS thread is Node's).
+void AdoptIsolated(const std::shared_ptr<ThreadRecord>& record);
+
+// The adopted record of `ident`, or null when it has finished (or never was).
+std::shared_ptr<ThreadRecord> FindIsolated(uint64_t ident);
+
+// On the Worker's thread: names the OS thread after the record and reports its kernel id.
+int64_t BindIsolated(ThreadRecord& record);
+
+// The body has ended: kFinished, joinSync waiters woken, kEnded posted to the creator's loop.
+// Idempotent; forgets the record. Any thread.
+void FinishIsolated(const std::shared_ptr<ThreadRecord>& record);
+
+// The Worker could not be created: forgets the record without a kEnded (it never ran).
+void DropIsolated(const std::shared_ptr<ThreadRecord>& record);
+
+}  // namespace bgthread

@@ -1,0 +1,58 @@
+// The Worker's half of a module target (see isolated-thread.ts): this file is the Worker's entry.
+// It takes the thread's identity (currentThread() answers with the creator's name, ident and
+// daemon flag), imports the module, calls the export, reports what it threw, and ends the
+// Worker once the export has settled: as with every BackgroundThread, the target's settling ends
+// the thread, whatever it left scheduled.
+import { inspect } from 'node:util';
+import { workerData } from 'node:worker_threads';
+import './background-thread';  // native.init(): this env's teardown hook ends the thread
+import type { RunnerData, RunnerReport } from './isolated-thread';
+import { adoptThreadIdentity } from './main-thread';
+
+const data = workerData as RunnerData;
+
+function post(report: RunnerReport): void {
+  try {
+    data.port.postMessage(report);
+  } catch {
+    // Not cloneable (a function, a Proxy, an Error with such a cause): send what it prints as.
+    let shown: string;
+    try { shown = inspect((report as { value?: unknown }).value); } catch { shown = '<exception that cannot be printed>'; }
+    data.port.postMessage({ kind: 'thrown', value: shown } satisfies RunnerReport);
+  }
+}
+
+function messageOf(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return '<error that cannot be printed>';
+  }
+}
+
+async function main(): Promise<void> {
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = await import(data.url);
+  } catch (error) {
+    post({ kind: 'load', message: messageOf(error) });
+    return;
+  }
+  const target = namespace[data.exportName];
+  if (typeof target !== 'function') {
+    post({ kind: 'export', message: data.exportName in namespace
+      ? `the export is not a function (${typeof target})` : 'the module has no such export' });
+    return;
+  }
+  try {
+    const args = data.kwargs === null ? data.args : [...data.args, data.kwargs];
+    await Reflect.apply(target, undefined, args);
+  } catch (error) {
+    let code: unknown;
+    try { code = (error as { code?: unknown } | null)?.code; } catch { /* a throwing getter */ }
+    post({ kind: 'thrown', value: error, code });
+  }
+}
+
+adoptThreadIdentity(data.ident, data.name, data.daemon);
+main().finally(() => process.exit(0));

@@ -1,0 +1,156 @@
+// Module targets (SPEC §5): `{ module, export }` runs in a worker_threads Worker, its own isolate
+// on its own OS thread. This is the creator's half: checking the reference, creating the Worker,
+// and turning what the Worker reports into the thread's exception. The Worker's half is
+// isolated-runner.ts; the native record that makes join/joinSync work is native/isolated_thread.
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { BackgroundThreadError, argTypeError } from './errors';
+import { received } from './validate';
+
+/** A target run in its own isolate: the module's export (default: `default`) is called. */
+export interface ModuleTarget {
+  /** A URL (file: or data:), or a file path (relative paths are resolved against the cwd). */
+  module: string | URL;
+  export?: string;
+}
+
+/** A checked module target: an absolute URL and an export name. */
+export interface ModuleRef {
+  readonly url: string;
+  readonly exportName: string;
+}
+
+/** What the Worker receives (structured-cloned). */
+export interface RunnerData {
+  ident: number;
+  name: string;
+  daemon: boolean;
+  url: string;
+  exportName: string;
+  args: unknown[];
+  kwargs: Record<string, unknown> | null;
+  port: MessagePort;
+}
+
+/** What the Worker reports when its target throws or its module cannot be used. */
+export type RunnerReport =
+  | { kind: 'thrown'; value: unknown; code?: unknown }
+  | { kind: 'load'; message: string }
+  | { kind: 'export'; message: string };
+
+const RUNNER = path.join(__dirname, 'isolated-runner.js');
+const MODULE_KEYS = new Set(['module', 'export']);
+
+/** A non-function object with a `module` key is meant as a module target. */
+export function isModuleTarget(value: unknown): value is ModuleTarget {
+  try {
+    return typeof value === 'object' && value !== null && 'module' in value;
+  } catch {
+    return false;  // a hostile Proxy: not a module target (validate.target refuses it)
+  }
+}
+
+/** Reads a module target once (keys, module, export), whatever getters or Proxies do. */
+function readModuleTarget(value: ModuleTarget): { keys: string[]; module: unknown; exportName: unknown } {
+  try {
+    const { module, export: exportName = 'default' } = value;
+    return { keys: Object.keys(value), module, exportName };
+  } catch (error) {
+    throw Object.assign(argTypeError(`The "target" module reference could not be read. ${received(value)}`),
+      { cause: error });
+  }
+}
+
+export function moduleRef(value: ModuleTarget): ModuleRef {
+  const { keys, module, exportName } = readModuleTarget(value);
+  for (const key of keys) {
+    if (!MODULE_KEYS.has(key)) {
+      throw argTypeError(`Unknown module target key "${key}" (expected module, export)`, 'ERR_INVALID_ARG_VALUE');
+    }
+  }
+  if (typeof exportName !== 'string' || exportName === '') {
+    throw argTypeError(`The "target.export" argument must be a non-empty string. ${received(exportName)}`);
+  }
+  let url: string;
+  if (module instanceof URL) {
+    url = module.href;
+  } else if (typeof module === 'string' && module !== '') {
+    // A scheme of two letters or more (a Windows drive letter is a path): a URL string.
+    url = /^[a-z][a-z\d+.-]+:/i.test(module) ? checkedUrl(module) : pathToFileURL(path.resolve(module)).href;
+  } else {
+    throw argTypeError(`The "target.module" argument must be a non-empty string or a URL. ${received(module)}`);
+  }
+  return { url, exportName };
+}
+
+function checkedUrl(text: string): string {
+  try {
+    return new URL(text).href;
+  } catch {
+    throw argTypeError(`The "target.module" argument is not a valid URL. ${received(text)}`, 'ERR_INVALID_URL');
+  }
+}
+
+/** A short label for automatic names: the export, or the module's file name for `default`. */
+export function moduleLabel(ref: ModuleRef): string {
+  if (ref.exportName !== 'default') return ref.exportName;
+  const base = ref.url.split(/[/?#]/).filter(Boolean).pop() ?? ref.url;
+  return base.length > 40 ? `${base.slice(0, 37)}...` : base;
+}
+
+export interface Launched {
+  worker: Worker;
+  port: MessagePort;
+}
+
+/**
+ * Creates the Worker. Throws a TypeError (ERR_INVALID_ARG_VALUE) when args or kwargs cannot be
+ * structured-cloned; nothing is left running then.
+ */
+export function launch(ref: ModuleRef, ident: number, name: string, daemon: boolean,
+  args: unknown[], kwargs: Record<string, unknown> | null): Launched {
+  const { port1, port2 } = new MessageChannel();
+  const workerData: RunnerData = { ident, name, daemon, ...ref, args, kwargs, port: port2 };
+  let worker: Worker;
+  try {
+    worker = new Worker(RUNNER, { workerData, transferList: [port2] });
+  } catch (error) {
+    port1.close();
+    port2.close();
+    if ((error as Error | null)?.name === 'DataCloneError') {
+      throw Object.assign(argTypeError(
+        `cannot start ${name}: the args and kwargs of a module target must be structured-cloneable ` +
+        `(${(error as Error).message})`, 'ERR_INVALID_ARG_VALUE'), { cause: error });
+    }
+    throw error;
+  }
+  if (daemon) worker.unref();
+  port1.unref();  // read synchronously at the end (takeReport), never listened to
+  return { worker, port: port1 };
+}
+
+/** The Worker's report, read without waiting (it was posted before the thread finished). */
+export function takeException(port: MessagePort, ref: ModuleRef): { error: unknown } | undefined {
+  const received = receiveMessageOnPort(port);
+  port.close();
+  if (received === undefined) return undefined;
+  const report = received.message as RunnerReport;
+  const where = `module target ${ref.url} (export "${ref.exportName}")`;
+  switch (report.kind) {
+    case 'load':
+      return { error: new BackgroundThreadError(`cannot load ${where}: ${report.message}`,
+        { code: 'ERR_MODULE_TARGET_LOAD' }) };
+    case 'export':
+      return { error: argTypeError(`${where}: ${report.message}`, 'ERR_MODULE_TARGET_EXPORT') };
+    default: {
+      // Structured cloning keeps an Error's class (for built-in ones), message and stack, not
+      // its other own properties: `code` travels separately.
+      const { value, code } = report;
+      if (value instanceof Error && code !== undefined && !('code' in value)) {
+        Object.defineProperty(value, 'code', { value: code, writable: true, configurable: true, enumerable: true });
+      }
+      return { error: value };
+    }
+  }
+}
