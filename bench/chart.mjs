@@ -1,7 +1,9 @@
 // The bench's chart, an SVG written without dependencies: horizontal bars per peer on a log
-// scale, one panel for start -> first line of the target (µs, lower is better) and one for
-// start+join throughput (threads/s, higher is better: 100 in flight, with sequential as the
-// lighter bar of each group). Bars are per-round medians; the thin whiskers span min to max.
+// scale, one panel for start -> first line of the target (µs, lower is better; when the results
+// have module-target rows, a module target's start is the lighter bar of each group: for
+// worker_threads a plain Worker running the same module) and one for start+join throughput
+// (threads/s, higher is better: 100 in flight, with sequential as the lighter bar of each group).
+// Bars are per-round medians; the thin whiskers span min to max.
 //
 //   node bench/chart.mjs [results.json] [chart.svg]   re-renders from a results file
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -114,7 +116,8 @@ function panel(y0, { title, subtitle, unit, axisLabel, series, groups }) {
       if (room > label.length * 7 + 10) {
         parts.push(text(Math.max(xe, x(c.max)) + 6, by + barH / 2 + 4.5, label, { size, weight: isUs ? 'bold' : 'normal' }));
       } else {
-        parts.push(text(Math.min(xe, x(c.min)) - 6, by + barH / 2 + 4.5, label, { size, anchor: 'end', weight: 'bold', fill: '#fff' }));
+        // Inside the bar: white on a full bar, dark on a light one.
+        parts.push(text(Math.min(xe, x(c.min)) - 6, by + barH / 2 + 4.5, label, { size, anchor: 'end', weight: 'bold', fill: s.opacity < 0.6 ? '#212529' : '#fff' }));
       }
     });
   });
@@ -131,14 +134,20 @@ export function renderChart(report) {
     cells: Object.fromEntries(keys.map((k) => [k, cellsOf(k, p)])),
   }));
   const inflight = row('inflight');
+  const module = row('module-latency');
   const panels = [
     {
       title: 'start() -> first line of the target',
       subtitle: 'µs, sequential, one thread at a time; lower is better',
       unit: 'µs',
       axisLabel: 'µs (log scale)',
-      series: [{ key: 'latency', label: 'latency', opacity: 0.9 }],
-      groups: groups(['latency']),
+      series: module
+        ? [
+            { key: 'latency', label: 'function target (Worker: eval)', short: '', opacity: 0.9 },
+            { key: 'module-latency', label: 'module target (Worker: same module)', short: 'module', opacity: 0.4 },
+          ]
+        : [{ key: 'latency', label: 'latency', opacity: 0.9 }],
+      groups: groups(module ? ['latency', 'module-latency'] : ['latency']),
     },
     {
       title: 'start() + join() throughput',

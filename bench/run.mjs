@@ -12,7 +12,14 @@
 //   throughput   a round's value is N / elapsed for that round (threads/s)
 //   RSS          (VmRSS with the threads alive - VmRSS before) / alive, per round (KiB)
 //   lag          p50 / p99 of a round's event-loop lag samples (ms)
-// Files: peers/background-thread.mjs, worker-threads.mjs, set-immediate.mjs (+ common.mjs),
+//   module       module targets ({ module, export }, a Worker each) against a plain Worker running
+//                the same export (peers/plain-worker.mjs): the median of a round's N starts (µs),
+//                and N / elapsed for those N sequential start+joins (threads/s)
+//   cpu          two runs of a CPU-bound loop (~cpuMs each, calibrated in the child), one after
+//                the other, then in two threads at once: the round's wall times (ms) and their
+//                ratio, the speed-up (x). background-thread: event-loop targets, then module targets
+// Files: peers/background-thread.mjs, worker-threads.mjs, set-immediate.mjs (+ common.mjs,
+// module-work.mjs: the module the module targets run, plain-worker.mjs: the plain Worker's entry),
 // peers/threading_peer.py (python3), peers/pthreads.c (compiled here with `cc -O2 -pthread` into a
 // temporary directory); a peer whose tool is missing shows "n/a" with the reason.
 // Writes (to --out, default bench/): results.json (params, raw samples, per-round values, cells)
@@ -44,11 +51,15 @@ const quick = opts.quick;
 
 // ---------------------------------------------------------------------------------------------
 // What runs, full and quick. Worker counts are far lower: a Worker is an isolate and an event loop.
-// Quick: 3 rounds of latency and throughput, 1 round of RSS (1,000 alive only) and of lag (1 s).
+// Quick: 3 rounds of latency, throughput, module targets and CPU-bound work, 1 round of RSS
+// (1,000 alive only) and of lag (1 s).
+// moduleLatency: [samples, warm-up] of module-target starts (a Worker each, for both peers);
+// cpuMs: the work each of the two CPU-bound threads does (calibrated in each child).
 const C = quick
   ? {
       rounds: 3, rssRounds: 1, lagRounds: 1, lagSeconds: 1,
       latency: { bt: [300, 100], worker: [8, 2], immediate: [1000, 200], python: [300, 50], pthreads: [1000, 100] },
+      moduleLatency: [8, 2], cpuMs: 100,
       seq: { bt: 2000, worker: 10, immediate: 20000, python: 2000, pthreads: 5000 },
       inflight: { bt: 5000, worker: 100, immediate: 50000, python: 3000, pthreads: 10000 },
       alive: [1000], workerAlive: { 1000: 20 }, lagIdle: 1000, workerIdle: 50,
@@ -56,6 +67,7 @@ const C = quick
   : {
       rounds: 5, rssRounds: 5, lagRounds: 5, lagSeconds: 3,
       latency: { bt: [1000, 200], worker: [20, 3], immediate: [2000, 500], python: [1000, 200], pthreads: [2000, 200] },
+      moduleLatency: [20, 3], cpuMs: 200,
       seq: { bt: 5000, worker: 30, immediate: 100000, python: 5000, pthreads: 10000 },
       inflight: { bt: 20000, worker: 200, immediate: 200000, python: 10000, pthreads: 20000 },
       alive: [1000, 10000], workerAlive: { 1000: 50, 10000: 100 }, lagIdle: 1000, workerIdle: 100,
@@ -101,6 +113,39 @@ const JOBS = [
     id: 'inflight', rounds: C.rounds, timeout: 180,
     params: Object.fromEntries(PEERS.map((p) => [p.id, thr(C.inflight[p.id], IN_FLIGHT)])),
     rows: [{ id: 'inflight', label: `start+join, ${IN_FLIGHT} in flight`, unit: 'threads/s', better: 'higher', value: (r) => r.perSecond }],
+  },
+  // Module targets ({ module, export }): each is a Worker. The worker_threads column runs the same
+  // module's same export in a plain Worker (peers/plain-worker.mjs): what our layer adds to one.
+  {
+    id: 'module', rounds: C.rounds, timeout: 120,
+    params: {
+      bt: { metric: 'module-latency', n: C.moduleLatency[0], warmup: C.moduleLatency[1] },
+      worker: { metric: 'module-latency', n: C.moduleLatency[0], warmup: C.moduleLatency[1] },
+      immediate: na('no isolate'),
+      python: na('no isolate'),
+      pthreads: na('no isolate'),
+    },
+    rows: [
+      { id: 'module-latency', label: 'module target: start -> first line of the export', unit: 'µs', better: 'lower', value: (r) => median(r.samples) },
+      { id: 'module-start-call', label: 'module target: time inside start()', unit: 'µs', better: 'lower', value: (r) => median(r.startCall) },
+      { id: 'module-seq', label: 'module target: start+join, sequential', unit: 'threads/s', better: 'higher', value: (r) => r.perSecond },
+    ],
+  },
+  // CPU-bound work, two threads of C.cpuMs each: one after the other on one thread, then at once.
+  {
+    id: 'cpu', rounds: C.rounds, timeout: 120,
+    params: {
+      bt: { metric: 'cpu', ms: C.cpuMs },
+      worker: { metric: 'cpu', ms: C.cpuMs },
+      immediate: na('no threads'),
+      python: { metric: 'cpu', ms: C.cpuMs },
+      pthreads: { metric: 'cpu', ms: C.cpuMs },
+    },
+    rows: [
+      { id: 'cpu-serial', label: `CPU-bound 2 x ${C.cpuMs} ms, one after the other: wall`, unit: 'ms', better: 'lower', value: (r) => r.serialMs },
+      { id: 'cpu-parallel', label: `CPU-bound 2 x ${C.cpuMs} ms, 2 threads at once: wall`, unit: 'ms', better: 'lower', value: (r) => r.parallelMs },
+      { id: 'cpu-speedup', label: 'CPU-bound speed-up: one after the other / at once', unit: 'x', better: 'higher', value: (r) => r.speedup },
+    ],
   },
 ];
 for (const stack of [0, STACK_64K]) {
@@ -245,7 +290,8 @@ function command(peer, params, tools) {
   if (peer.kind === 'python') return ['python3', [join(here, 'peers', peer.script), JSON.stringify(p)]];
   const args = p.metric === 'latency' ? [p.n, p.warmup]
     : p.metric === 'throughput' ? [p.n, p.inFlight, p.warmup]
-      : [p.alive, p.stack, p.warmup];
+      : p.metric === 'cpu' ? [p.ms]
+        : [p.alive, p.stack, p.warmup];
   return [tools.pthreads, [p.metric, ...args.map(String)]];
 }
 
@@ -381,6 +427,12 @@ out.push('');
 const workerAliveNote = Object.entries(C.workerAlive).map(([a, w]) => `${w} for the ${Number(a).toLocaleString('en-US')} row`).join(', ');
 out.push(`@N: worker_threads measured with N Workers alive/idle (${workerAliveNote}; lag: ${C.workerIdle}); a Worker is an isolate + event loop, ~8 MiB each.`);
 out.push(`latency rows: per round, the median of ${Object.entries(C.latency).map(([p, [n]]) => `${n} (${p})`).join(', ')} samples; RSS rounds: ${C.rssRounds}, lag rounds: ${C.lagRounds} x ${C.lagSeconds} s (1 ms timer chain).`);
+if (jobs.some((j) => j.id === 'module')) {
+  out.push(`module target rows: per round, the median of ${C.moduleLatency[0]} starts, one at a time; background-thread: new BackgroundThread({ target: { module, export } }); worker_threads: new Worker(peers/plain-worker.mjs), which imports the same module (peers/module-work.mjs) and calls the same export.`);
+}
+if (jobs.some((j) => j.id === 'cpu')) {
+  out.push(`CPU-bound rows: 2 runs of a loop calibrated in each child to ~${C.cpuMs} ms on its main thread (peers/module-work.mjs spin; the same xorshift loop in Python and C), first one after the other, then in 2 threads at once. background-thread: 2 event-loop targets (they share the loop: one runs after the other), then 2 module targets; worker_threads: 2 calls on the main thread, then 2 plain Workers; Python: 2 calls, then 2 threading.Threads; pthreads: 2 calls, then 2 pthreads (what the machine allows).`);
+}
 if (rows.some((r) => Object.values(r.cells).some((c) => c.errors))) out.push('!: some rounds of that cell failed (see results.json); the cell uses the others.');
 
 // Ratios that matter.
@@ -405,6 +457,29 @@ if (rowById.inflight) {
 }
 if (rowById.seq) {
   ratios.push(`start+join, sequential: background-thread ${fmt(val('seq', 'bt'))}/s; ${cmp('seq', 'python', '/s')}; ${cmp('seq', 'pthreads', '/s')}`);
+}
+/** Median over rounds of fn(result) for one cell's raw results. */
+const rawMedian = (jobId, peer, fn) => {
+  const xs = (results[jobId]?.[peer]?.rounds ?? []).filter((r) => r.result).map((r) => fn(r.result));
+  return xs.length ? median(xs) : NaN;
+};
+const signed = (x) => `${x >= 0 ? '+' : ''}${fmt(x)}`;
+if (rowById['module-latency']) {
+  const m = val('module-latency', 'bt');
+  const w = val('module-latency', 'worker');
+  const f = val('latency', 'bt');
+  const joinAfter = (p) => rawMedian('module', p, (r) => median(r.joined.map((j, i) => j - r.samples[i])));
+  const seqBt = val('module-seq', 'bt');
+  const seqWorker = val('module-seq', 'worker');
+  ratios.push(`module target start -> export: background-thread ${fmt(m)} µs (${fmt(val('module-start-call', 'bt'))} of them inside start()); vs a plain Worker running the same export ${fmt(w)} µs: ${ratio(m, w, 'lower')} (${m > 0 && w > 0 ? signed(m - w) : '?'} µs: background-thread's layer)${f > 0 && m > 0 ? `; vs an event-loop target ${fmt(f)} µs: ${fmt(m / f)}x slower` : ''}; the export's first line -> join() resolved ${fmt(joinAfter('bt'))} µs (plain Worker: -> 'exit' ${fmt(joinAfter('worker'))} µs); start+join, sequential: ${fmt(seqBt)}/s vs ${fmt(seqWorker)}/s: ${ratio(seqBt, seqWorker, 'higher')}`);
+}
+if (rowById['cpu-speedup']) {
+  const sp = (p) => val('cpu-speedup', p);
+  const x = (v) => (v > 0 ? `${fmt(v)}x` : 'n/a');
+  // When the later of the two parallel runs began (ms after the first start): the thread's start cost.
+  const began = (p) => rawMedian('cpu', p, (r) => Math.max(...r.parallel.map((q) => q.beganMs)));
+  const work = (p) => rawMedian('cpu', p, (r) => median(r.parallel.map((q) => q.workMs)));
+  ratios.push(`CPU-bound 2 x ${C.cpuMs} ms, speed-up of 2 threads at once over one after the other: module targets ${x(sp('bt'))} (2 event-loop targets ${fmt(val('cpu-serial', 'bt'))} ms -> 2 module targets ${fmt(val('cpu-parallel', 'bt'))} ms; the exports began ${fmt(began('bt'))} ms after the first start() and ran ${fmt(work('bt'))} ms each); plain Workers ${x(sp('worker'))} (began after ${fmt(began('worker'))} ms, ran ${fmt(work('worker'))} ms); Python threading ${x(sp('python'))} (one GIL); pthreads (C) ${x(sp('pthreads'))} (what the machine allows)`);
 }
 for (const alive of C.alive) {
   const id = `rss-${k(alive)}-64k`;

@@ -1,6 +1,9 @@
 // background-thread peer: one measurement per process (see common.mjs for the protocol).
 import { BackgroundThread } from 'background-thread';
-import { done, fail, lagResult, lanes, nowUs, params, round1, settledRss, sleep, tasks } from './common.mjs';
+import { calibrate, done, fail, lagResult, lanes, nowUs, params, round1, round3, settledRss, sleep, stamps, tasks, workSpan } from './common.mjs';
+import { cpuWork, spin } from './module-work.mjs';
+
+const WORK = new URL('./module-work.mjs', import.meta.url);
 
 const never = new Promise(() => {});
 
@@ -46,6 +49,56 @@ async function startWaiting(count, stack, gate) {
   return threads;
 }
 
+/** Module targets, one at a time: start -> the export's first line, and -> join() resolved. */
+async function moduleLatency(n) {
+  const samples = [];
+  const startCall = [];
+  const joined = [];
+  const began = nowUs();
+  for (let i = 0; i < n; i++) {
+    const s = stamps(1);
+    const t = new BackgroundThread({ target: { module: WORK, export: 'firstLine' }, args: [s.shared] });
+    const t0 = nowUs();  // just before start(): construction is not counted
+    t.start();
+    startCall.push(nowUs() - t0);
+    if (!(await t.join(30))) fail('join timed out');
+    joined.push(nowUs() - t0);
+    if (s.us(0) === 0) fail('the export did not run');
+    samples.push(s.us(0) - t0);
+  }
+  const seconds = (nowUs() - began) / 1e6;
+  return { samples, startCall, joined, seconds, perSecond: n / seconds };
+}
+
+/** Two threads running spin(iterations), started together; resolves once both have joined. */
+async function twoThreads(target, iterations) {
+  const s = stamps(4);
+  const threads = [0, 1].map((slot) => new BackgroundThread({ target, args: [iterations, s.shared, slot] }));
+  const t0 = nowUs();
+  for (const t of threads) t.start();
+  for (const t of threads) if (!(await t.join(120))) fail('join timed out');
+  const ms = (nowUs() - t0) / 1000;
+  return { ms, runs: [0, 1].map((slot) => workSpan(s, slot, t0)) };
+}
+
+// The same export either way. Serial: two event-loop targets (the function itself); they share
+// this loop, so one runs after the other. Parallel: two module targets, each in its own Worker.
+const loopTarget = cpuWork;
+const moduleTarget = { module: WORK, export: 'cpuWork' };
+
+async function cpu(ms) {
+  const iterations = calibrate(spin, ms);
+  const small = Math.max(1, Math.round(iterations / 100));
+  await twoThreads(loopTarget, small);  // warm-up: both paths once, with 1% of the work
+  await twoThreads(moduleTarget, small);
+  const serial = await twoThreads(loopTarget, iterations);
+  const parallel = await twoThreads(moduleTarget, iterations);
+  return {
+    ms, iterations, serialMs: round3(serial.ms), parallelMs: round3(parallel.ms), speedup: serial.ms / parallel.ms,
+    serial: serial.runs, parallel: parallel.runs,
+  };
+}
+
 const { metric } = params;
 if (metric === 'latency') {
   await latency(params.warmup);
@@ -75,6 +128,12 @@ if (metric === 'latency') {
   const joined = await Promise.all(threads.map((t) => t.join(30)));
   if (!joined.every(Boolean)) fail('join timed out');
   done({ alive, stack, before, after, tasks: liveTasks, perThreadKiB: round1((after - before) / alive / 1024) });
+} else if (metric === 'module-latency') {
+  await moduleLatency(params.warmup);
+  const r = await moduleLatency(params.n);
+  done({ ...r, samples: r.samples.map(round1), startCall: r.startCall.map(round1), joined: r.joined.map(round1), seconds: round3(r.seconds) });
+} else if (metric === 'cpu') {
+  done(await cpu(params.ms));
 } else if (metric === 'lag') {
   if (params.idle) await startWaiting(params.idle, 0, never);
   done(await lagResult(params.idle, params.seconds));

@@ -7,6 +7,16 @@
 //   { metric: 'throughput', n, inFlight, warmup }   -> { n, inFlight, seconds, perSecond }
 //   { metric: 'rss',        alive, stack, warmup }  -> { alive, stack, before, after, perThreadKiB, tasks }
 //   { metric: 'lag',        idle, seconds }         -> { idle, samples: [ms, ...], p50, p99 }
+// Module targets (background-thread: { module, export } targets; worker_threads: a plain Worker
+// running plain-worker.mjs, which imports the same module and calls the same export):
+//   { metric: 'module-latency', n, warmup } -> { samples: [µs, ...], startCall: [µs, ...], joined: [µs, ...], seconds, perSecond }
+//     samples: just before start() -> the export's first line (module-work.mjs firstLine);
+//     joined: -> join() resolved / 'exit'; perSecond: n / the loop's elapsed time (sequential start+join)
+//   { metric: 'cpu', ms } -> { ms, iterations, serialMs, parallelMs, speedup, serial: [...], parallel: [...] }
+//     two runs of spin(iterations) (module-work.mjs; iterations calibrated here to ~ms on the main
+//     thread): one after the other on one thread (serialMs), then in two threads at once
+//     (parallelMs); speedup = serialMs / parallelMs. serial/parallel: per run, when its work began
+//     (ms after the first start) and how long it took (ms), from the stamps the work writes.
 import { readdirSync, readFileSync } from 'node:fs';
 import { percentile } from '../stats.mjs';
 
@@ -85,6 +95,32 @@ export async function lanes(n, inFlight, one) {
   const seconds = (nowUs() - t0) / 1e6;
   return { n, inFlight, seconds, perSecond: n / seconds };
 }
+
+/** A SharedArrayBuffer of `n` int64 slots (process.hrtime.bigint() stamps, ns) and a reader in µs. */
+export function stamps(n) {
+  const shared = new SharedArrayBuffer(8 * n);
+  const view = new BigInt64Array(shared);
+  return { shared, us: (i) => Number(view[i]) / 1000 };
+}
+
+/**
+ * Iterations of spin (module-work.mjs) worth `ms` on this thread: doubles a trial until it takes
+ * 30 ms or more, then scales the best (least disturbed) of three runs of it.
+ */
+export function calibrate(spin, ms) {
+  const time = (n) => { const t0 = nowUs(); spin(n); return (nowUs() - t0) / 1000; };
+  time(1e5);  // optimized before it is timed
+  let n = 1 << 20;
+  while (time(n) < 30 && n < 2 ** 30) n *= 2;
+  const best = Math.min(time(n), time(n), time(n));
+  return Math.min(2 ** 31 - 1, Math.round((n * ms) / best));
+}
+
+/** One CPU-bound run: when its work began (ms after t0) and how long it took (ms), from stamps. */
+export const workSpan = (s, slot, t0) => {
+  if (s.us(2 * slot + 1) === 0) fail(`CPU-bound run ${slot} did not finish`);
+  return { beganMs: round3((s.us(2 * slot) - t0) / 1000), workMs: round3((s.us(2 * slot + 1) - s.us(2 * slot)) / 1000) };
+};
 
 export function fail(message) {
   process.stderr.write(`${message}\n`);

@@ -3,6 +3,9 @@
  *   pthreads latency N WARMUP            -> {"samples":[us,...],"startCall":[us,...]}
  *   pthreads throughput N INFLIGHT WARMUP -> {"n","inFlight","seconds","perSecond"}
  *   pthreads rss ALIVE STACK WARMUP      -> {"alive","stack","before","after","perThreadKiB","tasks"}
+ *   pthreads cpu MS                      -> {"ms","iterations","serialMs","parallelMs","speedup","serial","parallel"}
+ *     spin(iterations) (the xorshift32 loop of module-work.mjs), calibrated here to ~MS, twice in
+ *     a row on the main thread, then in two pthreads at once: the machine's own parallelism.
  * STACK 0 = the default (glibc: RLIMIT_STACK, usually 8 MiB), else pthread_attr_setstacksize.
  * Times with clock_gettime(CLOCK_MONOTONIC); RSS from /proc/self/status (VmRSS).
  */
@@ -153,6 +156,76 @@ static void rss(int alive, long stack, int warmup) {
   pthread_attr_destroy(&attr);
 }
 
+/* ---- CPU-bound work: serial on the main thread, then two threads at once ---- */
+static uint32_t spin(uint64_t iterations) {
+  uint32_t x = 2463534242u;
+  for (uint64_t i = 0; i < iterations; i++) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+  }
+  return x;
+}
+
+struct work { uint64_t iterations, began, ended; uint32_t result; };
+
+static void *work_run(void *arg) {
+  struct work *w = arg;
+  w->began = now_ns();
+  w->result = spin(w->iterations);
+  w->ended = now_ns();
+  return NULL;
+}
+
+static double timed_spin(uint64_t n, uint32_t *sink) {
+  uint64_t t0 = now_ns();
+  *sink ^= spin(n);
+  return (now_ns() - t0) / 1e6;
+}
+
+/* Two runs of `iterations`; serial: in a row on this thread; else two threads. Returns wall ms. */
+static double two_runs(uint64_t iterations, int parallel, struct work w[2]) {
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++) w[i].iterations = iterations;
+  uint64_t t0 = now_ns();
+  for (int i = 0; i < 2; i++) {
+    if (!parallel) { work_run(&w[i]); continue; }
+    int err = pthread_create(&th[i], NULL, work_run, &w[i]);
+    if (err) die("pthread_create", err);
+  }
+  if (parallel) for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  double ms = (now_ns() - t0) / 1e6;
+  for (int i = 0; i < 2; i++) { w[i].began -= t0; w[i].ended -= t0; }
+  return ms;
+}
+
+static void print_runs(const char *key, struct work w[2]) {
+  printf(",\"%s\":[", key);
+  for (int i = 0; i < 2; i++) {
+    printf("%s{\"beganMs\":%.3f,\"workMs\":%.3f}", i ? "," : "", w[i].began / 1e6, (w[i].ended - w[i].began) / 1e6);
+  }
+  printf("]");
+}
+
+static void cpu(double ms) {
+  uint32_t sink = 0;
+  uint64_t n = 1u << 20;
+  while (timed_spin(n, &sink) < 30 && n < (1ull << 40)) n *= 2;
+  double best = timed_spin(n, &sink);
+  for (int i = 0; i < 2; i++) { double t = timed_spin(n, &sink); if (t < best) best = t; }
+  uint64_t iterations = (uint64_t)(n * ms / best + 0.5);
+  struct work ws[2], wp[2];
+  two_runs(iterations / 100 + 1, 0, ws);  /* warm-up: both paths once, with 1% of the work */
+  two_runs(iterations / 100 + 1, 1, wp);
+  double serial = two_runs(iterations, 0, ws);
+  double parallel = two_runs(iterations, 1, wp);
+  printf("{\"ms\":%g,\"iterations\":%llu,\"serialMs\":%.3f,\"parallelMs\":%.3f,\"speedup\":%.4f",
+         ms, (unsigned long long)iterations, serial, parallel, serial / parallel);
+  print_runs("serial", ws);
+  print_runs("parallel", wp);
+  printf(",\"sink\":%u}\n", sink ^ ws[0].result ^ ws[1].result ^ wp[0].result ^ wp[1].result);
+}
+
 int main(int argc, char **argv) {
   if (argc >= 4 && strcmp(argv[1], "latency") == 0) {
     latency(atoi(argv[3]), 0);
@@ -164,8 +237,10 @@ int main(int argc, char **argv) {
     printf("{\"n\":%d,\"inFlight\":%d,\"seconds\":%.6f,\"perSecond\":%.1f}\n", n, in_flight, seconds, n / seconds);
   } else if (argc >= 5 && strcmp(argv[1], "rss") == 0) {
     rss(atoi(argv[2]), atol(argv[3]), atoi(argv[4]));
+  } else if (argc >= 3 && strcmp(argv[1], "cpu") == 0) {
+    cpu(atof(argv[2]));
   } else {
-    fprintf(stderr, "usage: %s latency N WARMUP | throughput N INFLIGHT WARMUP | rss ALIVE STACK WARMUP\n", argv[0]);
+    fprintf(stderr, "usage: %s latency N WARMUP | throughput N INFLIGHT WARMUP | rss ALIVE STACK WARMUP | cpu MS\n", argv[0]);
     return 2;
   }
   return 0;

@@ -6,6 +6,9 @@ Same protocol as bench/peers/common.mjs:
     {"metric": "latency", "n", "warmup"}            -> {"samples": [us, ...], "startCall": [us, ...]}
     {"metric": "throughput", "n", "inFlight", "warmup"} -> {"n", "inFlight", "seconds", "perSecond"}
     {"metric": "rss", "alive", "stack", "warmup"}   -> {"alive", "stack", "before", "after", "perThreadKiB", "tasks"}
+    {"metric": "cpu", "ms"}                         -> {"ms", "iterations", "serialMs", "parallelMs", "speedup", "serial", "parallel"}
+        spin(iterations), calibrated to ~ms here, twice in a row on the main thread, then in two
+        threads at once (they share the GIL).
 Times with time.perf_counter_ns() (CLOCK_MONOTONIC); RSS from /proc/self/status (VmRSS).
 """
 import collections
@@ -105,6 +108,65 @@ def rss(alive, stack, warmup):
             'perThreadKiB': round((after - before) / alive / 1024, 1)}
 
 
+def spin(iterations):
+    """CPU-bound pure-Python work: xorshift32 (the same loop as bench/peers/module-work.mjs)."""
+    x = 2463534242
+    for _ in range(iterations):
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+    return x
+
+
+def calibrate(ms):
+    """Iterations of spin worth `ms`: double a trial until it takes 30 ms, scale the best of three."""
+    def timed(n):
+        t0 = time.perf_counter_ns()
+        spin(n)
+        return (time.perf_counter_ns() - t0) / 1e6
+    n = 1 << 14
+    while timed(n) < 30:
+        n *= 2
+    best = min(timed(n), timed(n), timed(n))
+    return round(n * ms / best)
+
+
+def cpu(ms):
+    iterations = calibrate(ms)
+    stamps = [[0, 0], [0, 0]]
+
+    def work(n, slot):
+        stamps[slot][0] = time.perf_counter_ns()
+        spin(n)
+        stamps[slot][1] = time.perf_counter_ns()
+
+    def spans(t0):
+        return [{'beganMs': round((a - t0) / 1e6, 3), 'workMs': round((b - a) / 1e6, 3)} for a, b in stamps]
+
+    def serial(n):
+        t0 = time.perf_counter_ns()
+        work(n, 0)
+        work(n, 1)
+        return (time.perf_counter_ns() - t0) / 1e6, spans(t0)
+
+    def parallel(n):
+        threads = [threading.Thread(target=work, args=(n, slot)) for slot in (0, 1)]
+        t0 = time.perf_counter_ns()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return (time.perf_counter_ns() - t0) / 1e6, spans(t0)
+
+    small = max(1, iterations // 100)
+    serial(small)  # warm-up: both paths once, with 1% of the work
+    parallel(small)
+    serial_ms, serial_runs = serial(iterations)
+    parallel_ms, parallel_runs = parallel(iterations)
+    return {'ms': ms, 'iterations': iterations, 'serialMs': round(serial_ms, 3), 'parallelMs': round(parallel_ms, 3),
+            'speedup': serial_ms / parallel_ms, 'serial': serial_runs, 'parallel': parallel_runs}
+
+
 def main():
     p = json.loads(sys.argv[1])
     metric = p['metric']
@@ -117,6 +179,8 @@ def main():
         out = throughput(p['n'], p['inFlight'])
     elif metric == 'rss':
         out = rss(p['alive'], p['stack'], p['warmup'])
+    elif metric == 'cpu':
+        out = cpu(p['ms'])
     else:
         sys.exit('unknown metric ' + metric)
     sys.stdout.write(json.dumps(out) + '\n')

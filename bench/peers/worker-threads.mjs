@@ -2,7 +2,8 @@
 // A Worker is the closest Node.js built-in to "a real OS thread": it also gets its own isolate and
 // event loop, which is what it pays for at start and in memory.
 import { Worker } from 'node:worker_threads';
-import { done, fail, lagResult, lanes, nowUs, params, round1, settledRss, sleep, tasks } from './common.mjs';
+import { calibrate, done, fail, lagResult, lanes, nowUs, params, round1, round3, settledRss, sleep, stamps, tasks, workSpan } from './common.mjs';
+import { cpuWork, spin } from './module-work.mjs';
 
 // First line: the monotonic clock (shared by all threads of the process); then tell the parent.
 const FIRST_LINE = `const t = process.hrtime.bigint(); require('node:worker_threads').parentPort.postMessage(t);`;
@@ -25,6 +26,59 @@ async function latency(n) {
     await Promise.race([exited(w), timeout(30_000, 'worker exit')]);
   }
   return { samples, startCall };
+}
+
+// Module-target rows: a plain Worker whose entry (plain-worker.mjs) imports module-work.mjs and
+// calls the export, as a module target's Worker does without background-thread's layer.
+const PLAIN = new URL('./plain-worker.mjs', import.meta.url);
+const WORK = new URL('./module-work.mjs', import.meta.url).href;
+const plainWorker = (exportName, args) => new Worker(PLAIN, { workerData: { url: WORK, exportName, args } });
+
+async function moduleLatency(n) {
+  const samples = [];
+  const startCall = [];
+  const joined = [];
+  const began = nowUs();
+  for (let i = 0; i < n; i++) {
+    const s = stamps(1);
+    const t0 = nowUs();
+    const w = plainWorker('firstLine', [s.shared]);
+    startCall.push(nowUs() - t0);
+    await Promise.race([exited(w), timeout(30_000, 'worker exit')]);
+    joined.push(nowUs() - t0);
+    if (s.us(0) === 0) fail('the export did not run');
+    samples.push(s.us(0) - t0);
+  }
+  const seconds = (nowUs() - began) / 1e6;
+  return { samples, startCall, joined, seconds, perSecond: n / seconds };
+}
+
+// Serial: the work twice in a row on the main thread. Parallel: two plain Workers at once.
+async function cpu(ms) {
+  const iterations = calibrate(spin, ms);
+  const serialRun = (n) => {
+    const s = stamps(4);
+    const t0 = nowUs();
+    cpuWork(n, s.shared, 0);
+    cpuWork(n, s.shared, 1);
+    return { ms: (nowUs() - t0) / 1000, runs: [0, 1].map((slot) => workSpan(s, slot, t0)) };
+  };
+  const parallelRun = async (n) => {
+    const s = stamps(4);
+    const t0 = nowUs();
+    const workers = [0, 1].map((slot) => plainWorker('cpuWork', [n, s.shared, slot]));
+    await Promise.race([Promise.all(workers.map(exited)), timeout(120_000, 'workers')]);
+    return { ms: (nowUs() - t0) / 1000, runs: [0, 1].map((slot) => workSpan(s, slot, t0)) };
+  };
+  const small = Math.max(1, Math.round(iterations / 100));
+  serialRun(small);  // warm-up: both paths once, with 1% of the work
+  await parallelRun(small);
+  const serial = serialRun(iterations);
+  const parallel = await parallelRun(iterations);
+  return {
+    ms, iterations, serialMs: round3(serial.ms), parallelMs: round3(parallel.ms), speedup: serial.ms / parallel.ms,
+    serial: serial.runs, parallel: parallel.runs,
+  };
 }
 
 async function throughput(n, inFlight) {
@@ -70,6 +124,12 @@ try {
     const liveTasks = tasks() - tasksBefore;
     done({ alive, stack, before, after, tasks: liveTasks, perThreadKiB: round1((after - before) / alive / 1024) });
     void workers;
+  } else if (metric === 'module-latency') {
+    await moduleLatency(params.warmup);
+    const r = await moduleLatency(params.n);
+    done({ ...r, samples: r.samples.map(round1), startCall: r.startCall.map(round1), joined: r.joined.map(round1), seconds: round3(r.seconds) });
+  } else if (metric === 'cpu') {
+    done(await cpu(params.ms));
   } else if (metric === 'lag') {
     if (params.idle) await startIdle(params.idle);
     done(await lagResult(params.idle, params.seconds));
