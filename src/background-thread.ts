@@ -7,7 +7,7 @@ import { EVENT_RUN, native } from './binding';
 import { currentThread, daemonThreadStarted, runInThread } from './context';
 import { BackgroundThreadError, BackgroundThreadLimitReachedError, RuntimeError, argTypeError } from './errors';
 import { reportException } from './excepthook';
-import { isModuleTarget, launch, moduleLabel, moduleRef, takeException, type ModuleRef, type ModuleTarget } from './isolated-thread';
+import { isModuleTarget, launch, moduleLabel, moduleRef, takeExceptions, type ModuleRef, type ModuleTarget } from './isolated-thread';
 import { joinCurrentError, activeDaemonError } from './main-thread';
 import { settings } from './settings';
 import * as validate from './validate';
@@ -311,9 +311,9 @@ export class BackgroundThread {
     if (nativeId !== 0) this.#nativeId ??= nativeId;
     if (this.#port !== null) {
       // Before anyone learns the thread ended: its exception, as Python reports it in the thread.
-      const report = takeException(this.#port, this.#module!);
+      const errors = takeExceptions(this.#port, this.#module!);
       this.#port = null;
-      if (report !== undefined) reportException(this, report.error);
+      for (const error of errors) reportException(this, error);
     }
     this.#state = 'stopped';
     live.delete(this.#ident!);

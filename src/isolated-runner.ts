@@ -48,11 +48,28 @@ async function main(): Promise<void> {
     const args = data.kwargs === null ? data.args : [...data.args, data.kwargs];
     await Reflect.apply(target, undefined, args);
   } catch (error) {
-    let code: unknown;
-    try { code = (error as { code?: unknown } | null)?.code; } catch { /* a throwing getter */ }
-    post({ kind: 'thrown', value: error, code });
+    postThrown(error);
   }
 }
 
+function postThrown(error: unknown): void {
+  let code: unknown;
+  try { code = (error as { code?: unknown } | null)?.code; } catch { /* a throwing getter */ }
+  post({ kind: 'thrown', value: error, code });
+}
+
 adoptThreadIdentity(data.ident, data.name, data.daemon);
-main().finally(() => process.exit(0));
+// An error the module throws outside the export (a timer's callback, an unhandled rejection) is
+// the thread's exception too, and ends it, as an uncaught error ends any Worker; reported here,
+// it reaches the creator in order, before the thread is seen to end.
+process.on('uncaughtException', (error) => {
+  postThrown(error);
+  process.exit(0);
+});
+// The thread lives until the export settles, even when what it awaits holds nothing open in
+// this loop (a Promise that never settles, Atomics.waitAsync, an unref'd timer).
+const alive = setInterval(() => {}, 2 ** 31 - 1);
+main().finally(() => {
+  clearInterval(alive);
+  process.exit(0);
+});

@@ -126,23 +126,28 @@ export function launch(ref: ModuleRef, ident: number, name: string, daemon: bool
     throw error;
   }
   if (daemon) worker.unref();
-  port1.unref();  // read synchronously at the end (takeReport), never listened to
+  port1.unref();  // read synchronously at the end (takeExceptions), never listened to
   return { worker, port: port1 };
 }
 
-/** The Worker's report, read without waiting (it was posted before the thread finished). */
-export function takeException(port: MessagePort, ref: ModuleRef): { error: unknown } | undefined {
-  const received = receiveMessageOnPort(port);
+/** The Worker's reports, read without waiting (they were posted before the thread finished). */
+export function takeExceptions(port: MessagePort, ref: ModuleRef): unknown[] {
+  const errors: unknown[] = [];
+  for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
+    errors.push(exceptionOf(received.message as RunnerReport, ref));
+  }
   port.close();
-  if (received === undefined) return undefined;
-  const report = received.message as RunnerReport;
+  return errors;
+}
+
+function exceptionOf(report: RunnerReport, ref: ModuleRef): unknown {
   const where = `module target ${ref.url} (export "${ref.exportName}")`;
   switch (report.kind) {
     case 'load':
-      return { error: new BackgroundThreadError(`cannot load ${where}: ${report.message}`,
-        { code: 'ERR_MODULE_TARGET_LOAD' }) };
+      return new BackgroundThreadError(`cannot load ${where}: ${report.message}`,
+        { code: 'ERR_MODULE_TARGET_LOAD' });
     case 'export':
-      return { error: argTypeError(`${where}: ${report.message}`, 'ERR_MODULE_TARGET_EXPORT') };
+      return argTypeError(`${where}: ${report.message}`, 'ERR_MODULE_TARGET_EXPORT');
     default: {
       // Structured cloning keeps an Error's class (for built-in ones), message and stack, not
       // its other own properties: `code` travels separately.
@@ -150,7 +155,7 @@ export function takeException(port: MessagePort, ref: ModuleRef): { error: unkno
       if (value instanceof Error && code !== undefined && !('code' in value)) {
         Object.defineProperty(value, 'code', { value: code, writable: true, configurable: true, enumerable: true });
       }
-      return { error: value };
+      return value;
     }
   }
 }
