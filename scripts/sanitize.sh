@@ -3,8 +3,8 @@
 # BACKGROUND_THREAD_ADDON, with the sanitizer's runtime preloaded into the (uninstrumented) node:
 #   npm run test:asan   AddressSanitizer + UndefinedBehaviorSanitizer: the uvu suite (its child
 #                       processes and Workers included), then a stress run
-#   npm run test:tsan   ThreadSanitizer: the stress run (start/join cycles, live threads, Workers
-#                       terminated under live threads)
+#   npm run test:tsan   ThreadSanitizer: the stress run (start/join cycles, live threads, module
+#                       targets, Workers terminated under live threads)
 # Any report aborts the run (exit code != 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,8 +29,8 @@ run() { LD_PRELOAD="$runtime" "$@"; }
 
 if [[ "$mode" == asan ]]; then
   run node node_modules/uvu/bin.js test '\.test\.mjs$' -i package
-  run node scripts/stress.mjs --cycles 20000 --alive 2000 --terminate 20 --warmup 0 --memory off
+  run node scripts/stress.mjs --cycles 20000 --alive 2000 --isolated 20 --terminate 20 --warmup 0 --memory off
 else
-  run node scripts/stress.mjs --cycles 20000 --alive 1000 --terminate 20 --warmup 0 --memory off
+  run node scripts/stress.mjs --cycles 20000 --alive 1000 --isolated 20 --terminate 20 --warmup 0 --memory off
 fi
 echo "$mode: no findings"

@@ -1,8 +1,9 @@
 // Stress: start/join cycles (mixed daemon flags, batches in flight), then many threads alive at
-// once, then Workers terminated under live threads; checks that OS threads, active handles and
+// once, then module targets (each a Worker), then Workers terminated under live threads (module
+// threads of their own included); checks that OS threads, active handles and
 // RSS come back to their baseline. Prints one JSON summary line; exit 1 when a check fails.
 //   node scripts/stress.mjs [--cycles 100000] [--inFlight 100] [--alive 10000] [--stack 65536]
-//                           [--terminate 20] [--warmup 2] [--memory on|off]
+//                           [--isolated 40] [--terminate 20] [--warmup 2] [--memory on|off]
 // The baseline is taken after `warmup` rounds of every phase, so that the allocators and V8 have
 // settled; one more round must then leave OS threads, handles and memory where they were.
 // `npm run test:stress` runs it full size; the sanitizer and valgrind scripts run it smaller,
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     inFlight: { type: 'string', default: '100' },
     alive: { type: 'string', default: '10000' },
     stack: { type: 'string', default: '65536' },
+    isolated: { type: 'string', default: '40' },
     terminate: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '2' },
     memory: { type: 'string', default: 'on' },
@@ -30,6 +32,7 @@ const cycles = Number(values.cycles);
 const inFlight = Number(values.inFlight);
 const alive = Number(values.alive);
 const stack = Number(values.stack);
+const isolated = Number(values.isolated);
 const terminations = Number(values.terminate);
 
 const tasks = () => readdirSync('/proc/self/task').length;
@@ -94,11 +97,33 @@ async function alivePhase() {
   };
 }
 
+// Module targets as data: URLs; one in four throws (to the excepthook, as the cycles' targets do).
+const moduleTarget = (body) => ({ module: `data:text/javascript,${encodeURIComponent(body)}` });
+const SETTLES = moduleTarget('export default (i) => { if (i % 4 === 3) throw new Error(`stress ${i}`); }');
+const NEVER_SETTLES = moduleTarget('export default () => new Promise(() => {});');
+
+async function isolatedPhase() {
+  let next = 0;
+  async function lane() {
+    while (next < isolated) {
+      const i = next++;
+      const t = new BackgroundThread({ daemon: i % 2 === 0, target: SETTLES, args: [i] });
+      t.start();
+      // Every third one joined with the blocking native wait.
+      const ended = i % 3 === 0 ? t.joinSync(120) : await t.join(120);
+      if (!ended) throw new Error(`module thread ${i} did not end`);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(4, isolated) }, lane));
+  return { isolated };
+}
+
 async function terminatePhase() {
   const source = `
     const { BackgroundThread } = require(${JSON.stringify(createRequire(import.meta.url).resolve('background-thread'))});
     const never = new Promise(() => {});
     for (let i = 0; i < 16; i++) new BackgroundThread({ daemon: i % 2 === 0, target: () => never }).start();
+    for (let i = 0; i < 2; i++) new BackgroundThread({ daemon: i === 0, target: ${JSON.stringify(NEVER_SETTLES)} }).start();
     (async () => { for (;;) { const t = new BackgroundThread({ target: () => {} }); t.start(); await t.join(); } })();
   `;
   for (let i = 0; i < terminations; i++) {
@@ -115,6 +140,7 @@ setExcepthook(() => {});  // the throwing targets of the cycles phase
 for (let i = 0; i < Number(values.warmup); i++) {
   await cyclesPhase();
   await alivePhase();
+  await isolatedPhase();
   await terminatePhase();
 }
 await settle();
@@ -123,6 +149,7 @@ const report = (m) => ({ tasks: m.tasks, handles: m.handles, rssMiB: mib(m.rss),
 const summary = { baseline: report(baseline) };
 summary.cycles = await cyclesPhase();
 summary.alive = await alivePhase();
+summary.isolated = await isolatedPhase();
 summary.terminate = await terminatePhase();
 
 // Orphaned threads of terminated Workers end on their own; give them a moment.
