@@ -111,7 +111,12 @@ Napi::Value Addon::Start(const Napi::CallbackInfo& info) {
   auto record = std::make_shared<ThreadRecord>(shared_, NextIdent(),
                                                info[0].As<Napi::String>().Utf8Value(),
                                                static_cast<size_t>(stack));
-  const int err = StartThread(record);
+  // The loop's only thread: wait the microseconds until it runs, so that its kRun is queued before
+  // the loop next polls and the target is dispatched without waking the loop from its poll (which
+  // costs more than the wait on these machines). With other threads alive, return at once, so
+  // that creations overlap; the thread reports in (and posts kRun) on its own time.
+  const bool wait = live_.empty();
+  const int err = StartThread(record, wait);
   if (err != 0) {
     Napi::Error error = Napi::Error::New(env, uv_strerror(err));
     error.Set("code", Napi::String::New(env, uv_err_name(err)));
@@ -119,7 +124,8 @@ Napi::Value Addon::Start(const Napi::CallbackInfo& info) {
     throw error;
   }
   const uint64_t ident = record->ident;
-  const int64_t native_id = record->native_id;  // written before kRunning, which StartThread saw
+  // Written before kRunning, which StartThread saw when it waited; 0: not known yet (NativeId).
+  const int64_t native_id = wait ? record->native_id : 0;
   live_.emplace(ident, Entry{std::move(record), daemon, {}});
   if (!daemon) Hold(env);
 
@@ -130,8 +136,9 @@ Napi::Value Addon::Start(const Napi::CallbackInfo& info) {
 }
 
 // settled(ident): the target (and any Promise it returned) has settled; let the thread end.
-// The thread needs only microseconds to finish: wait for that here, briefly, and reap it at once,
-// which saves the thread's kEnded post and a wake-up of this loop. When it takes longer (a busy
+// The thread needs only microseconds to finish: when it is the loop's only thread, wait for that
+// here, briefly, and reap it at once, which saves the thread's kEnded post and a wake-up of this
+// loop (with other threads alive the loop has their work to do instead, and kEnded comes). When it takes longer (a busy
 // machine), give up and let kEnded come; the budget shrinks after each miss so that a busy
 // machine does not pay it every time, and grows back after each hit.
 Napi::Value Addon::Settled(const Napi::CallbackInfo& info) {
@@ -140,15 +147,17 @@ Napi::Value Addon::Settled(const Napi::CallbackInfo& info) {
   if (it == live_.end()) return info.Env().Undefined();
   std::shared_ptr<ThreadRecord> record = it->second.record;
 
+  // With other threads alive, do not wait: the loop has their work to do meanwhile.
+  const bool reap_here = live_.size() == 1;
   uv_mutex_lock(&shared_->mutex);
   const bool settling = record->state == ThreadState::kRunning;
   if (settling) {
     record->state = ThreadState::kSettled;
-    record->reaper_waiting = true;
+    record->reaper_waiting = reap_here;
     uv_cond_broadcast(&record->changed);
   }
   uv_mutex_unlock(&shared_->mutex);
-  if (!settling) return info.Env().Undefined();
+  if (!settling || !reap_here) return info.Env().Undefined();
 
   SpinUntil(*record, ThreadState::kFinished, reap_spin_ns_);
   uv_mutex_lock(&shared_->mutex);
@@ -291,11 +300,12 @@ Napi::Value Addon::FinishIsolatedThread(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// nativeId(ident) -> the kernel id of a live thread's OS thread, or null when it has not reported
-// it yet (an isolated thread whose Worker is still booting) or is unknown here.
+// nativeId(ident) -> the kernel id of a live thread's OS thread, waiting (microseconds) for a new
+// thread to report in; null for an isolated thread whose Worker is still booting, or unknown here.
 Napi::Value Addon::NativeId(const Napi::CallbackInfo& info) {
   auto it = live_.find(IdentArg(info, 0));
   if (it == live_.end()) return info.Env().Null();
+  if (!it->second.record->isolated) WaitUntilRunning(*it->second.record);
   uv_mutex_lock(&shared_->mutex);
   const int64_t native_id = it->second.record->native_id;
   uv_mutex_unlock(&shared_->mutex);
@@ -306,7 +316,7 @@ Napi::Value Addon::NativeId(const Napi::CallbackInfo& info) {
 void Addon::OnEvent(napi_env env, const Event& event) {
   if (tearing_down_) return;
   if (event.kind == EventKind::kRun) {
-    Notify(env, EventKind::kRun, event.ident, 0);
+    Notify(env, EventKind::kRun, event.ident, event.native_id);
   } else {
     Reap(env, event.ident);
   }

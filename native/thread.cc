@@ -13,7 +13,7 @@ namespace {
 // Trivially destructible, so process.exit() (which skips nothing here) cannot race a destructor.
 std::atomic<uint64_t> last_ident{0};
 
-// How long start() looks for the new thread to report in before it sleeps on the condvar.
+// How long a waiter looks for a new thread to report in before it sleeps on the condvar.
 constexpr uint64_t kStartSpinNs = 200 * 1000;
 
 void ThreadMain(void* arg) {
@@ -32,9 +32,10 @@ void ThreadMain(void* arg) {
 
   uv_mutex_lock(&env.mutex);
   self->native_id = native_id;
+  self->run_event->native_id = native_id;
   self->state = ThreadState::kRunning;
   PostEvent(env, self->run_event);
-  uv_cond_broadcast(&self->changed);  // start() returns
+  uv_cond_broadcast(&self->changed);  // start() or nativeId() returns
 
   while (self->state == ThreadState::kRunning && !env.gone) {
     uv_cond_wait(&self->changed, &env.mutex);
@@ -72,8 +73,8 @@ ThreadRecord::ThreadRecord(std::shared_ptr<EnvShared> env_, uint64_t ident_, std
       ident(ident_),
       name(std::move(name_)),
       stack_size(stack_size_),
-      run_event(new Event{EventKind::kRun, ident_}),
-      ended_event(new Event{EventKind::kEnded, ident_}) {
+      run_event(new Event{EventKind::kRun, ident_, 0}),
+      ended_event(new Event{EventKind::kEnded, ident_, 0}) {
   uv_cond_init(&changed);
 }
 
@@ -81,7 +82,7 @@ ThreadRecord::~ThreadRecord() { uv_cond_destroy(&changed); }
 
 uint64_t NextIdent() { return last_ident.fetch_add(1, std::memory_order_relaxed) + 1; }
 
-int StartThread(const std::shared_ptr<ThreadRecord>& record) {
+int StartThread(const std::shared_ptr<ThreadRecord>& record, bool wait) {
   record->self = record;  // the new thread's reference, moved out by ThreadMain
   uv_thread_options_t options;
   options.flags = UV_THREAD_HAS_STACK_SIZE;
@@ -95,12 +96,16 @@ int StartThread(const std::shared_ptr<ThreadRecord>& record) {
     record->self.reset();
     return err;
   }
-  if (!SpinUntil(*record, ThreadState::kRunning, kStartSpinNs)) {
-    uv_mutex_lock(&env.mutex);
-    while (record->state == ThreadState::kStarting) uv_cond_wait(&record->changed, &env.mutex);
-    uv_mutex_unlock(&env.mutex);
-  }
+  if (wait) WaitUntilRunning(*record);
   return 0;
+}
+
+void WaitUntilRunning(ThreadRecord& record) {
+  if (SpinUntil(record, ThreadState::kRunning, kStartSpinNs)) return;
+  EnvShared& env = *record.env;
+  uv_mutex_lock(&env.mutex);
+  while (record.state == ThreadState::kStarting) uv_cond_wait(&record.changed, &env.mutex);
+  uv_mutex_unlock(&env.mutex);
 }
 
 bool SpinUntil(const ThreadRecord& record, ThreadState state, uint64_t budget_ns) {

@@ -17,6 +17,7 @@ enum class EventKind : uint32_t { kRun = 0, kEnded = 1 };
 struct Event {
   EventKind kind;
   uint64_t ident;
+  int64_t native_id;  // kRun: the thread's kernel id
 };
 
 class Addon;
@@ -72,9 +73,12 @@ struct ThreadRecord {
   uv_thread_t tid;        // written by the creator, which holds env->mutex until kRunning
 };
 
-// Creates the OS thread and returns once it runs and has posted kRun: 0, or a negative libuv
-// error (UV_EAGAIN when the OS refuses a thread). Call on the env's JS thread.
-int StartThread(const std::shared_ptr<ThreadRecord>& record);
+// Creates the OS thread: 0, or a negative libuv error (UV_EAGAIN when the OS refuses a thread).
+// With `wait`, returns only once the thread runs and has posted kRun. Call on the env's JS thread.
+int StartThread(const std::shared_ptr<ThreadRecord>& record, bool wait);
+
+// Waits until the thread has reported in (kRunning or later): spins briefly, then sleeps.
+void WaitUntilRunning(ThreadRecord& record);
 
 // Hands `event` to the env's loop; call with env.mutex held. False when the env is gone: the
 // caller then owns the thread's end (nobody will reap it).

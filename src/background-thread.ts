@@ -88,7 +88,7 @@ function startFailed(name: string, error: unknown): Error {
 
 type State = 'initial' | 'started' | 'stopped';
 
-let bootstrap: (thread: BackgroundThread) => void;
+let bootstrap: (thread: BackgroundThread, nativeId: number) => void;
 let ended: (thread: BackgroundThread, nativeId: number) => void;
 
 /** A real OS thread with Python's threading.Thread semantics. See the README. */
@@ -127,7 +127,10 @@ export class BackgroundThread {
     this.#name = name ? String(name) : autoName(this.#target, this.#module);
   }
 
-  /** Creates the OS thread; returns once it runs. The target runs later, on this loop. */
+  /**
+   * Creates the OS thread. When it is this loop's only thread, returns once it runs; with other
+   * threads alive, at once, so that creations overlap. The target runs later, on this loop.
+   */
   start(): void {
     if (this.#state !== 'initial') {
       throw new RuntimeError('threads can only be started once', { code: 'ERR_THREAD_ALREADY_STARTED' });
@@ -149,7 +152,7 @@ export class BackgroundThread {
     }
     const [ident, nativeId] = ids;
     this.#ident = ident;
-    this.#nativeId = nativeId;
+    if (nativeId !== 0) this.#nativeId = nativeId;  // 0: not reported in yet (see the getter)
     this.#state = 'started';
     live.set(ident, this);
     if (this.#daemon) daemonThreadStarted();
@@ -262,7 +265,8 @@ export class BackgroundThread {
   get ident(): number | null { return this.#ident; }
   /**
    * The kernel's id of the OS thread (gettid on Linux); null before start(), and for a module
-   * target until its Worker has booted.
+   * target until its Worker has booted. Read before a new OS thread has run, it waits for that
+   * (natively, microseconds).
    */
   get nativeId(): number | null {
     if (this.#nativeId === null && this.#state === 'started') this.#nativeId = native.nativeId(this.#ident!);
@@ -282,7 +286,10 @@ export class BackgroundThread {
 
   // The thread's life on the loop, driven by native events (see native.init below).
   static {
-    bootstrap = (thread) => runInThread(thread, () => thread.#bootstrap());
+    bootstrap = (thread, nativeId) => {
+      thread.#nativeId ??= nativeId;
+      runInThread(thread, () => thread.#bootstrap());
+    };
     ended = (thread, nativeId) => thread.#ended(nativeId);
   }
 
@@ -323,6 +330,6 @@ export class BackgroundThread {
 native.init((kind, ident, nativeId) => {
   const thread = live.get(ident);
   if (thread === undefined) return;
-  if (kind === EVENT_RUN) bootstrap(thread);
+  if (kind === EVENT_RUN) bootstrap(thread, nativeId);
   else ended(thread, nativeId);
 });

@@ -6,7 +6,7 @@ export interface NativeBinding {
   /** Routes every thread's events to `onEvent(kind, ident, nativeId)` on this loop. Once per loop. */
   init(onEvent: (kind: number, ident: number, nativeId: number) => void): void;
   /** Creates the OS thread; returns once it runs. Throws an Error with the libuv `code`. */
-  start(name: string, stackSize: number, daemon: boolean): [ident: number, nativeId: number];
+  start(name: string, stackSize: number, daemon: boolean): [ident: number, nativeId: number];  // nativeId 0: not yet known
   /** The target has settled: the OS thread may end. */
   settled(ident: number): void;
   /** Resolves true once the OS thread has ended, false after `seconds` (negative: never). */
@@ -23,7 +23,7 @@ export interface NativeBinding {
   bindIsolated(ident: number): number;
   /** The Worker is gone (idempotent; for a Worker that died before it could bind). */
   finishIsolated(ident: number): void;
-  /** The kernel id of a live thread's OS thread; null until it has reported it. */
+  /** The kernel id of a live thread's OS thread (waiting for a new one to run); null until a Worker has booted. */
   nativeId(ident: number): number | null;
   readonly minStackSize: number;
   readonly maxStackSize: number;
