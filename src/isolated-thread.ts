@@ -133,8 +133,8 @@ export function launch(ref: ModuleRef, ident: number, name: string, daemon: bool
 /** The Worker's reports, read without waiting (they were posted before the thread finished). */
 export function takeExceptions(port: MessagePort, ref: ModuleRef): unknown[] {
   const errors: unknown[] = [];
-  for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
-    errors.push(exceptionOf(received.message as RunnerReport, ref));
+  for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) {
+    errors.push(exceptionOf(next.message as RunnerReport, ref));
   }
   port.close();
   return errors;
