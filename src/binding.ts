@@ -5,7 +5,7 @@ import * as path from 'node:path';
 export interface NativeBinding {
   /** Routes every thread's events to `onEvent(kind, ident, nativeId)` on this loop. Once per loop. */
   init(onEvent: (kind: number, ident: number, nativeId: number) => void): void;
-  /** Creates the OS thread; returns once it runs. Throws an Error with the libuv `code`. */
+  /** Creates the OS thread (waiting for it to run when it is the only one). Throws with the libuv `code`. */
   start(name: string, stackSize: number, daemon: boolean): [ident: number, nativeId: number];  // nativeId 0: not yet known
   /** The target has settled: the OS thread may end. */
   settled(ident: number): void;
