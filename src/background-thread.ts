@@ -1,7 +1,6 @@
 // BackgroundThread: Python's threading.Thread (App Engine's background_thread.BackgroundThread)
 // on a real OS thread. The OS thread is created and ended by the addon; its target runs on the
 // event loop that started it, inside the thread's own async context.
-import { AssertionError } from 'node:assert';
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { EVENT_RUN, native } from './binding';
 import { currentThread, daemonThreadStarted, runInThread } from './context';
@@ -68,6 +67,13 @@ function readOptions(params: unknown[]): BackgroundThreadOptions {
   return options as BackgroundThreadOptions;
 }
 
+// node:assert is loaded only when needed: it costs milliseconds in each new isolate, and every
+// module target's Worker loads this file.
+function groupError(): Error {
+  const { AssertionError } = require('node:assert') as typeof import('node:assert');
+  return new AssertionError({ message: 'group argument must be None for now' });
+}
+
 function autoName(target: Target | null, module: ModuleRef | null): string {
   const name = `Thread-${++lastAutoName}`;
   let targetName = module === null ? '' : moduleLabel(module);
@@ -111,7 +117,7 @@ export class BackgroundThread {
   constructor(...params: unknown[]) {
     const { group, target, name, args, kwargs, daemon, stackSize } = readOptions(params);
     if (group !== null && group !== undefined) {
-      throw new AssertionError({ message: 'group argument must be None for now' });
+      throw groupError();
     }
     if (isModuleTarget(target)) this.#module = moduleRef(target);
     else this.#target = validate.target(target);
