@@ -434,6 +434,10 @@ void Addon::Teardown(napi_async_cleanup_hook_handle handle) {
   // This env is an isolated thread's Worker: its thread has run its last JavaScript.
   for (auto& record : bound_) FinishIsolated(record);
   bound_.clear();
+  // Isolated threads this env created can no longer be joined: the registry lets go of them.
+  for (auto& item : live_) {
+    if (item.second.record->isolated) ForgetIsolated(item.first);
+  }
 
   uv_mutex_lock(&shared_->mutex);
   shared_->gone = true;

@@ -53,13 +53,13 @@ int64_t BindIsolated(ThreadRecord& record) {
   return native_id;
 }
 
-namespace {
-
-void Forget(uint64_t ident) {
+void ForgetIsolated(uint64_t ident) {
   Registry& registry = TheRegistry();
   std::lock_guard<std::mutex> lock(registry.mutex);
   registry.records.erase(ident);
 }
+
+namespace {
 
 // Returns whether this call made the change (the first one does).
 bool SetFinished(ThreadRecord& record, bool post) {
@@ -78,12 +78,12 @@ bool SetFinished(ThreadRecord& record, bool post) {
 }  // namespace
 
 void FinishIsolated(const std::shared_ptr<ThreadRecord>& record) {
-  Forget(record->ident);
+  ForgetIsolated(record->ident);
   SetFinished(*record, true);
 }
 
 void DropIsolated(const std::shared_ptr<ThreadRecord>& record) {
-  Forget(record->ident);
+  ForgetIsolated(record->ident);
   SetFinished(*record, false);
 }
 

@@ -29,4 +29,8 @@ void FinishIsolated(const std::shared_ptr<ThreadRecord>& record);
 // The Worker could not be created: forgets the record without a kEnded (it never ran).
 void DropIsolated(const std::shared_ptr<ThreadRecord>& record);
 
+// The creator's env is going away: nobody can join the thread any more, so the registry lets go
+// of the record (a Worker that binds later finds nothing; one that is bound keeps its reference).
+void ForgetIsolated(uint64_t ident);
+
 }  // namespace bgthread
