@@ -1,6 +1,6 @@
 // background-thread peer: one measurement per process (see common.mjs for the protocol).
 import { BackgroundThread } from 'background-thread';
-import { calibrate, done, fail, lagResult, lanes, nowUs, params, round1, round3, settledRss, sleep, stamps, tasks, workSpan } from './common.mjs';
+import { calibrate, done, fail, lagResult, lanes, nowUs, params, round1, round3, settledRss, sleep, stamps, tasks, warmedUp, workSpan } from './common.mjs';
 import { cpuWork, spin } from './module-work.mjs';
 
 const WORK = new URL('./module-work.mjs', import.meta.url);
@@ -101,12 +101,9 @@ async function cpu(ms) {
 
 const { metric } = params;
 if (metric === 'latency') {
-  await latency(params.warmup);
-  const { samples, startCall } = await latency(params.n);
-  done({ samples: samples.map(round1), startCall: startCall.map(round1) });
+  await warmedUp(latency);
 } else if (metric === 'throughput') {
-  await throughput(params.warmup, params.inFlight);
-  done(await throughput(params.n, params.inFlight));
+  await warmedUp((n) => throughput(n, params.inFlight));
 } else if (metric === 'rss') {
   const { alive, stack } = params;
   // Warm-up: the same code paths (and glibc's stack cache) with a few threads, started and joined.
@@ -129,9 +126,7 @@ if (metric === 'latency') {
   if (!joined.every(Boolean)) fail('join timed out');
   done({ alive, stack, before, after, tasks: liveTasks, perThreadKiB: round1((after - before) / alive / 1024) });
 } else if (metric === 'module-latency') {
-  await moduleLatency(params.warmup);
-  const r = await moduleLatency(params.n);
-  done({ ...r, samples: r.samples.map(round1), startCall: r.startCall.map(round1), joined: r.joined.map(round1), seconds: round3(r.seconds) });
+  await warmedUp(moduleLatency);
 } else if (metric === 'cpu') {
   done(await cpu(params.ms));
 } else if (metric === 'lag') {

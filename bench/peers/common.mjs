@@ -82,6 +82,16 @@ export function done(result) {
 }
 
 /** Same lane scheme for every peer: `inFlight` lanes, each starting and joining one at a time. */
+/**
+ * One measurement: `measure(count)` once at the warm-up size (JIT, caches, glibc's stack cache),
+ * then at the real size, reported with its sample arrays (µs) rounded to 0.1.
+ */
+export async function warmedUp(measure) {
+  await measure(params.warmup);
+  const result = await measure(params.n);
+  done(Object.fromEntries(Object.entries(result).map(([k, v]) => [k, Array.isArray(v) ? v.map(round1) : v])));
+}
+
 export async function lanes(n, inFlight, one) {
   let next = 0;
   async function lane() {

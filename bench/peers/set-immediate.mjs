@@ -1,6 +1,6 @@
 // setImmediate peer, the no-thread floor: "start" = setImmediate(cb), "first line" and "join" =
 // the callback ran. It is what any scheme that runs the target on the event loop costs at least.
-import { done, fail, lagResult, lanes, nowUs, params, round1 } from './common.mjs';
+import { done, fail, lagResult, lanes, nowUs, params, warmedUp } from './common.mjs';
 
 async function latency(n) {
   const samples = [];
@@ -20,12 +20,9 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 const { metric } = params;
 if (metric === 'latency') {
-  await latency(params.warmup);
-  const { samples, startCall } = await latency(params.n);
-  done({ samples: samples.map(round1), startCall: startCall.map(round1) });
+  await warmedUp(latency);
 } else if (metric === 'throughput') {
-  await lanes(params.warmup, params.inFlight, turn);
-  done(await lanes(params.n, params.inFlight, turn));
+  await warmedUp((n) => lanes(n, params.inFlight, turn));
 } else if (metric === 'lag') {
   done(await lagResult(0, params.seconds));
 } else {

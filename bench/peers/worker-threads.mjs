@@ -2,7 +2,7 @@
 // A Worker is the closest Node.js built-in to "a real OS thread": it also gets its own isolate and
 // event loop, which is what it pays for at start and in memory.
 import { Worker } from 'node:worker_threads';
-import { calibrate, done, fail, lagResult, lanes, nowUs, params, round1, round3, settledRss, sleep, stamps, tasks, workSpan } from './common.mjs';
+import { calibrate, done, fail, lagResult, lanes, nowUs, params, round1, round3, settledRss, sleep, stamps, tasks, warmedUp, workSpan } from './common.mjs';
 import { cpuWork, spin } from './module-work.mjs';
 
 // First line: the monotonic clock (shared by all threads of the process); then tell the parent.
@@ -104,12 +104,9 @@ async function startIdle(count, resourceLimits) {
 const { metric } = params;
 try {
   if (metric === 'latency') {
-    await latency(params.warmup);
-    const { samples, startCall } = await latency(params.n);
-    done({ samples: samples.map(round1), startCall: startCall.map(round1) });
+    await warmedUp(latency);
   } else if (metric === 'throughput') {
-    await throughput(params.warmup, params.inFlight);
-    done(await throughput(params.n, params.inFlight));
+    await warmedUp((n) => throughput(n, params.inFlight));
   } else if (metric === 'rss') {
     const { alive, stack } = params;
     // stack 0: Node's default (4 MiB of stack for V8). Otherwise resourceLimits.stackSizeMb, which
@@ -125,9 +122,7 @@ try {
     done({ alive, stack, before, after, tasks: liveTasks, perThreadKiB: round1((after - before) / alive / 1024) });
     void workers;
   } else if (metric === 'module-latency') {
-    await moduleLatency(params.warmup);
-    const r = await moduleLatency(params.n);
-    done({ ...r, samples: r.samples.map(round1), startCall: r.startCall.map(round1), joined: r.joined.map(round1), seconds: round3(r.seconds) });
+    await warmedUp(moduleLatency);
   } else if (metric === 'cpu') {
     done(await cpu(params.ms));
   } else if (metric === 'lag') {
