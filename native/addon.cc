@@ -138,16 +138,15 @@ Napi::Value Addon::Start(const Napi::CallbackInfo& info) {
 // settled(ident): the target (and any Promise it returned) has settled; let the thread end.
 // The thread needs only microseconds to finish: when it is the loop's only thread, wait for that
 // here, briefly, and reap it at once, which saves the thread's kEnded post and a wake-up of this
-// loop (with other threads alive the loop has their work to do instead, and kEnded comes). When it takes longer (a busy
-// machine), give up and let kEnded come; the budget shrinks after each miss so that a busy
-// machine does not pay it every time, and grows back after each hit.
+// loop; with other threads alive the loop has their work to do instead, and kEnded comes. When
+// the thread takes longer (a busy machine), give up and let kEnded come; the budget shrinks after
+// each miss so that a busy machine does not pay it every time, and grows back after each hit.
 Napi::Value Addon::Settled(const Napi::CallbackInfo& info) {
   const uint64_t ident = IdentArg(info, 0);
   auto it = live_.find(ident);
   if (it == live_.end()) return info.Env().Undefined();
   std::shared_ptr<ThreadRecord> record = it->second.record;
 
-  // With other threads alive, do not wait: the loop has their work to do meanwhile.
   const bool reap_here = live_.size() == 1;
   uv_mutex_lock(&shared_->mutex);
   const bool settling = record->state == ThreadState::kRunning;

@@ -5,8 +5,11 @@ import * as path from 'node:path';
 export interface NativeBinding {
   /** Routes every thread's events to `onEvent(kind, ident, nativeId)` on this loop. Once per loop. */
   init(onEvent: (kind: number, ident: number, nativeId: number) => void): void;
-  /** Creates the OS thread (waiting for it to run when it is the only one). Throws with the libuv `code`. */
-  start(name: string, stackSize: number, daemon: boolean): [ident: number, nativeId: number];  // nativeId 0: not yet known
+  /**
+   * Creates the OS thread, waiting for it to run when it is the loop's only one (nativeId 0: it
+   * has not run yet). Throws an Error with the libuv `code`.
+   */
+  start(name: string, stackSize: number, daemon: boolean): [ident: number, nativeId: number];
   /** The target has settled: the OS thread may end. */
   settled(ident: number): void;
   /** Resolves true once the OS thread has ended, false after `seconds` (negative: never). */
