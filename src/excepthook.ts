@@ -16,7 +16,8 @@ export interface ExceptHookArgs {
 
 export type ExceptHook = (args: ExceptHookArgs) => void;
 
-function describe(value: unknown): string {
+/** What the default hook prints for a thrown value (the stack for an Error); never throws. */
+export function describe(value: unknown): string {
   try {
     if (value instanceof Error) return value.stack ?? String(value);
     return inspect(value);

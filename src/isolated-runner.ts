@@ -3,9 +3,9 @@
 // daemon flag), imports the module, calls the export, reports what it threw, and ends the
 // Worker once the export has settled: as with every BackgroundThread, the target's settling ends
 // the thread, whatever it left scheduled.
-import { inspect } from 'node:util';
 import { workerData } from 'node:worker_threads';
 import './background-thread';  // native.init(): this env's teardown hook ends the thread
+import { describe } from './excepthook';
 import type { RunnerData, RunnerReport } from './isolated-thread';
 import { adoptThreadIdentity } from './main-thread';
 
@@ -16,9 +16,7 @@ function post(report: RunnerReport): void {
     data.port.postMessage(report);
   } catch {
     // Not cloneable (a function, a Proxy, an Error with such a cause): send what it prints as.
-    let shown: string;
-    try { shown = inspect((report as { value?: unknown }).value); } catch { shown = '<exception that cannot be printed>'; }
-    data.port.postMessage({ kind: 'thrown', value: shown } satisfies RunnerReport);
+    data.port.postMessage({ kind: 'thrown', value: describe((report as { value?: unknown }).value) } satisfies RunnerReport);
   }
 }
 
