@@ -202,6 +202,9 @@ Napi::Value Addon::Join(const Napi::CallbackInfo& info) {
     napi_get_uv_event_loop(env, &loop);
     uv_timer_init(loop, &joiner->timer);
     joiner->timer.data = joiner;
+    // The loop's cached time is as old as this loop turn (seconds, after synchronous work):
+    // count the timeout from now, as setTimeout does.
+    uv_update_time(loop);
     uv_timer_start(&joiner->timer, OnJoinTimeout,
                    static_cast<uint64_t>(std::ceil(seconds * 1000)), 0);
     if (!keep_alive) uv_unref(reinterpret_cast<uv_handle_t*>(&joiner->timer));

@@ -221,6 +221,27 @@ test('daemon defaults to the current thread\'s flag: false at top level, inherit
   assert.is(new BackgroundThread({ daemon: null }).is_daemon(), false);
 });
 
+test('join(timeout) and joinAll(timeout) count from the call, even after long synchronous work', async () => {
+  const gate = deferred();
+  const t = new BackgroundThread({ target: () => gate.promise });
+  t.start();
+  await nextTurn();
+  try {
+    // The loop's cached time now lags by 600 ms; a timer started from it would fire ~600 ms early.
+    for (const busyUntil = performance.now() + 600; performance.now() < busyUntil;);
+    let begun = performance.now();
+    assert.is(await t.join(0.5), false);
+    assert.ok(performance.now() - begun >= 490, `join(0.5) gave up after ${Math.round(performance.now() - begun)} ms`);
+    for (const busyUntil = performance.now() + 600; performance.now() < busyUntil;);
+    begun = performance.now();
+    assert.is(await joinAll(0.5), false);
+    assert.ok(performance.now() - begun >= 490, `joinAll(0.5) gave up after ${Math.round(performance.now() - begun)} ms`);
+  } finally {
+    gate.resolve();
+  }
+  assert.is(await t.join(), true);
+});
+
 test('join: many joiners all see the end; timeouts are seconds; negative polls; null/Infinity wait', async () => {
   const gate = deferred();
   const t = new BackgroundThread({ target: () => gate.promise });
