@@ -1,6 +1,7 @@
 // BackgroundThread: Python's threading.Thread (App Engine's background_thread.BackgroundThread)
 // on a real OS thread. The OS thread is created and ended by the addon; its target runs on the
 // event loop that started it, inside the thread's own async context.
+import { types } from 'node:util';
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { EVENT_RUN, native } from './binding';
 import { currentThread, daemonThreadStarted, runInThread } from './context';
@@ -93,6 +94,8 @@ function startFailed(name: string, error: unknown): Error {
 }
 
 type State = 'initial' | 'started' | 'stopped';
+
+const promiseThen = Promise.prototype.then;
 
 let bootstrap: (thread: BackgroundThread, nativeId: number) => void;
 let ended: (thread: BackgroundThread, nativeId: number) => void;
@@ -309,15 +312,24 @@ export class BackgroundThread {
       native.settled(ident);
       return;
     }
-    if (result !== null && (typeof result === 'object' || typeof result === 'function')) {
-      // A Promise of our own adopts any thenable (a Promise with an own `then` included) and
-      // turns a throwing `then`, or `then` getter, into a rejection: nothing escapes.
-      new Promise((resolve) => { resolve(result); }).then(
-        () => native.settled(ident),
-        (error: unknown) => { reportException(this, error); native.settled(ident); });
-    } else {
+    if (result === null || (typeof result !== 'object' && typeof result !== 'function')) {
       native.settled(ident);
+      return;
     }
+    const onFulfilled = (): void => { native.settled(ident); };
+    const onRejected = (error: unknown): void => { reportException(this, error); native.settled(ident); };
+    // A native Promise: react to it directly, so that the thread has settled by the time code that
+    // awaited the same Promise resumes (adopting it would record the settling two microtasks late).
+    // The intrinsic `then` runs no code of the Promise's own but its species constructor getter.
+    if (types.isPromise(result)) {
+      try {
+        promiseThen.call(result, onFulfilled, onRejected);
+        return;
+      } catch { /* a hostile `constructor`: adopt it below instead */ }
+    }
+    // A Promise of our own adopts any thenable (a Promise with an own `then` included) and turns
+    // a throwing `then`, or `then` getter, into a rejection: nothing escapes.
+    new Promise((resolve) => { resolve(result); }).then(onFulfilled, onRejected);
   }
 
   #ended(nativeId: number): void {

@@ -271,6 +271,23 @@ test('joinSync waits natively for a thread whose target has settled', async () =
   assert.is(await t.join(), true);
 });
 
+test('the thread has settled by the time code awaiting the Promise its target returned resumes', async () => {
+  for (const make of [
+    (gate) => gate.promise,                                  // a Promise made elsewhere
+    (gate) => (async () => { await gate.promise; })(),       // an async function's Promise
+    (gate) => gate.promise.then(() => {}),                   // a derived Promise
+  ]) {
+    const gate = deferred();
+    const ran = deferred();
+    const t = new BackgroundThread({ target: () => { const p = make(gate); ran.resolve([p]); return p; } });
+    t.start();
+    const [returned] = await ran.promise;
+    setTimeout(gate.resolve, 5);
+    await returned;
+    assert.is(t.joinSync(10), true, 'joinSync right after the await: no ERR_JOIN_WOULD_DEADLOCK');
+  }
+});
+
 test('the default run() drops its references to target, args and kwargs', async () => {
   let target = () => {};
   let args = [{ big: new Array(1000).fill(1) }];
