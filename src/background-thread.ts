@@ -4,12 +4,13 @@
 import { types } from 'node:util';
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { EVENT_RUN, native } from './binding';
-import { currentThread, daemonThreadStarted, runInThread } from './context';
+import { currentIsDaemon, currentThread, daemonThreadStarted, runInThread } from './context';
 import { BackgroundThreadError, BackgroundThreadLimitReachedError, RuntimeError, argTypeError } from './errors';
 import { reportException } from './excepthook';
 import { isModuleTarget, launch, moduleLabel, moduleRef, takeExceptions, type ModuleRef, type ModuleTarget } from './isolated-thread';
 import { joinCurrentError, activeDaemonError } from './main-thread';
 import { settings } from './settings';
+import { kIsDaemon } from './symbols';
 import * as validate from './validate';
 
 /** A function the thread runs; it may return a Promise, which the thread waits for. */
@@ -77,8 +78,10 @@ function groupError(): Error {
 
 function autoName(target: Target | null, module: ModuleRef | null): string {
   const name = `Thread-${++lastAutoName}`;
-  let targetName = module === null ? '' : moduleLabel(module);
+  let targetName: unknown = module === null ? '' : moduleLabel(module);
   try { targetName ||= target?.name ?? ''; } catch { /* a throwing name getter */ }
+  // A bound function is named after the function it binds, as Python names a bound method.
+  if (typeof targetName === 'string') targetName = targetName.replace(/^(bound )+/, '');
   return typeof targetName === 'string' && targetName !== '' ? `${name} (${targetName})` : name;
 }
 
@@ -127,13 +130,14 @@ export class BackgroundThread {
     this.#args = validate.args(args);
     this.#kwargs = validate.kwargs(kwargs);
     this.#daemon = daemon === null || daemon === undefined
-      ? currentThread().daemon : validate.boolean(daemon, 'daemon');
+      ? currentIsDaemon() : validate.boolean(daemon, 'daemon');
     this.#stackSize = stackSize === undefined || stackSize === null ? 0 : validate.stackSize(stackSize, 'stackSize');
     if (this.#module !== null && this.#stackSize !== 0) {
       throw argTypeError('The "stackSize" option does not apply to a module target: Node sizes a ' +
         'Worker\'s stack', 'ERR_INVALID_ARG_VALUE');
     }
-    this.#name = name ? String(name) : autoName(this.#target, this.#module);
+    // As Python's `str(name or _newname())`, and a name that prints as '' (`[]`) is no name either.
+    this.#name = (name ? String(name) : '') || autoName(this.#target, this.#module);
   }
 
   /**
@@ -144,6 +148,9 @@ export class BackgroundThread {
     if (this.#state !== 'initial') {
       throw new RuntimeError('threads can only be started once', { code: 'ERR_THREAD_ALREADY_STARTED' });
     }
+    // Python reads `self.daemon` when the thread starts: a subclass may override it (a getter, a
+    // class field). Read once, here; from now on the thread runs with this value.
+    this.#daemon = validate.boolean(this.daemon, 'daemon');
     if (live.size >= settings.maxBackgroundThreads) {
       throw new BackgroundThreadLimitReachedError(
         `cannot start ${this.#name}: ${live.size} background threads are alive, the limit set ` +
@@ -219,7 +226,7 @@ export class BackgroundThread {
       const seconds = this.#checkJoin(timeout);
       if (this.#state === 'stopped') return Promise.resolve(true);
       // A joiner that is not a daemon thread holds the process open while it waits.
-      return native.join(this.#ident!, seconds, !currentThread().daemon);
+      return native.join(this.#ident!, seconds, !currentIsDaemon());
     } catch (error) {
       return Promise.reject(error);
     }
@@ -261,8 +268,11 @@ export class BackgroundThread {
     if (this.#state !== 'initial') throw activeDaemonError();
     this.#daemon = validate.boolean(value, 'daemon');
   }
-  isDaemon(): boolean { return this.#daemon; }
-  is_daemon(): boolean { return this.#daemon; }
+  /** `this.daemon`, as in Python: a subclass that overrides `daemon` is answered consistently. */
+  isDaemon(): boolean { return this.daemon; }
+  is_daemon(): boolean { return this.daemon; }
+  /** @internal The flag the thread runs with. */
+  [kIsDaemon](): boolean { return this.#daemon; }
   setDaemon(value: boolean): void { this.daemon = value; }
 
   get name(): string { return this.#name; }
@@ -297,7 +307,7 @@ export class BackgroundThread {
   static {
     bootstrap = (thread, nativeId) => {
       thread.#nativeId ??= nativeId;
-      runInThread(thread, () => thread.#bootstrap());
+      runInThread(thread, thread.#daemon, () => thread.#bootstrap());
     };
     ended = (thread, nativeId) => thread.#ended(nativeId);
   }

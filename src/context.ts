@@ -4,16 +4,24 @@ import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import type { BackgroundThread } from './background-thread';
 import { mainThread, type MainThread } from './main-thread';
 
-const threadContext = new AsyncLocalStorage<BackgroundThread>();
+// The daemon flag is kept beside the thread, as read at start(): a subclass's `daemon` getter is
+// never called from a hook.
+interface ThreadContext { readonly thread: BackgroundThread; readonly daemon: boolean }
+const threadContext = new AsyncLocalStorage<ThreadContext>();
 
 /** Runs fn as `thread`: currentThread() answers `thread` in it and in all it schedules. */
-export function runInThread<T>(thread: BackgroundThread, fn: () => T): T {
-  return threadContext.run(thread, fn);
+export function runInThread<T>(thread: BackgroundThread, daemon: boolean, fn: () => T): T {
+  return threadContext.run({ thread, daemon }, fn);
 }
 
 /** The thread whose target is running (across awaits), else the main thread. */
 export function currentThread(): BackgroundThread | MainThread {
-  return threadContext.getStore() ?? mainThread();
+  return threadContext.getStore()?.thread ?? mainThread();
+}
+
+/** Whether the current thread is a daemon thread (what new threads inherit). */
+export function currentIsDaemon(): boolean {
+  return threadContext.getStore()?.daemon ?? mainThread().isDaemon();
 }
 
 // A daemon thread must never hold the process open, nor may what its target opens. Resources
@@ -36,8 +44,7 @@ function unrefPending(): void {
 
 const daemonHook = createHook({
   init(_asyncId, _type, _triggerAsyncId, resource: Partial<Unrefable>) {
-    const thread = threadContext.getStore();
-    if (thread === undefined || !thread.daemon || typeof resource.unref !== 'function') return;
+    if (threadContext.getStore()?.daemon !== true || typeof resource.unref !== 'function') return;
     // Deferred to a microtask: an Immediate refs itself after this hook returns. Microtasks
     // run before control returns to the loop, so the loop never sees it ref'd.
     if (toUnref.push(resource as Unrefable) === 1) queueMicrotask(unrefPending);

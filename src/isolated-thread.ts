@@ -95,7 +95,8 @@ function checkedUrl(text: string): string {
 /** A short label for automatic names: the export, or the module's file name for `default`. */
 export function moduleLabel(ref: ModuleRef): string {
   if (ref.exportName !== 'default') return ref.exportName;
-  const base = ref.url.split(/[/?#]/).filter(Boolean).pop() ?? ref.url;
+  let base = ref.url.split(/[/?#]/).filter(Boolean).pop() ?? ref.url;
+  try { base = decodeURIComponent(base); } catch { /* a malformed escape: shown as it is */ }
   return base.length > 40 ? `${base.slice(0, 37)}...` : base;
 }
 

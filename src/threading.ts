@@ -5,6 +5,7 @@ import { currentThread } from './context';
 import { mainThread, type MainThread } from './main-thread';
 import { argTypeError } from './errors';
 import { settings } from './settings';
+import { kIsDaemon } from './symbols';
 import * as validate from './validate';
 
 export { currentThread, mainThread };
@@ -39,7 +40,7 @@ export async function joinAll(timeout?: number | null): Promise<boolean> {
   const deadline = seconds < 0 ? Infinity : performance.now() + seconds * 1000;
   const me = currentThread();
   for (;;) {
-    const pending = liveThreads().filter((thread) => !thread.daemon && thread !== me);
+    const pending = liveThreads().filter((thread) => !thread[kIsDaemon]() && thread !== me);
     if (pending.length === 0) return true;
     const left = deadline === Infinity ? null : Math.max(deadline - performance.now(), 0) / 1000;
     const ended = await Promise.all(pending.map((thread) => thread.join(left)));

@@ -46,7 +46,7 @@ export function stackSize(value: unknown, name = 'size'): number {
       `The "${name}" argument must be 0 (the platform default) or an integer from ${min} ` +
       `(32 KiB) to ${max} (1 GiB) bytes. Received ${value}`);
   }
-  return value;
+  return value === 0 ? 0 : value;  // -0 is 0
 }
 
 /** A thread count limit: a non-negative integer or Infinity. */

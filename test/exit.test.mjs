@@ -458,4 +458,48 @@ setTimeout(() => { Promise.reject(new Error('main rejection')); }, 200);
   assertMainCrash(r, 'main rejection');
 });
 
+// --- subclasses that override daemon -----------------------------------------------------------
+
+test('a subclass whose class field says daemon = true is a daemon thread: the process does not wait for it', async () => {
+  // Were the field ignored, the never-settling target would hold the process until the kill timeout.
+  const r = await runChild(IMPORT + ON_EXIT + `
+class Daemonic extends BackgroundThread { daemon = true; }
+const t = new Daemonic({ target: () => new Promise(() => { setInterval(() => {}, 1000); }) });
+t.start();
+console.log('STARTED', t.daemon, t.isDaemon(), t.is_daemon(), String(t).includes('daemon'));
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['STARTED true true true true', 'EXIT 0'], describe(r));
+});
+
+test('a subclass whose daemon getter throws: start() throws it; no hook ever calls the getter', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + `
+class Hostile extends BackgroundThread { get daemon() { throw new Error('no daemon for you'); } }
+// A daemon thread first, so that the daemon hook is on for every resource created afterwards.
+const d = new BackgroundThread({ daemon: true, target: () => new Promise((r) => setTimeout(r, 20)) });
+d.start();
+const h = new Hostile({ target: () => console.log('NEVER') });
+try { h.start(); } catch (e) { console.log('START THREW', e.message, h.isAlive()); }
+// A plain thread whose target opens resources: the hook runs for them and must not crash.
+const t = new BackgroundThread({ target: async () => { await new Promise((r) => setTimeout(r, 10)); console.log('PLAIN DONE'); } });
+t.start();
+await t.join();
+await d.join();
+console.log('JOINED');
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['START THREW no daemon for you false', 'PLAIN DONE', 'JOINED', 'EXIT 0'], describe(r));
+});
+
+test('a subclass getter read once at start(): the value it gave then is what the thread runs with', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + `
+class Flip extends BackgroundThread { reads = 0; get daemon() { return ++this.reads === 1; } }
+const t = new Flip({ target: () => new Promise(() => {}) });
+t.start();  // read once: true; later reads say false, but the thread is a daemon
+console.log('READS', t.reads);
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['READS 1', 'EXIT 0'], describe(r));
+});
+
 test.run();

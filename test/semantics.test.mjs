@@ -328,6 +328,12 @@ test('names: Thread-N counts from 1 and never repeats; the target\'s name is app
   assert.ok(nb === na + 1 && nc === nb + 1, 'consecutive, never reused');
   assert.is(b.name, `Thread-${nb} (fetchFeed)`);
   assert.is(new BackgroundThread({ name: 7 }).name, '7');
+  assert.match(new BackgroundThread({ name: [] }).name, /^Thread-\d+$/, 'a name that prints as nothing is no name');
+  function report() {}
+  assert.match(new BackgroundThread({ target: report.bind(null) }).name, /^Thread-\d+ \(report\)$/, 'a bound function: the bound one');
+  assert.match(new BackgroundThread({ target: (() => {}).bind(null) }).name, /^Thread-\d+$/, 'anonymous bound: no "(bound )"');
+  assert.match(new BackgroundThread({ target: { module: '/tmp/my report é.mjs' } }).name, /^Thread-\d+ \(my report é\.mjs\)$/,
+    'a module target: its file name as written, not percent-encoded');
   const t = new BackgroundThread({ name: 'x' });
   t.name = 42;
   assert.is(t.getName(), '42');
@@ -410,6 +416,8 @@ test('stackSize(): returns the previous value and sizes threads started afterwar
   big.start();
   assert.is(await big.join(), true);
   assert.is(stackSize(0), 64 * 1024);
+  stackSize(-0);
+  assert.ok(Object.is(stackSize(), 0), 'stackSize(-0) is 0, not -0');
 });
 
 test.run();
