@@ -6,7 +6,7 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import { EVENT_RUN, native } from './binding';
 import { currentIsDaemon, currentThread, daemonThreadStarted, runInThread } from './context';
 import { BackgroundThreadError, BackgroundThreadLimitReachedError, RuntimeError, argTypeError } from './errors';
-import { reportException } from './excepthook';
+import { reportException, routeThreadErrorsToExcepthook } from './excepthook';
 import { isModuleTarget, launch, moduleLabel, moduleRef, takeExceptions, type ModuleRef, type ModuleTarget } from './isolated-thread';
 import { joinCurrentError, activeDaemonError } from './main-thread';
 import { settings } from './settings';
@@ -160,6 +160,7 @@ export class BackgroundThread {
       this.#startIsolated(this.#module);
       return;
     }
+    routeThreadErrorsToExcepthook();
     let ids: [number, number];
     try {
       ids = native.start(this.#name, this.#stackSize || settings.stackSize, this.#daemon);

@@ -19,6 +19,11 @@ export function currentThread(): BackgroundThread | MainThread {
   return threadContext.getStore()?.thread ?? mainThread();
 }
 
+/** The BackgroundThread whose async context this is, if any. */
+export function contextThread(): BackgroundThread | undefined {
+  return threadContext.getStore()?.thread;
+}
+
 /** Whether the current thread is a daemon thread (what new threads inherit). */
 export function currentIsDaemon(): boolean {
   return threadContext.getStore()?.daemon ?? mainThread().isDaemon();

@@ -2,6 +2,7 @@
 // reaches 'uncaughtException'/'unhandledRejection' and never changes the exit code.
 import { inspect, types } from 'node:util';
 import type { BackgroundThread } from './background-thread';
+import { contextThread } from './context';
 import { argTypeError } from './errors';
 import { received } from './validate';
 
@@ -88,4 +89,34 @@ export function reportException(thread: BackgroundThread | null, error: unknown)
   } catch (hookError) {
     hookFailed(hookError);
   }
+}
+
+let routing = false;
+
+/**
+ * From the first thread's start on: an exception raised in a thread's context outside its target's
+ * own call (a timer, an immediate, an emitter's listener, an unhandled rejection of a Promise made
+ * there) goes to the excepthook with that thread, and the process goes on, as with an exception
+ * of the target itself. Outside any thread nothing changes.
+ *
+ * The public mechanism: Node emits 'uncaughtExceptionMonitor' while the async context is still
+ * the throwing callback's (or, for a rejection, the Promise's), then hands the error to the
+ * capture callback if one is set, else to 'uncaughtException' listeners, else ends the process.
+ * For a thread's error the monitor sets a capture callback for this one error, so that Node
+ * counts it as handled and no listener sees it. A capture callback the application set itself
+ * (the domain module, the REPL) is left alone and receives the error. Unhandled rejections get
+ * here only in the 'throw' and 'strict' modes of --unhandled-rejections, and only when no
+ * 'unhandledRejection' listener handled them first.
+ */
+export function routeThreadErrorsToExcepthook(): void {
+  if (routing) return;
+  routing = true;
+  process.on('uncaughtExceptionMonitor', () => {
+    const thread = contextThread();
+    if (thread === undefined || process.hasUncaughtExceptionCaptureCallback()) return;
+    process.setUncaughtExceptionCaptureCallback((error) => {
+      process.setUncaughtExceptionCaptureCallback(null);
+      reportException(thread, error);
+    });
+  });
 }

@@ -458,6 +458,83 @@ setTimeout(() => { Promise.reject(new Error('main rejection')); }, 200);
   assertMainCrash(r, 'main rejection');
 });
 
+// --- errors raised in a thread's context outside its target's call ------------------------------
+
+test('a thread\'s timer, immediate, emitter and floating rejections go to the excepthook; exit code 0', async () => {
+  // An uncaughtException listener is there and never hears of them.
+  const r = await runChild(IMPORT + MARKERS.replace(/.*unhandledRejection.*\n/, '') + ON_EXIT + `
+import { EventEmitter } from 'node:events';
+setExcepthook((args) => console.log('HOOK', args.thread === t, args.thread.name, String(args.excValue?.message ?? args.excValue).slice(0, 40)));
+const t = new BackgroundThread({ name: 'worker', target: () => new Promise((resolve) => {
+  setTimeout(() => { throw new Error('from a timer'); }, 5);
+  setTimeout(() => { setImmediate(() => { throw new Error('from an immediate'); }); }, 20);
+  setTimeout(() => { new EventEmitter().emit('error', new Error('from an emitter')); }, 40);
+  setTimeout(() => { Promise.reject(new Error('floating rejection')); }, 60);
+  setTimeout(() => { new Promise((_, reject) => setTimeout(reject, 1, new Error('late rejection'))); }, 80);
+  setTimeout(resolve, 150);
+}) });
+t.start();
+console.log('JOINED', await t.join(), process.exitCode);
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), [
+    'HOOK true worker from a timer', 'HOOK true worker from an immediate', 'HOOK true worker from an emitter',
+    'HOOK true worker floating rejection', 'HOOK true worker late rejection', 'JOINED true undefined', 'EXIT 0',
+  ], describe(r));
+  assert.is(r.stderr, '', describe(r));
+});
+
+test('an application\'s own unhandledRejection listener hears a thread\'s rejections first (Node asks it before anything else)', async () => {
+  const r = await runChild(IMPORT + MARKERS + ON_EXIT + `
+setExcepthook((args) => console.log('HOOK', args.excValue.message));
+const t = new BackgroundThread({ target: () => { Promise.reject(new Error('floating')); setTimeout(() => { throw new Error('thrown'); }, 20); return new Promise((r) => setTimeout(r, 50)); } });
+t.start();
+await t.join();
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['UNHANDLED-HANDLER floating', 'HOOK thrown', 'EXIT 0'], describe(r));
+});
+
+test('a thread\'s callback error after its target settled still goes to the excepthook (its context lives on)', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + `
+setExcepthook((args) => console.log('HOOK', args.thread.name, args.excValue.message, args.thread.isAlive()));
+const t = new BackgroundThread({ name: 'gone', target: () => { setTimeout(() => { throw new Error('after the end'); }, 50); } });
+t.start();
+await t.join();
+console.log('JOINED');
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['JOINED', 'HOOK gone after the end false', 'EXIT 0'], describe(r));
+});
+
+// The same script with and without threads: outside any thread, Node's own handling is unchanged.
+const OUTSIDE = (withThread, body) => (withThread ? IMPORT + `
+const t = new BackgroundThread({ target: () => new Promise((r) => setTimeout(r, 10)) });
+t.start();
+await t.join();
+` : '') + body;
+// Node's message, without the stack frames (their line numbers differ by the lines added above).
+const message = (stderr) => lines(stderr).filter((line) => !/^\s+at |^\[eval\]|^\s*\^|^file:/.test(line)).join('\n')
+  .replace(/\(node:\d+\)/g, '(node:PID)');
+
+for (const [what, body, execArgv] of [
+  ['an uncaught exception', "setTimeout(() => { throw new Error('outside'); }, 1);", []],
+  ['an unhandled rejection', "setTimeout(() => { Promise.reject(new Error('outside')); }, 1);", []],
+  ['a rejection with a non-Error', "setTimeout(() => { Promise.reject('outside'); }, 1);", []],
+  ['a rejection under --unhandled-rejections=warn', "setTimeout(() => { Promise.reject(new Error('outside')); }, 1);", ['--unhandled-rejections=warn']],
+  ['a rejection under --unhandled-rejections=strict', "process.on('unhandledRejection', () => console.log('LISTENER'));\nsetTimeout(() => { Promise.reject(new Error('outside')); }, 1);", ['--unhandled-rejections=strict']],
+  ['an exception with an uncaughtException listener', "process.on('uncaughtException', (e) => console.log('LISTENER', e.message));\nsetTimeout(() => { throw new Error('outside'); }, 1);", []],
+]) {
+  test(`outside any thread, ${what} is handled by Node exactly as without the package`, async () => {
+    const [plain, threaded] = await Promise.all([runChild(OUTSIDE(false, body), { ...QUICK, execArgv }),
+      runChild(OUTSIDE(true, body), { ...QUICK, execArgv })]);
+    assertNoCrash(threaded);
+    assert.is(threaded.code, plain.code, `exit code\n${describe(plain)}\n${describe(threaded)}`);
+    assert.is(threaded.stdout, plain.stdout, `stdout\n${describe(plain)}\n${describe(threaded)}`);
+    assert.is(message(threaded.stderr), message(plain.stderr), `stderr\n${describe(plain)}\n${describe(threaded)}`);
+  });
+}
+
 // --- subclasses that override daemon -----------------------------------------------------------
 
 test('a subclass whose class field says daemon = true is a daemon thread: the process does not wait for it', async () => {
