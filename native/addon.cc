@@ -56,6 +56,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports)
       InstanceMethod("bindIsolated", &Addon::BindIsolatedThread),
       InstanceMethod("finishIsolated", &Addon::FinishIsolatedThread),
       InstanceMethod("nativeId", &Addon::NativeId),
+      InstanceMethod("pollWithoutBlocking", &Addon::PollWithoutBlocking),
       InstanceValue("minStackSize", Napi::Number::New(env, kMinStackSize)),
       InstanceValue("maxStackSize", Napi::Number::New(env, kMaxStackSize)),
       InstanceValue("maxThreadNameBytes",
@@ -315,6 +316,30 @@ Napi::Value Addon::NativeId(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(native_id));
 }
 
+// pollWithoutBlocking(on): while on, this loop's poll phase does not block, yet nothing here holds
+// the loop open. An active idle handle makes libuv poll with a zero timeout whether it is ref'd
+// or not; unref'd, it does not count towards the loop being alive. Node keeps its own idle handle
+// on for ref'd immediates only: src/context.ts turns this on while a daemon thread's (unref'd)
+// immediates are pending, so that they run at once whenever something else keeps the loop alive.
+Napi::Value Addon::PollWithoutBlocking(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (tearing_down_) return env.Undefined();
+  if (!idle_initialized_) {
+    uv_loop_t* loop = nullptr;
+    NAPI_THROW_IF_FAILED(env, napi_get_uv_event_loop(env, &loop), Napi::Value());
+    uv_idle_init(loop, &idle_);
+    idle_.data = this;
+    uv_unref(reinterpret_cast<uv_handle_t*>(&idle_));
+    idle_initialized_ = true;
+  }
+  if (info[0].ToBoolean().Value()) {
+    uv_idle_start(&idle_, [](uv_idle_t*) {});
+  } else {
+    uv_idle_stop(&idle_);
+  }
+  return env.Undefined();
+}
+
 void Addon::OnEvent(napi_env env, const Event& event) {
   if (tearing_down_) return;
   if (event.kind == EventKind::kRun) {
@@ -384,7 +409,7 @@ void Addon::Settle(napi_env env, Joiner* joiner, bool ended) {
   if (joiner->keep_alive) Unhold(env);
   if (joiner->has_timer) {
     uv_timer_stop(&joiner->timer);
-    closing_timers_++;
+    closing_handles_++;
     uv_close(reinterpret_cast<uv_handle_t*>(&joiner->timer), OnJoinerClosed);
   } else {
     delete joiner;
@@ -417,8 +442,14 @@ void Addon::OnJoinerClosed(uv_handle_t* handle) {
   Joiner* joiner = static_cast<Joiner*>(handle->data);
   Addon* self = joiner->addon;
   delete joiner;
-  if (--self->closing_timers_ == 0 && self->cleanup_handle_ != nullptr) {
-    napi_remove_async_cleanup_hook(self->cleanup_handle_);  // teardown may go on now
+  self->HandleClosed();
+}
+
+void Addon::OnIdleClosed(uv_handle_t* handle) { static_cast<Addon*>(handle->data)->HandleClosed(); }
+
+void Addon::HandleClosed() {
+  if (--closing_handles_ == 0 && cleanup_handle_ != nullptr) {
+    napi_remove_async_cleanup_hook(cleanup_handle_);  // teardown may go on now
   }
 }
 
@@ -459,7 +490,7 @@ void Addon::Teardown(napi_async_cleanup_hook_handle handle) {
   for (auto& item : live_) {
     for (Joiner* joiner : item.second.joiners) {
       if (joiner->has_timer) {
-        closing_timers_++;
+        closing_handles_++;
         uv_close(reinterpret_cast<uv_handle_t*>(&joiner->timer), OnJoinerClosed);
       } else {
         delete joiner;  // its Promise dies with the env
@@ -467,11 +498,15 @@ void Addon::Teardown(napi_async_cleanup_hook_handle handle) {
     }
   }
   live_.clear();
+  if (idle_initialized_) {
+    closing_handles_++;
+    uv_close(reinterpret_cast<uv_handle_t*>(&idle_), OnIdleClosed);
+  }
   if (async_context_ != nullptr) {
     napi_async_destroy(env_, async_context_);
     async_context_ = nullptr;
   }
-  if (closing_timers_ == 0) napi_remove_async_cleanup_hook(handle);
+  if (closing_handles_ == 0) napi_remove_async_cleanup_hook(handle);
 }
 
 }  // namespace bgthread

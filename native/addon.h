@@ -53,6 +53,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value BindIsolatedThread(const Napi::CallbackInfo& info);
   Napi::Value FinishIsolatedThread(const Napi::CallbackInfo& info);
   Napi::Value NativeId(const Napi::CallbackInfo& info);
+  Napi::Value PollWithoutBlocking(const Napi::CallbackInfo& info);
 
   bool IsFinished(const ThreadRecord& record);
   void Reap(napi_env env, uint64_t ident);
@@ -62,6 +63,8 @@ class Addon : public Napi::Addon<Addon> {
   void Settle(napi_env env, Joiner* joiner, bool ended);
   static void OnJoinTimeout(uv_timer_t* timer);
   static void OnJoinerClosed(uv_handle_t* handle);
+  static void OnIdleClosed(uv_handle_t* handle);
+  void HandleClosed();
   static void OnTeardown(napi_async_cleanup_hook_handle handle, void* arg);
   void Teardown(napi_async_cleanup_hook_handle handle);
 
@@ -75,7 +78,9 @@ class Addon : public Napi::Addon<Addon> {
   uint64_t reap_spin_ns_ = 50 * 1000;  // adaptive, see Settled
   uint32_t holds_ = 0;  // live non-daemon threads + keep-alive joiners; TSFN ref'd while > 0
   bool tearing_down_ = false;
-  size_t closing_timers_ = 0;
+  size_t closing_handles_ = 0;  // join timers and the idle handle being closed at teardown
+  uv_idle_t idle_;              // active while the loop's poll must not block (PollWithoutBlocking)
+  bool idle_initialized_ = false;
   napi_async_cleanup_hook_handle cleanup_handle_ = nullptr;
 };
 

@@ -28,6 +28,8 @@ export interface NativeBinding {
   finishIsolated(ident: number): void;
   /** The kernel id of a live thread's OS thread (waiting for a new one to run); null until a Worker has booted. */
   nativeId(ident: number): number | null;
+  /** While on, this loop's poll never blocks, yet nothing is held open (an unref'd idle handle). */
+  pollWithoutBlocking(on: boolean): void;
   readonly minStackSize: number;
   readonly maxStackSize: number;
   readonly maxThreadNameBytes: number;

@@ -2,6 +2,7 @@
 // across awaits), and, for a daemon thread, with everything it opens unref'd.
 import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import type { BackgroundThread } from './background-thread';
+import { native } from './binding';
 import { mainThread, type MainThread } from './main-thread';
 
 // The daemon flag is kept beside the thread, as read at start(): a subclass's `daemon` getter is
@@ -36,6 +37,28 @@ export function currentIsDaemon(): boolean {
 // too), so it is enabled only once the first daemon thread starts; it then stays enabled,
 // because a daemon's context lives on in what its target scheduled (a setImmediate chain, say)
 // after the thread itself has ended.
+
+// An unref'd immediate does not keep libuv's poll from blocking: while anything else holds the
+// loop open (a pending join(), a server, another thread), a daemon thread that yields with
+// setImmediate would wait for that something's next event. So while a daemon thread's
+// immediates are pending, the loop polls without blocking, as Node does for ref'd immediates,
+// and still holds nothing open. `_destroyed` is set by Node once an immediate ran or was cleared.
+const daemonImmediates = new Set<{ _destroyed?: boolean }>();
+let sweeping = false;
+
+function sweepImmediates(): void {
+  for (const immediate of daemonImmediates) {
+    if (immediate._destroyed !== false) daemonImmediates.delete(immediate);
+  }
+  sweeping = daemonImmediates.size > 0;
+  if (sweeping) {
+    // Runs after the immediates queued before it: once per loop turn while any is pending.
+    threadContext.exit(() => setImmediate(sweepImmediates).unref());
+  } else {
+    native.pollWithoutBlocking(false);
+  }
+}
+
 interface Unrefable { unref(): unknown }
 let toUnref: Unrefable[] = [];
 
@@ -45,14 +68,20 @@ function unrefPending(): void {
   for (const resource of resources) {
     try { resource.unref(); } catch { /* closed meanwhile */ }
   }
+  if (!sweeping && daemonImmediates.size > 0) {
+    sweeping = true;
+    native.pollWithoutBlocking(true);
+    threadContext.exit(() => setImmediate(sweepImmediates).unref());
+  }
 }
 
 const daemonHook = createHook({
-  init(_asyncId, _type, _triggerAsyncId, resource: Partial<Unrefable>) {
+  init(_asyncId, type, _triggerAsyncId, resource: Partial<Unrefable>) {
     if (threadContext.getStore()?.daemon !== true || typeof resource.unref !== 'function') return;
     // Deferred to a microtask: an Immediate refs itself after this hook returns. Microtasks
     // run before control returns to the loop, so the loop never sees it ref'd.
     if (toUnref.push(resource as Unrefable) === 1) queueMicrotask(unrefPending);
+    if (type === 'Immediate') daemonImmediates.add(resource as { _destroyed?: boolean });
   },
 });
 

@@ -535,6 +535,47 @@ for (const [what, body, execArgv] of [
   });
 }
 
+// --- daemon threads that yield with setImmediate ------------------------------------------------
+
+test('a daemon thread that yields with setImmediate, joined from the main thread, ends', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + `
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const t = new BackgroundThread({ daemon: true, target: async () => {
+  await sleep(5);
+  for (let i = 0; i < 200; i++) await new Promise((r) => setImmediate(r));
+  console.log('YIELDED');
+} });
+t.start();
+console.log('JOINED', await t.join());
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['YIELDED', 'JOINED true', 'EXIT 0'], describe(r));
+});
+
+test('a daemon thread\'s immediates run while something else holds the loop open, not at its next event', async () => {
+  // The main thread holds the loop with one far-off timer; the daemon's 1,000 immediates must
+  // all run before it fires (each would otherwise wait for it).
+  const r = await runChild(IMPORT + ON_EXIT + `
+const hold = setTimeout(() => { console.log('STARVED'); process.exit(3); }, 60000);
+new BackgroundThread({ daemon: true, target: async () => {
+  for (let i = 0; i < 1000; i++) await new Promise((r) => setImmediate(r));
+  console.log('YIELDED');
+  clearTimeout(hold);
+} }).start();
+`, { timeout: 90000 });
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['YIELDED', 'EXIT 0'], describe(r));
+});
+
+test('a daemon thread\'s endless setImmediate chain still holds nothing open', async () => {
+  const r = await runChild(IMPORT + ON_EXIT + `
+new BackgroundThread({ daemon: true, target: () => { const spin = () => setImmediate(spin); spin(); return new Promise(() => {}); } }).start();
+setTimeout(() => console.log('MAIN DONE'), 50);
+`, QUICK);
+  assertExit(r, 0);
+  assert.equal(lines(r.stdout), ['MAIN DONE', 'EXIT 0'], describe(r));
+});
+
 // --- subclasses that override daemon -----------------------------------------------------------
 
 test('a subclass whose class field says daemon = true is a daemon thread: the process does not wait for it', async () => {
