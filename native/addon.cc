@@ -54,6 +54,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports)
       InstanceMethod("adoptIsolated", &Addon::AdoptIsolatedThread),
       InstanceMethod("dropIsolated", &Addon::DropIsolatedThread),
       InstanceMethod("bindIsolated", &Addon::BindIsolatedThread),
+      InstanceMethod("exitedCleanly", &Addon::ExitedCleanlyIsolatedThread),
       InstanceMethod("finishIsolated", &Addon::FinishIsolatedThread),
       InstanceMethod("nativeId", &Addon::NativeId),
       InstanceMethod("pollWithoutBlocking", &Addon::PollWithoutBlocking),
@@ -213,9 +214,8 @@ Napi::Value Addon::Join(const Napi::CallbackInfo& info) {
   return Napi::Value(env, promise);
 }
 
-// joinSync(ident, seconds) -> 1 ended, 0 timed out, -1 the target still needs this loop (waiting
-// here would deadlock; never for an isolated thread, whose target runs in its Worker). A timed
-// wait on the thread's condition variable.
+// joinSync(ident, seconds) -> 1 ended, 0 timed out, -1 the thread's end needs this loop (waiting
+// here would deadlock). A timed wait on the thread's condition variable.
 Napi::Value Addon::JoinSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const uint64_t ident = IdentArg(info, 0);
@@ -224,27 +224,31 @@ Napi::Value Addon::JoinSync(const Napi::CallbackInfo& info) {
   if (it == live_.end()) return Napi::Number::New(env, 1);
   std::shared_ptr<ThreadRecord> record = it->second.record;
 
+  // Waiting would deadlock while the thread's end needs this loop: an event-loop target that has
+  // not settled, or a Worker that ended uncleanly (its 'exit' event, on this loop, ends it).
+  auto needs_loop = [&record] {
+    return record->isolated ? record->body_gone : record->state < ThreadState::kSettled;
+  };
   uv_mutex_lock(&shared_->mutex);
-  if (!record->isolated && record->state < ThreadState::kSettled) {
-    uv_mutex_unlock(&shared_->mutex);
-    return Napi::Number::New(env, -1);
-  }
   if (seconds < 0) {
-    while (record->state != ThreadState::kFinished) uv_cond_wait(&record->changed, &shared_->mutex);
+    while (record->state != ThreadState::kFinished && !needs_loop()) {
+      uv_cond_wait(&record->changed, &shared_->mutex);
+    }
   } else {
     // Spurious wake-ups happen: wait against a deadline, passing the time left (relative ns).
     const uint64_t deadline = uv_hrtime() + static_cast<uint64_t>(seconds * 1e9);
-    while (record->state != ThreadState::kFinished) {
+    while (record->state != ThreadState::kFinished && !needs_loop()) {
       const uint64_t now = uv_hrtime();
       if (now >= deadline) break;
       uv_cond_timedwait(&record->changed, &shared_->mutex, deadline - now);
     }
   }
   const bool finished = record->state == ThreadState::kFinished;
+  const bool deadlock = !finished && needs_loop();
   uv_mutex_unlock(&shared_->mutex);
 
   if (finished) Reap(env, ident);
-  return Napi::Number::New(env, finished ? 1 : 0);
+  return Napi::Number::New(env, finished ? 1 : deadlock ? -1 : 0);
 }
 
 // identifyCurrentThread() -> [ident, nativeId] for the calling JS thread (the MainThread object).
@@ -293,6 +297,13 @@ Napi::Value Addon::BindIsolatedThread(const Napi::CallbackInfo& info) {
   if (record == nullptr) throw Napi::Error::New(env, "no isolated thread with this ident");
   bound_.push_back(record);
   return Napi::Number::New(env, static_cast<double>(BindIsolated(*record)));
+}
+
+// exitedCleanly(ident), in the Worker's env at its process 'exit' event: see ExitedCleanly.
+Napi::Value Addon::ExitedCleanlyIsolatedThread(const Napi::CallbackInfo& info) {
+  std::shared_ptr<ThreadRecord> record = FindIsolated(IdentArg(info, 0));
+  if (record != nullptr) ExitedCleanly(*record);
+  return info.Env().Undefined();
 }
 
 // finishIsolated(ident): the body has ended (any env may say so; only the first call counts).
@@ -465,7 +476,7 @@ void Addon::Teardown(napi_async_cleanup_hook_handle handle) {
   tearing_down_ = true;
   cleanup_handle_ = handle;
   // This env is an isolated thread's Worker: its thread has run its last JavaScript.
-  for (auto& record : bound_) FinishIsolated(record);
+  for (auto& record : bound_) BodyGone(record);
   bound_.clear();
   // Isolated threads this env created can no longer be joined: the registry lets go of them.
   for (auto& item : live_) {

@@ -51,6 +51,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value AdoptIsolatedThread(const Napi::CallbackInfo& info);
   Napi::Value DropIsolatedThread(const Napi::CallbackInfo& info);
   Napi::Value BindIsolatedThread(const Napi::CallbackInfo& info);
+  Napi::Value ExitedCleanlyIsolatedThread(const Napi::CallbackInfo& info);
   Napi::Value FinishIsolatedThread(const Napi::CallbackInfo& info);
   Napi::Value NativeId(const Napi::CallbackInfo& info);
   Napi::Value PollWithoutBlocking(const Napi::CallbackInfo& info);

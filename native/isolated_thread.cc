@@ -77,6 +77,25 @@ bool SetFinished(ThreadRecord& record, bool post) {
 
 }  // namespace
 
+void ExitedCleanly(ThreadRecord& record) {
+  EnvShared& env = *record.env;
+  uv_mutex_lock(&env.mutex);
+  record.exited_cleanly = true;
+  uv_mutex_unlock(&env.mutex);
+}
+
+void BodyGone(const std::shared_ptr<ThreadRecord>& record) {
+  EnvShared& env = *record->env;
+  uv_mutex_lock(&env.mutex);
+  const bool clean = record->exited_cleanly;
+  if (!clean) {
+    record->body_gone = true;
+    uv_cond_broadcast(&record->changed);  // joinSync() waiters: the end needs the creator's loop
+  }
+  uv_mutex_unlock(&env.mutex);
+  if (clean) FinishIsolated(record);
+}
+
 void FinishIsolated(const std::shared_ptr<ThreadRecord>& record) {
   ForgetIsolated(record->ident);
   SetFinished(*record, true);

@@ -22,6 +22,16 @@ std::shared_ptr<ThreadRecord> FindIsolated(uint64_t ident);
 // On the Worker's thread: names the OS thread after the record and reports its kernel id.
 int64_t BindIsolated(ThreadRecord& record);
 
+// On the Worker's thread, at its process 'exit' event: its JavaScript has run to the end, and
+// everything it wrote or threw has been posted to the creator. Its env's end is then the
+// thread's end (BodyGone finishes it).
+void ExitedCleanly(ThreadRecord& record);
+
+// The Worker's env is going away. After a clean exit that ends the thread (FinishIsolated).
+// Otherwise (out of memory, terminated) only the creator's loop learns why, from the Worker's
+// 'exit' event, which then finishes the thread: joinSync waiters are woken to say so.
+void BodyGone(const std::shared_ptr<ThreadRecord>& record);
+
 // The body has ended: kFinished, joinSync waiters woken, kEnded posted to the creator's loop.
 // Idempotent; forgets the record. Any thread.
 void FinishIsolated(const std::shared_ptr<ThreadRecord>& record);

@@ -69,6 +69,8 @@ struct ThreadRecord {
   bool reaper_waiting = false;  // the loop waits for kFinished itself: do not post kEnded
   bool detached = false;  // nobody will join: the thread frees itself
   bool isolated = false;  // the body is a Worker (isolated_thread.h); set before it is shared
+  bool exited_cleanly = false;  // isolated: the Worker's JavaScript ran to its 'exit' event
+  bool body_gone = false;       // isolated: the Worker's env is gone, without a clean exit
   int64_t native_id = 0;  // written by the thread before kRunning
   uv_thread_t tid;        // written by the creator, which holds env->mutex until kRunning
 };

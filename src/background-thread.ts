@@ -2,12 +2,12 @@
 // on a real OS thread. The OS thread is created and ended by the addon; its target runs on the
 // event loop that started it, inside the thread's own async context.
 import { types } from 'node:util';
-import type { MessagePort, Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { EVENT_RUN, native } from './binding';
 import { currentIsDaemon, currentThread, daemonThreadStarted, runInThread } from './context';
 import { BackgroundThreadError, BackgroundThreadLimitReachedError, RuntimeError, argTypeError } from './errors';
 import { reportException, routeThreadErrorsToExcepthook } from './excepthook';
-import { isModuleTarget, launch, moduleLabel, moduleRef, takeExceptions, type ModuleRef, type ModuleTarget } from './isolated-thread';
+import { isModuleTarget, launch, listen, moduleLabel, moduleRef, type ModuleRef, type ModuleTarget } from './isolated-thread';
 import { joinCurrentError, activeDaemonError } from './main-thread';
 import { settings } from './settings';
 import { kIsDaemon } from './symbols';
@@ -107,7 +107,7 @@ let ended: (thread: BackgroundThread, nativeId: number) => void;
 export class BackgroundThread {
   #target: Target | null = null;
   #module: ModuleRef | null = null;  // a module target: the body is a Worker
-  #port: MessagePort | null = null;  // where that Worker reports an exception
+  #drainReports: (() => void) | null = null;  // reads the rest of what that Worker posted
   #args: unknown[];
   #kwargs: Record<string, unknown> | null;
   #name: string;
@@ -180,14 +180,16 @@ export class BackgroundThread {
     const ident = native.adoptIsolated(this.#name, this.#daemon);
     let worker: Worker;
     try {
-      ({ worker, port: this.#port } = launch(module, ident, this.#name, this.#daemon, this.#args, this.#kwargs));
+      const launched = launch(module, ident, this.#name, this.#daemon, this.#args, this.#kwargs);
+      worker = launched.worker;
+      this.#drainReports = listen(launched.port, module, (error) => { reportException(this, error); });
     } catch (error) {
       native.dropIsolated(ident);
       if (error instanceof TypeError) throw error;  // not cloneable
       throw startFailed(this.#name, error);
     }
-    // Never an unhandled 'error' (an uncaught exception outside the target, out of memory): it
-    // is the thread's exception. 'exit' ends the thread if the Worker died before its env could.
+    // Never an unhandled 'error' (out of memory): it is the thread's exception. Node emits it just
+    // before 'exit', and 'exit' ends a thread whose Worker did not exit cleanly (or never bound).
     worker.on('error', (error) => { reportException(this, error); });
     worker.on('exit', () => { native.finishIsolated(ident); });
     this.#ident = ident;
@@ -237,7 +239,8 @@ export class BackgroundThread {
    * Blocks this thread in a native timed wait. An event-loop target runs on this same loop, so
    * while it has not settled the wait could never end: that throws ERR_JOIN_WOULD_DEADLOCK at
    * once (a timeout of 0, a poll, returns false instead). A module target's thread needs nothing
-   * from this loop: the wait is real.
+   * from this loop: the wait is real, unless its Worker dies without running to its end (out of
+   * memory): then its error can only come through this loop, and that is ERR_JOIN_WOULD_DEADLOCK.
    */
   joinSync(timeout?: number | null): boolean {
     const seconds = this.#checkJoin(timeout);
@@ -245,6 +248,12 @@ export class BackgroundThread {
     const result = native.joinSync(this.#ident!, seconds);
     if (result === -1) {
       if (seconds === 0) return false;
+      if (this.#module !== null) {
+        throw new RuntimeError(
+          `cannot joinSync ${this.#name}: its Worker ended without running to its end (out of memory?), ` +
+          'and only this event loop can deliver why; use await join() instead',
+          { code: 'ERR_JOIN_WOULD_DEADLOCK' });
+      }
       throw new RuntimeError(
         `cannot joinSync ${this.#name}: its target has not settled and runs on this event loop, ` +
         'so a blocking wait would never end; use await join() instead',
@@ -345,11 +354,10 @@ export class BackgroundThread {
 
   #ended(nativeId: number): void {
     if (nativeId !== 0) this.#nativeId ??= nativeId;
-    if (this.#port !== null) {
-      // Before anyone learns the thread ended: its exception, as Python reports it in the thread.
-      const errors = takeExceptions(this.#port, this.#module!);
-      this.#port = null;
-      for (const error of errors) reportException(this, error);
+    if (this.#drainReports !== null) {
+      // Before anyone learns the thread ended: all it wrote, and its exceptions.
+      this.#drainReports();
+      this.#drainReports = null;
     }
     this.#state = 'stopped';
     live.delete(this.#ident!);

@@ -14,7 +14,7 @@ export interface NativeBinding {
   settled(ident: number): void;
   /** Resolves true once the OS thread has ended, false after `seconds` (negative: never). */
   join(ident: number, seconds: number, keepAlive: boolean): Promise<boolean>;
-  /** 1: ended, 0: timed out, -1: the target still needs this loop (waiting would deadlock). */
+  /** 1: ended, 0: timed out, -1: the thread's end needs this loop (waiting would deadlock). */
   joinSync(ident: number, seconds: number): -1 | 0 | 1;
   /** A fresh ident and the kernel thread id of the calling thread. */
   identifyCurrentThread(): [ident: number, nativeId: number];
@@ -24,7 +24,9 @@ export interface NativeBinding {
   dropIsolated(ident: number): void;
   /** In the Worker: this OS thread is the body of `ident` (named after it; it ends with this env). */
   bindIsolated(ident: number): number;
-  /** The Worker is gone (idempotent; for a Worker that died before it could bind). */
+  /** In the Worker, at its process 'exit': its JavaScript ran to the end; its env's end ends the thread. */
+  exitedCleanly(ident: number): void;
+  /** The Worker is gone (idempotent; its 'exit' event, for a Worker that did not exit cleanly). */
   finishIsolated(ident: number): void;
   /** The kernel id of a live thread's OS thread (waiting for a new one to run); null until a Worker has booted. */
   nativeId(ident: number): number | null;

@@ -5,6 +5,7 @@
 // the thread, whatever it left scheduled.
 import { workerData } from 'node:worker_threads';
 import './background-thread';  // native.init(): this env's teardown hook ends the thread
+import { native } from './binding';
 import { describe } from './excepthook';
 import type { RunnerData, RunnerReport } from './isolated-thread';
 import { adoptThreadIdentity } from './main-thread';
@@ -56,7 +57,28 @@ function postThrown(error: unknown): void {
   post({ kind: 'thrown', value: error, code });
 }
 
+// What the module writes goes to the creator on the report port, synchronously, in order with
+// its exceptions: the creator reads the port to its end before the thread is seen to end, so
+// nothing written is lost or arrives after join()/joinSync() (a Worker's own stdio is delivered
+// on the creator's loop, only by its 'exit' event). The streams stay Node's (they answer Node's
+// own stdio messages); only where their bytes go changes.
+type Chunk = { chunk: Buffer | string; encoding: BufferEncoding };
+for (const stream of ['stdout', 'stderr'] as const) {
+  Object.assign(process[stream], {
+    _writev(chunks: Chunk[], callback: () => void): void {
+      for (const { chunk, encoding } of chunks) {
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
+        data.port.postMessage({ kind: 'output', stream, chunk: bytes } satisfies RunnerReport);
+      }
+      callback();
+    },
+  });
+}
+
 adoptThreadIdentity(data.ident, data.name, data.daemon);
+// The Worker's JavaScript has run to its end (whatever ended it: the export settled, the module
+// called process.exit(), an uncaught error): its env's end is the thread's end.
+process.on('exit', () => { native.exitedCleanly(data.ident); });
 // An error the module throws outside the export (a timer's callback, an unhandled rejection) is
 // the thread's exception too, and ends it, as an uncaught error ends any Worker; reported here,
 // it reaches the creator in order, before the thread is seen to end.

@@ -33,8 +33,9 @@ export interface RunnerData {
   port: MessagePort;
 }
 
-/** What the Worker reports when its target throws or its module cannot be used. */
+/** What the Worker reports: what it writes, and what it throws or why its module cannot be used. */
 export type RunnerReport =
+  | { kind: 'output'; stream: 'stdout' | 'stderr'; chunk: Uint8Array }
   | { kind: 'thrown'; value: unknown; code?: unknown }
   | { kind: 'load'; message: string }
   | { kind: 'export'; message: string };
@@ -127,21 +128,35 @@ export function launch(ref: ModuleRef, ident: number, name: string, daemon: bool
     throw error;
   }
   if (daemon) worker.unref();
-  port1.unref();  // read synchronously at the end (takeExceptions), never listened to
   return { worker, port: port1 };
 }
 
-/** The Worker's reports, read without waiting (they were posted before the thread finished). */
-export function takeExceptions(port: MessagePort, ref: ModuleRef): unknown[] {
-  const errors: unknown[] = [];
-  for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) {
-    errors.push(exceptionOf(next.message as RunnerReport, ref));
-  }
-  port.close();
-  return errors;
+/**
+ * Handles the Worker's reports as they come (output written to this process's streams, each
+ * exception to `onException`), and returns what reads the rest without waiting, in order, and
+ * closes the port: called as the thread ends, everything the Worker posted is there by then.
+ */
+export function listen(port: MessagePort, ref: ModuleRef, onException: (error: unknown) => void): () => void {
+  const handle = (report: RunnerReport): void => {
+    if (report.kind !== 'output') {
+      onException(exceptionOf(report, ref));
+      return;
+    }
+    try {
+      (report.stream === 'stdout' ? process.stdout : process.stderr).write(report.chunk);
+    } catch { /* this process's stream is closed: the output has nowhere to go */ }
+  };
+  port.on('message', handle);
+  port.unref();  // the Worker holds the process open, or not (a daemon)
+  return () => {
+    for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) {
+      handle(next.message as RunnerReport);
+    }
+    port.close();
+  };
 }
 
-function exceptionOf(report: RunnerReport, ref: ModuleRef): unknown {
+function exceptionOf(report: Exclude<RunnerReport, { kind: 'output' }>, ref: ModuleRef): unknown {
   const where = `module target ${ref.url} (export "${ref.exportName}")`;
   switch (report.kind) {
     case 'load':

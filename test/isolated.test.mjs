@@ -363,4 +363,55 @@ test('bad module references, stackSize: TypeError at construction; run(): ERR_MO
   assert.not.ok(t.isAlive());
 });
 
+// --- what a module writes, and how its Worker died, arrive before its end --------------------------
+
+const PRINTS = ['line 1 of 3', 'line 2 of 3', 'line 3 of 3', 'bytes', 'hex'];
+
+for (const [how, join, exitCode] of [
+  ['await join(), then process.exit()', 'await t.join();', 'null'],
+  ['joinSync(20), then process.exit()', 't.joinSync(20);', 'null'],
+  ['joinSync(), the module calling process.exit(3)', 't.joinSync();', '3'],
+  ['joinAll(), then process.exit()', 'await joinAll();', 'null'],
+]) {
+  test(`a module's stdout and stderr reach this process before ${how} returns, every time`, async () => {
+    for (let run = 0; run < 8; run++) {
+      const r = await runChild(`import { BackgroundThread, joinAll } from 'background-thread';
+const t = new BackgroundThread({ target: { module: ${JSON.stringify(fixture('prints.mjs'))} }, args: [3, ${exitCode}] });
+t.start();
+${join}
+console.log('JOINED', t.isAlive());
+process.exit(0);
+`, QUICK);
+      assertCleanExit(r);
+      assert.equal(lines(r.stdout), [...PRINTS, 'exit listener', 'JOINED false'], describe(r));
+      assert.equal(lines(r.stderr), ['to stderr'], describe(r));
+    }
+  });
+}
+
+test('a module target that runs out of memory: its error reaches the excepthook before join() resolves', async () => {
+  const r = await runChild(`import { BackgroundThread, setExcepthook } from 'background-thread';
+let joined = false;
+setExcepthook((args) => console.log('HOOK', args.excValue?.code, args.thread === t, 'joined before:', joined));
+const t = new BackgroundThread({ target: { module: ${JSON.stringify(fixture('oom.mjs'))} } });
+t.start();
+joined = await t.join();
+console.log('JOINED', joined, t.isAlive());
+`, { timeout: 60000, execArgv: ['--max-old-space-size=64'] });
+  assertCleanExit(r);
+  assert.equal(lines(r.stdout), ['HOOK ERR_WORKER_OUT_OF_MEMORY true joined before: false', 'JOINED true false'], describe(r));
+});
+
+test('joinSync on a module target that ran out of memory: ERR_JOIN_WOULD_DEADLOCK (its error needs this loop), then join() delivers it', async () => {
+  const r = await runChild(`import { BackgroundThread, setExcepthook } from 'background-thread';
+setExcepthook((args) => console.log('HOOK', args.excValue?.code));
+const t = new BackgroundThread({ target: { module: ${JSON.stringify(fixture('oom.mjs'))} } });
+t.start();
+try { t.joinSync(); } catch (e) { console.log('THREW', e.code, t.isAlive()); }
+console.log('JOINED', await t.join(), t.isAlive());
+`, { timeout: 60000, execArgv: ['--max-old-space-size=64'] });
+  assertCleanExit(r);
+  assert.equal(lines(r.stdout), ['THREW ERR_JOIN_WOULD_DEADLOCK true', 'HOOK ERR_WORKER_OUT_OF_MEMORY', 'JOINED true false'], describe(r));
+});
+
 test.run();
