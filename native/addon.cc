@@ -44,6 +44,7 @@ void CallJs(Napi::Env env, Napi::Function /*unused*/, Addon* addon, Event* event
 
 Addon::Addon(Napi::Env env, Napi::Object exports)
     : env_(env), shared_(std::make_shared<EnvShared>()) {
+  PinAddon();  // threads may outlive the env that loaded us (see os_thread.h)
   DefineAddon(exports, {
       InstanceMethod("init", &Addon::InitEvents),
       InstanceMethod("start", &Addon::Start),

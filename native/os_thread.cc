@@ -3,6 +3,7 @@
 #if defined(_WIN32)
 #include <windows.h>
 #else
+#include <dlfcn.h>
 #include <pthread.h>
 #endif
 #if defined(__linux__)
@@ -24,6 +25,19 @@ __asm__(".symver pthread_detach,pthread_detach@GLIBC_2.17");
 #endif
 
 namespace bgthread {
+
+void PinAddon() {
+#if defined(_WIN32)
+  HMODULE module = nullptr;
+  GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
+                     reinterpret_cast<LPCWSTR>(&PinAddon), &module);
+#elif !defined(__linux__)
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&PinAddon), &info) != 0 && info.dli_fname != nullptr) {
+    dlopen(info.dli_fname, RTLD_LAZY | RTLD_NODELETE);  // the handle is deliberately never closed
+  }
+#endif
+}
 
 size_t MaxThreadNameBytes() {
 #if defined(__linux__)

@@ -19,6 +19,12 @@ int64_t CurrentNativeThreadId();
 // Lets a thread that nobody will join free its own resources when it ends.
 void DetachThread(uv_thread_t* tid);
 
+// Keeps this addon loaded for the life of the process. A Worker that loaded it unloads it when it
+// ends, and a thread still returning through our code would jump into unmapped memory. Linux:
+// linked with -z nodelete (binding.gyp, CMakeLists.txt), nothing to do here; macOS and the BSDs:
+// one more dlopen() reference with RTLD_NODELETE, never closed; Windows: the module is pinned.
+void PinAddon();
+
 // Longest name the OS keeps, in bytes, without the terminating NUL (0: no limit we know).
 size_t MaxThreadNameBytes();
 
