@@ -338,14 +338,14 @@ export class BackgroundThread {
     }
     const onFulfilled = (): void => { native.settled(ident); };
     const onRejected = (error: unknown): void => { reportException(this, error); native.settled(ident); };
-    // A native Promise: react to it directly, so that the thread has settled by the time code that
-    // awaited the same Promise resumes (adopting it would record the settling two microtasks late).
-    // The intrinsic `then` runs no code of the Promise's own but its species constructor getter.
-    if (types.isPromise(result)) {
-      try {
-        promiseThen.call(result, onFulfilled, onRejected);
-        return;
-      } catch { /* a hostile `constructor`: adopt it below instead */ }
+    // A plain native Promise: react to it directly, so that the thread has settled by the time
+    // code that awaited the same Promise resumes (adopting it would record the settling two
+    // microtasks late). Plain: no own `then` or `constructor`, nor a subclass, so the intrinsic
+    // `then` runs no code of anyone's.
+    if (types.isPromise(result) && Object.getPrototypeOf(result) === Promise.prototype &&
+        !Object.hasOwn(result, 'then') && !Object.hasOwn(result, 'constructor')) {
+      promiseThen.call(result, onFulfilled, onRejected);
+      return;
     }
     // A Promise of our own adopts any thenable (a Promise with an own `then` included) and turns
     // a throwing `then`, or `then` getter, into a rejection: nothing escapes.
