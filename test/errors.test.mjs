@@ -150,7 +150,7 @@ test('joinSync while the target still needs this loop: ERR_JOIN_WOULD_DEADLOCK a
   const begun = performance.now();
   throwsTyped(() => t.joinSync(), RuntimeError, 'ERR_JOIN_WOULD_DEADLOCK', /join\(\)/);
   throwsTyped(() => t.joinSync(30), RuntimeError, 'ERR_JOIN_WOULD_DEADLOCK');
-  assert.ok(performance.now() - begun < 5000, 'refused, not waited for');
+  assert.ok(performance.now() - begun < 20000, 'refused, not the 30 s waited for');
   assert.is(t.joinSync(0), false);
   assert.is(t.joinSync(-1), false);
   await new Promise((resolve) => setImmediate(resolve));

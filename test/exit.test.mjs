@@ -5,11 +5,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { describe, lines, runChild } from './fixtures/child.mjs';
 
-// Cases that should end in well under a second get a shorter kill timeout, so that a hang
-// fails the test without eating the file's time budget.
-const QUICK = { timeout: 10000 };
-// "Did not wait" bound: a daemon sleeping 5 s must not be waited for; startup is ~100 ms.
-const PROMPT_MS = 2500;
+// Kill timeout of a child whose work takes well under a second: a hang guard, generous because
+// the machine is shared (the suite also runs against CPU-bound competitors: npm run test:loaded).
+const QUICK = { timeout: 45000 };
+// "Did not wait" bound, never a speed check: what must not be waited for sleeps 120 s.
+const PROMPT_MS = 30000;
 
 const IMPORT = "import { BackgroundThread, currentThread, activeCount, enumerate, setExcepthook, getExcepthook, excepthook } from 'background-thread';\n";
 const MARKERS = `
@@ -77,11 +77,11 @@ console.log('MAIN END');
 
 // --- daemon threads do not ---------------------------------------------------------------------
 
-test('a daemon thread sleeping on a 5 s setTimeout does not delay exit', async () => {
+test('a daemon thread sleeping on a 120 s setTimeout does not delay exit', async () => {
   const r = await runChild(IMPORT + ON_EXIT + `
 const t = new BackgroundThread({ daemon: true, target: async () => {
   console.log('DAEMON RAN');
-  await new Promise((resolve) => setTimeout(resolve, 5000));
+  await new Promise((resolve) => setTimeout(resolve, 120000));
   console.log('DAEMON DONE');
 } });
 t.start();
@@ -95,7 +95,7 @@ setTimeout(() => console.log('MAIN DONE', t.isAlive()), 200);
 test('a daemon thread started as the last thing of the script does not delay exit', async () => {
   const r = await runChild(IMPORT + ON_EXIT + `
 new BackgroundThread({ daemon: true, target: async () => {
-  await new Promise((resolve) => setTimeout(resolve, 5000));
+  await new Promise((resolve) => setTimeout(resolve, 120000));
   console.log('DAEMON DONE');
 } }).start();
 console.log('MAIN END');
@@ -310,7 +310,7 @@ let ran = 0;
 for (let i = 0; i < 300; i++) {
   new BackgroundThread({ daemon: i % 2 === 0, target: async () => {
     ran++;
-    await new Promise((resolve) => setTimeout(resolve, 60000));
+    await new Promise((resolve) => setTimeout(resolve, 120000));
     console.log('SHOULD NOT PRINT');
   } }).start();
 }
@@ -326,7 +326,7 @@ setTimeout(() => {
   assertExit(r, 7);
   assert.equal(lines(r.stdout), ['ALIVE 301 RAN 300', 'EXIT 7'], describe(r));
   assert.is(r.stderr, '', describe(r));
-  assertPrompt(r, 6000);
+  assertPrompt(r);
 });
 
 test('process.exit(7) right after starting 300 threads (targets not yet run) exits 7 promptly', async () => {
@@ -337,7 +337,7 @@ process.exit(7);
   assertExit(r, 7);
   assert.equal(lines(r.stdout), ['ALIVE 301 RAN 0', 'EXIT 7'], describe(r));
   assert.is(r.stderr, '', describe(r));
-  assertPrompt(r, 6000);
+  assertPrompt(r);
 });
 
 test('process.exit(7) called from inside a target while 300 threads are alive exits 7 promptly', async () => {
@@ -351,7 +351,7 @@ new BackgroundThread({ name: 'Exiter', target: async () => {
   assertExit(r, 7);
   assert.equal(lines(r.stdout), ['EXITING FROM Exiter 302', 'EXIT 7'], describe(r));
   assert.is(r.stderr, '', describe(r));
-  assertPrompt(r, 6000);
+  assertPrompt(r);
 });
 
 test('process.exitCode = 5 with live daemon threads: exit code 5, without waiting for them', async () => {
@@ -359,7 +359,7 @@ test('process.exitCode = 5 with live daemon threads: exit code 5, without waitin
 const threads = [];
 for (let i = 0; i < 10; i++) {
   const t = new BackgroundThread({ daemon: true, target: async () => {
-    await new Promise((resolve) => setTimeout(resolve, 60000));
+    await new Promise((resolve) => setTimeout(resolve, 120000));
     console.log('SHOULD NOT PRINT');
   } });
   t.start();
@@ -400,13 +400,13 @@ console.log('TOP', new BackgroundThread().daemon);
 new BackgroundThread({ name: 'D', daemon: true, target: async () => {
   const inner = new BackgroundThread({ name: 'DI', target: async () => {
     console.log('INNER RAN', currentThread().name, currentThread().daemon);
-    await new Promise((resolve) => setTimeout(resolve, 5000));
+    await new Promise((resolve) => setTimeout(resolve, 120000));
     console.log('INNER DONE');
   } });
   const explicit = new BackgroundThread({ daemon: false });
   console.log('INHERITED', inner.daemon, inner.isDaemon(), 'EXPLICIT', explicit.daemon);
   inner.start();
-  await new Promise((resolve) => setTimeout(resolve, 5000));
+  await new Promise((resolve) => setTimeout(resolve, 120000));
 } }).start();
 setTimeout(() => console.log('MAIN DONE'), 300);
 `, QUICK);
@@ -422,7 +422,7 @@ let ran = 0;
 for (let i = 0; i < 20; i++) {
   new BackgroundThread({ daemon: i % 2 === 1, target: async () => {
     ran++;
-    await new Promise((resolve) => setTimeout(resolve, 60000));
+    await new Promise((resolve) => setTimeout(resolve, 120000));
   } }).start();
 }
 `;
@@ -430,7 +430,7 @@ for (let i = 0; i < 20; i++) {
 function assertMainCrash(r, message) {
   assertExit(r, 1);
   assert.ok(r.stderr.includes(message), `stderr lacks ${message}\n${describe(r)}`);
-  assertPrompt(r, 6000);
+  assertPrompt(r);
 }
 
 test('an uncaught exception on the main thread while threads are alive: exit 1, error on stderr, no abort', async () => {

@@ -48,7 +48,7 @@ async function withHook(fn) {
 // Child processes: exit code, output and (generous) elapsed time.
 const IMPORT = "import { BackgroundThread, enumerate } from 'background-thread';\n";
 const MARKERS = "process.on('uncaughtException', (e) => { console.log('UNCAUGHT', e?.message); });\n";
-const QUICK = { timeout: 15000 };
+const QUICK = { timeout: 45000 };  // a hang guard, generous: the machine is shared
 
 function assertCleanExit(r) {
   assert.is(r.signal, null, describe(r));
@@ -79,10 +79,10 @@ test('two CPU-bound module targets run at the same time, and the event loop keep
 
 // --- exit --------------------------------------------------------------------------------------
 
-test('daemon module threads (a 30 s timer, a blocked Atomics.wait) do not delay exit', async () => {
+test('daemon module threads (a 120 s timer, a blocked Atomics.wait) do not delay exit', async () => {
   const r = await runChild(IMPORT + MARKERS + `
 const cells = new Int32Array(new SharedArrayBuffer(16));
-const sleeper = new BackgroundThread({ daemon: true, target: { module: ${JSON.stringify(fixture('sleep.mjs'))} }, args: [30000] });
+const sleeper = new BackgroundThread({ daemon: true, target: { module: ${JSON.stringify(fixture('sleep.mjs'))} }, args: [120000] });
 const blocked = new BackgroundThread({ daemon: true, target: { module: ${JSON.stringify(fixture('gate.mjs'))} }, args: [cells.buffer] });
 sleeper.start();
 blocked.start();
@@ -92,7 +92,7 @@ console.log('MAIN END', sleeper.daemon, blocked.daemon, typeof blocked.nativeId)
 `, QUICK);
   assertCleanExit(r);
   assert.equal(lines(r.stdout), ['MAIN END true true number', 'EXIT 0 true true'], describe(r));
-  assert.ok(r.ms < 10000, `took ${Math.round(r.ms)} ms\n${describe(r)}`);
+  assert.ok(r.ms < 30000, `waited for a daemon's 120 s timer: ${describe(r)}`);
 });
 
 test('a non-daemon module thread holds the process open until its module has ended', async () => {
@@ -232,8 +232,7 @@ process.on('exit', (code) => console.log('EXIT', code));
 console.log('REFUSED', refused, enumerate().length);
 `, QUICK);
   assertCleanExit(r);
-  assert.equal(lines(r.stdout), ['REFUSED 2 1', 'EXIT 0'], describe(r));
-  assert.ok(r.ms < 10000, `took ${Math.round(r.ms)} ms\n${describe(r)}`);
+  assert.equal(lines(r.stdout), ['REFUSED 2 1', 'EXIT 0'], describe(r));  // a leak would hold it until killed
 });
 
 // --- identity ----------------------------------------------------------------------------------
