@@ -67,9 +67,12 @@ function restoreGlobals() {
 }
 
 const fail = (message) => { throw new Error(message); };
-/** Waits (up to 2 s) until none of `tids` is a thread of this process; false if one stays. */
+/**
+ * Waits until none of `tids` is a thread of this process; false if one stays. Up to 20 s: a hang
+ * guard (a leaked thread stays forever), generous because the machine may be loaded.
+ */
 async function gone(tids) {
-  for (const end = performance.now() + 2000; ;) {
+  for (const end = performance.now() + 20000; ;) {
     const now = tasks();
     if (!tids.some((id) => now.includes(id))) return true;
     if (performance.now() > end) return false;
@@ -249,7 +252,7 @@ async function exerciseThread(t, { name, daemon, target, kwargs }, argsExpected)
   if (t.isAlive()) fail('isAlive() after join() resolved true');
   // pthread_join returns when the kernel clears the thread's tid, a moment before its /proc entry
   // goes: a leaked thread stays, an ended one is gone within that moment.
-  if (linux && !await gone([t.nativeId])) fail(`OS thread ${t.nativeId} still exists 2 s after join()`);
+  if (linux && !await gone([t.nativeId])) fail(`OS thread ${t.nativeId} still exists 20 s after join()`);
   if (t.joinSync() !== true) fail('joinSync() of an ended thread is not true');
 
   if (isObjectLike(target) && V.recorders.has(target)) {

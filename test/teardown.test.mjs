@@ -9,7 +9,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { availableParallelism } from 'node:os';
-import { describe, lines, runChild } from './fixtures/child.mjs';
+import { assertExit as assertExitCode, describe, lines, runChild } from './helpers/child.mjs';
 
 const TERMINATE_WORKER = new URL('./fixtures/teardown-worker.mjs', import.meta.url);
 const EXITING_WORKER = new URL('./fixtures/teardown-worker-exit.mjs', import.meta.url);
@@ -23,17 +23,10 @@ const QUICK_MS = 45000;
 const PROMPT_MS = 30000;
 const TIMINGS = process.env.TEARDOWN_TIMINGS === '1';
 
-const CRASH_TEXT = /FATAL ERROR|Aborted|Segmentation fault|core dumped|terminate called|Assertion.*failed|napi_|double free|corrupted|free\(\)/;
-
-function assertNoCrash(r) {
-  assert.is(r.signal, null, `killed by a signal\n${describe(r)}`);
-  assert.not.match(r.stderr, CRASH_TEXT, `crash text on stderr\n${describe(r)}`);
-  assert.not.match(r.stdout, /SHOULD NOT PRINT|WORKER ERROR|BUG/, `unexpected output\n${describe(r)}`);
-}
-
+// assertExit, and no marker a fixture prints when something happened that must not.
 function assertExit(r, code) {
-  assertNoCrash(r);
-  assert.is(r.code, code, `exit code\n${describe(r)}`);
+  assertExitCode(r, code);
+  assert.not.match(r.stdout, /SHOULD NOT PRINT|WORKER ERROR|BUG/, `unexpected output\n${describe(r)}`);
 }
 
 function assertPrompt(r, bound = PROMPT_MS) {

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
 import { BackgroundThread, currentThread, mainThread } from 'background-thread';
-import { describe, runChild } from './fixtures/child.mjs';
+import { assertExit, describe, runChild } from './helpers/child.mjs';
 
 const BASIC = new URL('./fixtures/worker-basic.mjs', import.meta.url);
 const HOLDER = new URL('./fixtures/worker-holder.mjs', import.meta.url);
@@ -57,7 +57,7 @@ async function assertParentStillWorks(label) {
 test('in a Worker, threads start, run and join; the Worker then exits by itself with code 0', async () => {
   const started = performance.now();
   const { record } = spawnWorker(BASIC);
-  const code = await withTimeout(record.exited, 20000, 'worker exit');
+  const code = await withTimeout(record.exited, 45000, 'worker exit');
   const ms = performance.now() - started;
   assert.equal(record.errors, [], 'no error event');
   assert.is(code, 0, 'exit code');
@@ -86,7 +86,8 @@ test('in a Worker, threads start, run and join; the Worker then exits by itself 
   assert.ok(kinds.includes('straggler'), `the Worker waited for its non-daemon thread: ${kinds}`);
   assert.ok(kinds.includes('sleeper-ran'), `the daemon target ran: ${kinds}`);
   assert.not.ok(kinds.includes('sleeper-woke'), 'the Worker did not wait for its daemon thread');
-  assert.ok(ms < 15000, `the Worker exited in ${Math.round(ms)} ms, not after the daemon's 60 s timer`);
+  // A hang guard, not a speed check: waiting for the daemon would take its 60 s timer.
+  assert.ok(ms < 30000, `the Worker exited in ${Math.round(ms)} ms, not after the daemon's 60 s timer`);
 
   await assertParentStillWorks('basic');
 });
@@ -187,11 +188,6 @@ function holder(mode) {
 async function until(fn) { while (!fn()) await sleep(2); }
 `;
 
-function assertChildClean(r) {
-  assert.is(r.signal, null, `killed by a signal\n${describe(r)}`);
-  assert.not.match(r.stderr, /FATAL ERROR|Aborted|Segmentation fault|core dumped|terminate called|napi_/, describe(r));
-  assert.is(r.code, 0, describe(r));
-}
 
 test('child process: Workers terminated with live threads, a Worker that ends with a daemon thread alive, then a natural exit: code 0, no signal', async () => {
   const r = await runChild(CHILD_PRELUDE + `
@@ -215,7 +211,7 @@ console.log('JOINED', await t.join(10));
 new BackgroundThread({ daemon: true, target: () => sleep(60000) }).start();
 console.log('DONE');
 `, { timeout: 25000 });
-  assertChildClean(r);
+  assertExit(r, 0);
   assert.equal(r.stdout.split('\n').filter(Boolean), [
     'TERMINATED immediate number',
     'TERMINATED started number',
@@ -247,7 +243,7 @@ const t = new BackgroundThread({ target: () => sleep(10) });
 t.start();
 console.log('JOINED', await t.join(10));
 `, { timeout: 25000 });
-  assertChildClean(r);
+  assertExit(r, 0);
   assert.equal(r.stdout.split('\n').filter(Boolean), [
     ...Array.from({ length: 8 }, () => ['TERMINATED churn number', 'TERMINATED ran number']).flat(),
     'JOINED true',
