@@ -298,6 +298,9 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const linux = process.platform === 'linux';
 const tasks = () => (linux ? readdirSync('/proc/self/task').length : 0);
 const problems = [];
+// Hang guards inside the child, generous (each awaited step takes well under a second unloaded):
+// under npm run test:loaded with other suites running, a Worker's terminate() was seen to take
+// over 10 s.
 function withTimeout(promise, ms, what) {
   let timer;
   return Promise.race([promise, new Promise((resolve) => {
@@ -327,9 +330,9 @@ function spawnWorker(url, workerData) {
 // addon has come and gone, and the libuv threadpool has run.
 async function warmUp(url) {
   const w = spawnWorker(url, { mode: 'warm' });
-  const warm = await withTimeout(w.next('warm'), 10000, 'warm-up');
+  const warm = await withTimeout(w.next('warm'), 30000, 'warm-up');
   if (warm.joined !== true) problems.push('warm-up join: ' + warm.joined);
-  await withTimeout(w.exited, 10000, 'warm-up exit');
+  await withTimeout(w.exited, 30000, 'warm-up exit');
   await fsp.readFile(url);
   await sleep(50);
   return tasks();
@@ -354,7 +357,7 @@ async function hundredThreads() {
     t.start();
     threads.push(t);
   }
-  const joined = await withTimeout(Promise.all(threads.map((t) => t.join(10))), 15000, 'join 100');
+  const joined = await withTimeout(Promise.all(threads.map((t) => t.join(10))), 30000, 'join 100');
   return joined.filter(Boolean).length + ' ' + ran + ' ' + new Set(threads.map((t) => t.nativeId)).size +
     ' ' + threads.some((t) => t.isAlive());
 }
@@ -391,7 +394,7 @@ async function round(k) {
     if (mode === 'boot') {
       await sleep(jitter * 3);
     } else {
-      const ready = await withTimeout(w.next('ready'), 15000, mode + ' ready');
+      const ready = await withTimeout(w.next('ready'), 30000, mode + ' ready');
       if (mode === 'blocked' && (ready.alive !== count || w.messages.some((m) => m.kind === 'ran'))) {
         problems.push('blocked: a target ran or a thread was not alive: ' + JSON.stringify(w.messages));
       }
@@ -402,8 +405,8 @@ async function round(k) {
   } catch (error) {
     problems.push(error.message);
   }
-  const code = await withTimeout(w.worker.terminate(), 10000, mode + ' terminate()');
-  const exitCode = await withTimeout(w.exited, 10000, mode + ' exit event');
+  const code = await withTimeout(w.worker.terminate(), 30000, mode + ' terminate()');
+  const exitCode = await withTimeout(w.exited, 30000, mode + ' exit event');
   if (typeof code !== 'number' || code !== exitCode) problems.push(mode + ': terminate() gave ' + code + ', exit ' + exitCode);
   // Diagnostics: where the terminate landed (ends delivered of count; phase of the tight loop).
   const where = new Int32Array(probe);
@@ -435,7 +438,7 @@ function checkWorkerChild(r, doneLine) {
 test('4. 50 Worker terminates (blocked, running, settling, tight start/join, pending timed joins, booting), then 100 threads: exit 0, OS threads back to baseline; 6 children', async () => {
   await repeat('Worker terminate x50', 6, (i) => ({
     source: terminateSource(i * 5, 1 + (i % 2)),
-    timeout: 60000,
+    timeout: 150000,
     check(r) { return JSON.stringify(checkWorkerChild(r, 'TERMINATED 50')); },
   }), 2);
 });
@@ -450,7 +453,7 @@ const started = Date.now();
 let clean = 0;
 async function round(k) {
   const w = spawnWorker(URL_, { count: 30, variant: k % 2 });
-  const code = await withTimeout(w.exited, 15000, 'natural exit ' + k);
+  const code = await withTimeout(w.exited, 30000, 'natural exit ' + k);
   const ending = w.messages.find((m) => m.kind === 'ending');
   if (code !== 0 || !ending || ending.ran !== 20 || !ending.spinning) {
     problems.push('round ' + k + ': exit ' + code + ' ' + JSON.stringify(w.messages));
@@ -470,7 +473,7 @@ for (const p of problems) console.log('PROBLEM', p);
 test('5. 20 Workers end by themselves with live daemon threads mid-call (addon dlclose), then 100 threads: exit 0; 4 children', async () => {
   await repeat('Worker natural exit x20', 4, () => ({
     source: EXITING_SOURCE,
-    timeout: 45000,
+    timeout: 120000,
     check(r) { return JSON.stringify(checkWorkerChild(r, 'ENDED 20')); },
   }), 3);
 });
