@@ -46,19 +46,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports)
     : env_(env), shared_(std::make_shared<EnvShared>()) {
   PinAddon();  // threads may outlive the env that loaded us (see os_thread.h)
   DefineAddon(exports, {
-      InstanceMethod("init", &Addon::InitEvents),
-      InstanceMethod("start", &Addon::Start),
-      InstanceMethod("settled", &Addon::Settled),
-      InstanceMethod("join", &Addon::Join),
-      InstanceMethod("joinSync", &Addon::JoinSync),
-      InstanceMethod("identifyCurrentThread", &Addon::IdentifyCurrentThread),
-      InstanceMethod("adoptIsolated", &Addon::AdoptIsolatedThread),
-      InstanceMethod("dropIsolated", &Addon::DropIsolatedThread),
-      InstanceMethod("bindIsolated", &Addon::BindIsolatedThread),
-      InstanceMethod("exitedCleanly", &Addon::ExitedCleanlyIsolatedThread),
-      InstanceMethod("finishIsolated", &Addon::FinishIsolatedThread),
-      InstanceMethod("nativeId", &Addon::NativeId),
-      InstanceMethod("pollWithoutBlocking", &Addon::PollWithoutBlocking),
+      InstanceMethod("init", &Addon::InitLoop),
       InstanceValue("minStackSize", Napi::Number::New(env, kMinStackSize)),
       InstanceValue("maxStackSize", Napi::Number::New(env, kMaxStackSize)),
       InstanceValue("maxThreadNameBytes",
@@ -66,19 +54,14 @@ Addon::Addon(Napi::Env env, Napi::Object exports)
   });
 }
 
-// init(onEvent): onEvent(kind, ident) receives every thread's kRun and kEnded, on this loop.
-Napi::Value Addon::InitEvents(const Napi::CallbackInfo& info) {
+// init(onEvent) -> this loop's binding: onEvent(kind, ident, nativeId) receives every thread's
+// kRun and kEnded, on this loop. Once per env.
+Napi::Value Addon::InitLoop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!on_event_.IsEmpty()) throw Napi::Error::New(env, "init() was already called");
   if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "onEvent must be a function");
   on_event_ = Napi::Persistent(info[0].As<Napi::Function>());
-
-  async_resource_ = Napi::Persistent(Napi::Object::New(env));
-  NAPI_THROW_IF_FAILED(env,
-                       napi_async_init(env, async_resource_.Value(),
-                                       Napi::String::New(env, "BackgroundThreadJoin"),
-                                       &async_context_),
-                       Napi::Value());
+  joiners_.Init(env);
 
   shared_->events = EventQueue::New(
       env, "BackgroundThread", 0 /* unbounded: calls never block */, 1, this,
@@ -94,13 +77,25 @@ Napi::Value Addon::InitEvents(const Napi::CallbackInfo& info) {
   // Registered after the TSFN, so it runs before the TSFN's own cleanup (hooks run LIFO).
   NAPI_THROW_IF_FAILED(env, napi_add_async_cleanup_hook(env, OnTeardown, this, nullptr),
                        Napi::Value());
-  return env.Undefined();
+  return DefineProperties(Napi::Object::New(env), {
+      InstanceMethod("start", &Addon::Start),
+      InstanceMethod("settled", &Addon::Settled),
+      InstanceMethod("join", &Addon::Join),
+      InstanceMethod("joinSync", &Addon::JoinSync),
+      InstanceMethod("identifyCurrentThread", &Addon::IdentifyCurrentThread),
+      InstanceMethod("adoptIsolated", &Addon::AdoptIsolatedThread),
+      InstanceMethod("dropIsolated", &Addon::DropIsolatedThread),
+      InstanceMethod("bindIsolated", &Addon::BindIsolatedThread),
+      InstanceMethod("exitedCleanly", &Addon::ExitedCleanlyIsolatedThread),
+      InstanceMethod("finishIsolated", &Addon::FinishIsolatedThread),
+      InstanceMethod("nativeId", &Addon::NativeId),
+      InstanceMethod("pollWithoutBlocking", &Addon::PollWithoutBlocking),
+  });
 }
 
 // start(name, stackSize, daemon) -> [ident, nativeId]; throws an Error with the libuv `code`.
 Napi::Value Addon::Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (on_event_.IsEmpty()) throw Napi::Error::New(env, "init() was not called");
   if (!info[0].IsString() || !info[1].IsNumber() || !info[2].IsBoolean()) {
     throw Napi::TypeError::New(env, "start(name: string, stackSize: number, daemon: boolean)");
   }
@@ -114,11 +109,7 @@ Napi::Value Addon::Start(const Napi::CallbackInfo& info) {
   auto record = std::make_shared<ThreadRecord>(shared_, NextIdent(),
                                                info[0].As<Napi::String>().Utf8Value(),
                                                static_cast<size_t>(stack));
-  // The loop's only thread: wait the microseconds until it runs, so that its kRun is queued before
-  // the loop next polls and the target is dispatched without waking the loop from its poll (which
-  // costs more than the wait on these machines). With other threads alive, return at once, so
-  // that creations overlap; the thread reports in (and posts kRun) on its own time.
-  const bool wait = live_.empty();
+  const bool wait = live_.empty();  // the first fast path of thread.h
   const int err = StartThread(record, wait);
   if (err != 0) {
     Napi::Error error = Napi::Error::New(env, uv_strerror(err));
@@ -126,11 +117,9 @@ Napi::Value Addon::Start(const Napi::CallbackInfo& info) {
     error.Set("errno", Napi::Number::New(env, err));
     throw error;
   }
-  const uint64_t ident = record->ident;
   // Written before kRunning, which StartThread saw when it waited; 0: not known yet (NativeId).
   const int64_t native_id = wait ? record->native_id : 0;
-  live_.emplace(ident, Entry{std::move(record), daemon, {}});
-  if (!daemon) Hold(env);
+  const uint64_t ident = Register(env, std::move(record), daemon);
 
   Napi::Array ids = Napi::Array::New(env, 2);
   ids.Set(0u, Napi::Number::New(env, static_cast<double>(ident)));
@@ -139,11 +128,9 @@ Napi::Value Addon::Start(const Napi::CallbackInfo& info) {
 }
 
 // settled(ident): the target (and any Promise it returned) has settled; let the thread end.
-// The thread needs only microseconds to finish: when it is the loop's only thread, wait for that
-// here, briefly, and reap it at once, which saves the thread's kEnded post and a wake-up of this
-// loop; with other threads alive the loop has their work to do instead, and kEnded comes. When
-// the thread takes longer (a busy machine), give up and let kEnded come; the budget shrinks after
-// each miss so that a busy machine does not pay it every time, and grows back after each hit.
+// The loop's only thread is reaped here (the second fast path of thread.h); the spin budget
+// shrinks after each miss, so that a busy machine does not pay it every time, and grows back
+// after each hit.
 Napi::Value Addon::Settled(const Napi::CallbackInfo& info) {
   const uint64_t ident = IdentArg(info, 0);
   auto it = live_.find(ident);
@@ -181,37 +168,21 @@ Napi::Value Addon::Join(const Napi::CallbackInfo& info) {
   const double seconds = SecondsArg(info, 1);
   const bool keep_alive = info[2].ToBoolean().Value();
 
-  napi_deferred deferred;
-  napi_value promise;
-  NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &deferred, &promise), Napi::Value());
-
   auto it = live_.find(ident);
   if (it != live_.end() && IsFinished(*it->second.record)) {
     Reap(env, ident);
     it = live_.end();
   }
   if (it == live_.end() || seconds == 0) {
-    napi_value result;
+    napi_deferred deferred;
+    napi_value promise, result;
+    NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &deferred, &promise), Napi::Value());
     napi_get_boolean(env, it == live_.end(), &result);
     napi_resolve_deferred(env, deferred, result);
     return Napi::Value(env, promise);
   }
-
-  auto* joiner = new Joiner{this, ident, deferred, keep_alive, seconds > 0, {}};
-  it->second.joiners.push_back(joiner);
-  if (keep_alive) Hold(env);
-  if (joiner->has_timer) {
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    uv_timer_init(loop, &joiner->timer);
-    joiner->timer.data = joiner;
-    // The loop's cached time is as old as this loop turn (seconds, after synchronous work):
-    // count the timeout from now, as setTimeout does.
-    uv_update_time(loop);
-    uv_timer_start(&joiner->timer, OnJoinTimeout,
-                   static_cast<uint64_t>(std::ceil(seconds * 1000)), 0);
-    if (!keep_alive) uv_unref(reinterpret_cast<uv_handle_t*>(&joiner->timer));
-  }
+  napi_value promise = joiners_.Add(env, ident, seconds, keep_alive);
+  if (promise == nullptr) return Napi::Value();  // the exception is pending
   return Napi::Value(env, promise);
 }
 
@@ -265,7 +236,6 @@ Napi::Value Addon::IdentifyCurrentThread(const Napi::CallbackInfo& info) {
 // about to create (src/isolated-thread.ts). It is alive from now until the Worker's env ends.
 Napi::Value Addon::AdoptIsolatedThread(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (on_event_.IsEmpty()) throw Napi::Error::New(env, "init() was not called");
   if (!info[0].IsString() || !info[1].IsBoolean()) {
     throw Napi::TypeError::New(env, "adoptIsolated(name: string, daemon: boolean)");
   }
@@ -273,9 +243,7 @@ Napi::Value Addon::AdoptIsolatedThread(const Napi::CallbackInfo& info) {
   auto record = std::make_shared<ThreadRecord>(shared_, NextIdent(),
                                                info[0].As<Napi::String>().Utf8Value(), 0);
   AdoptIsolated(record);
-  const uint64_t ident = record->ident;
-  live_.emplace(ident, Entry{std::move(record), daemon, {}});
-  if (!daemon) Hold(env);
+  const uint64_t ident = Register(env, std::move(record), daemon);
   return Napi::Number::New(env, static_cast<double>(ident));
 }
 
@@ -284,9 +252,7 @@ Napi::Value Addon::DropIsolatedThread(const Napi::CallbackInfo& info) {
   auto it = live_.find(IdentArg(info, 0));
   if (it == live_.end() || !it->second.record->isolated) return info.Env().Undefined();
   DropIsolated(it->second.record);
-  const bool daemon = it->second.daemon;
-  live_.erase(it);
-  if (!daemon) Unhold(info.Env());
+  Unregister(info.Env(), it);
   return info.Env().Undefined();
 }
 
@@ -336,13 +302,12 @@ Napi::Value Addon::NativeId(const Napi::CallbackInfo& info) {
 Napi::Value Addon::PollWithoutBlocking(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (tearing_down_) return env.Undefined();
-  if (!idle_initialized_) {
+  if (idle_.loop == nullptr) {
     uv_loop_t* loop = nullptr;
     NAPI_THROW_IF_FAILED(env, napi_get_uv_event_loop(env, &loop), Napi::Value());
     uv_idle_init(loop, &idle_);
     idle_.data = this;
     uv_unref(reinterpret_cast<uv_handle_t*>(&idle_));
-    idle_initialized_ = true;
   }
   if (info[0].ToBoolean().Value()) {
     uv_idle_start(&idle_, [](uv_idle_t*) {});
@@ -361,6 +326,20 @@ void Addon::OnEvent(napi_env env, const Event& event) {
   }
 }
 
+uint64_t Addon::Register(napi_env env, std::shared_ptr<ThreadRecord> record, bool daemon) {
+  const uint64_t ident = record->ident;
+  live_.emplace(ident, Entry{std::move(record), daemon});
+  if (!daemon) Hold(env);
+  return ident;
+}
+
+Addon::Entry Addon::Unregister(napi_env env, Registry::iterator it) {
+  Entry entry = std::move(it->second);
+  live_.erase(it);
+  if (!entry.daemon) Unhold(env);
+  return entry;
+}
+
 bool Addon::IsFinished(const ThreadRecord& record) {
   uv_mutex_lock(&shared_->mutex);
   const bool finished = record.state == ThreadState::kFinished;
@@ -372,8 +351,7 @@ bool Addon::IsFinished(const ThreadRecord& record) {
 void Addon::Reap(napi_env env, uint64_t ident) {
   auto it = live_.find(ident);
   if (it == live_.end()) return;  // joinSync got there first
-  Entry entry = std::move(it->second);
-  live_.erase(it);
+  Entry entry = Unregister(env, it);
 
   ThreadRecord& record = *entry.record;
   uv_mutex_lock(&shared_->mutex);
@@ -382,9 +360,8 @@ void Addon::Reap(napi_env env, uint64_t ident) {
   // The thread is past its last decision: this waits only for it to return.
   if (!detached) uv_thread_join(&record.tid);
 
-  if (!entry.daemon) Unhold(env);
   Notify(env, EventKind::kEnded, ident, record.native_id);
-  for (Joiner* joiner : entry.joiners) Settle(env, joiner, true);
+  joiners_.ResolveAll(env, ident);
 }
 
 // Calls onEvent(kind, ident, nativeId). Never throws into C++: at teardown that would be fatal.
@@ -412,53 +389,6 @@ void Addon::Unhold(napi_env env) {
   if (--holds_ == 0) napi_unref_threadsafe_function(env, shared_->events);
 }
 
-// Resolves a joiner (removed from its entry by the caller) and frees it.
-void Addon::Settle(napi_env env, Joiner* joiner, bool ended) {
-  napi_value result;
-  if (napi_get_boolean(env, ended, &result) == napi_ok) {
-    napi_resolve_deferred(env, joiner->deferred, result);
-  }
-  if (joiner->keep_alive) Unhold(env);
-  if (joiner->has_timer) {
-    uv_timer_stop(&joiner->timer);
-    closing_handles_++;
-    uv_close(reinterpret_cast<uv_handle_t*>(&joiner->timer), OnJoinerClosed);
-  } else {
-    delete joiner;
-  }
-}
-
-void Addon::OnJoinTimeout(uv_timer_t* timer) {
-  Joiner* joiner = static_cast<Joiner*>(timer->data);
-  Addon* self = joiner->addon;
-  napi_env env = self->env_;
-  auto it = self->live_.find(joiner->ident);
-  if (it != self->live_.end()) {
-    auto& joiners = it->second.joiners;
-    joiners.erase(std::remove(joiners.begin(), joiners.end(), joiner), joiners.end());
-  }
-  // A libuv callback is outside any JS scope: open one, so that the Promise's reactions run.
-  napi_handle_scope handles;
-  if (napi_open_handle_scope(env, &handles) != napi_ok) return;
-  napi_value resource;
-  napi_callback_scope scope;
-  if (napi_get_reference_value(env, self->async_resource_, &resource) == napi_ok &&
-      napi_open_callback_scope(env, resource, self->async_context_, &scope) == napi_ok) {
-    self->Settle(env, joiner, false);
-    napi_close_callback_scope(env, scope);
-  }
-  napi_close_handle_scope(env, handles);
-}
-
-void Addon::OnJoinerClosed(uv_handle_t* handle) {
-  Joiner* joiner = static_cast<Joiner*>(handle->data);
-  Addon* self = joiner->addon;
-  delete joiner;
-  self->HandleClosed();
-}
-
-void Addon::OnIdleClosed(uv_handle_t* handle) { static_cast<Addon*>(handle->data)->HandleClosed(); }
-
 void Addon::HandleClosed() {
   if (--closing_handles_ == 0 && cleanup_handle_ != nullptr) {
     napi_remove_async_cleanup_hook(cleanup_handle_);  // teardown may go on now
@@ -469,10 +399,10 @@ void Addon::OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
   static_cast<Addon*>(arg)->Teardown(handle);
 }
 
-// The env is going away (process exit, Worker end): no more JS. Isolated threads bound to it end.
-// Threads that still wait are
-// woken to end on their own; threads past their last decision are detached; timers are closed,
-// and teardown waits for that (bounded: one loop turn).
+// The env is going away (process exit, Worker end): no more JS. Isolated threads bound to it
+// end; threads that still wait are woken to end on their own (EnvShared::gone); threads past
+// their last decision are detached; handles are closed, and teardown waits for that (one loop
+// turn).
 void Addon::Teardown(napi_async_cleanup_hook_handle handle) {
   tearing_down_ = true;
   cleanup_handle_ = handle;
@@ -489,34 +419,20 @@ void Addon::Teardown(napi_async_cleanup_hook_handle handle) {
   for (auto& item : live_) {
     ThreadRecord& record = *item.second.record;
     if (record.state == ThreadState::kFinished) {
-      if (!record.detached) {
-        DetachThread(&record.tid);
-        record.detached = true;
-      }
+      DetachOnce(record);
     } else {
       uv_cond_broadcast(&record.changed);
     }
   }
   uv_mutex_unlock(&shared_->mutex);
-
-  for (auto& item : live_) {
-    for (Joiner* joiner : item.second.joiners) {
-      if (joiner->has_timer) {
-        closing_handles_++;
-        uv_close(reinterpret_cast<uv_handle_t*>(&joiner->timer), OnJoinerClosed);
-      } else {
-        delete joiner;  // its Promise dies with the env
-      }
-    }
-  }
   live_.clear();
-  if (idle_initialized_) {
-    closing_handles_++;
-    uv_close(reinterpret_cast<uv_handle_t*>(&idle_), OnIdleClosed);
-  }
-  if (async_context_ != nullptr) {
-    napi_async_destroy(env_, async_context_);
-    async_context_ = nullptr;
+
+  joiners_.CloseAll(env_);
+  if (idle_.loop != nullptr) {
+    HandleClosing();
+    uv_close(reinterpret_cast<uv_handle_t*>(&idle_), [](uv_handle_t* idle) {
+      static_cast<Addon*>(idle->data)->HandleClosed();
+    });
   }
   if (closing_handles_ == 0) napi_remove_async_cleanup_hook(handle);
 }

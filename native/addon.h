@@ -1,6 +1,11 @@
-// The per-env half of the addon: the registry of this event loop's live threads, their joiners,
-// the loop's keep-alive count, and teardown. Everything here runs on the env's JS thread; what
+// The per-env half of the addon: the JS surface and the registry of this event loop's live
+// threads, with the loop's keep-alive count and teardown. The joins that wait for a thread are in
+// joiners.h, one thread's life in thread.h. Everything here runs on the env's JS thread; what
 // crosses to OS threads lives in EnvShared (thread.h).
+//
+// Where a thread's way goes: Start (or AdoptIsolated) registers it; its events arrive in OnEvent
+// (kRun: JS runs the target; kEnded: Reap); Settled lets it end; Join/JoinSync wait for it;
+// Teardown ends what is left when the env goes away.
 #pragma once
 
 #include <napi.h>
@@ -11,21 +16,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "joiners.h"
 #include "thread.h"
 
 namespace bgthread {
-
-class Addon;
-
-// One pending join(timeout): settled by the thread's end (true) or its timer (false).
-struct Joiner {
-  Addon* addon;
-  uint64_t ident;
-  napi_deferred deferred;
-  bool keep_alive;  // holds the loop open while it waits (the caller is not a daemon thread)
-  bool has_timer;
-  uv_timer_t timer;
-};
 
 class Addon : public Napi::Addon<Addon> {
  public:
@@ -34,15 +28,24 @@ class Addon : public Napi::Addon<Addon> {
   // Called by CallJs on the JS thread for every event a thread posted.
   void OnEvent(napi_env env, const Event& event);
 
+  // The loop stays open while holds > 0: live non-daemon threads and keep-alive joiners.
+  void Hold(napi_env env);
+  void Unhold(napi_env env);
+  // A handle of this env is being closed / has closed; teardown waits for every one of them.
+  void HandleClosing() { closing_handles_++; }
+  void HandleClosed();
+
  private:
   struct Entry {
     std::shared_ptr<ThreadRecord> record;
     bool daemon;
-    std::vector<Joiner*> joiners;
   };
+  using Registry = std::unordered_map<uint64_t, Entry>;
 
-  // JS API (src/binding.ts declares the types).
-  Napi::Value InitEvents(const Napi::CallbackInfo& info);
+  // JS API (src/binding.ts declares the types). init (InitLoop) returns the object with all the
+  // others, so that no thread is started, joined or bound in an env without its events and its
+  // teardown hook.
+  Napi::Value InitLoop(const Napi::CallbackInfo& info);
   Napi::Value Start(const Napi::CallbackInfo& info);
   Napi::Value Settled(const Napi::CallbackInfo& info);
   Napi::Value Join(const Napi::CallbackInfo& info);
@@ -56,32 +59,25 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value NativeId(const Napi::CallbackInfo& info);
   Napi::Value PollWithoutBlocking(const Napi::CallbackInfo& info);
 
+  uint64_t Register(napi_env env, std::shared_ptr<ThreadRecord> record, bool daemon);
+  Entry Unregister(napi_env env, Registry::iterator it);
   bool IsFinished(const ThreadRecord& record);
   void Reap(napi_env env, uint64_t ident);
   void Notify(napi_env env, EventKind kind, uint64_t ident, int64_t native_id);
-  void Hold(napi_env env);
-  void Unhold(napi_env env);
-  void Settle(napi_env env, Joiner* joiner, bool ended);
-  static void OnJoinTimeout(uv_timer_t* timer);
-  static void OnJoinerClosed(uv_handle_t* handle);
-  static void OnIdleClosed(uv_handle_t* handle);
-  void HandleClosed();
   static void OnTeardown(napi_async_cleanup_hook_handle handle, void* arg);
   void Teardown(napi_async_cleanup_hook_handle handle);
 
   napi_env env_;
   std::shared_ptr<EnvShared> shared_;
-  std::unordered_map<uint64_t, Entry> live_;  // started and not yet reaped
+  Registry live_;                                     // started and not yet reaped
   std::vector<std::shared_ptr<ThreadRecord>> bound_;  // isolated threads this env is the body of
-  Napi::FunctionReference on_event_;          // (kind, ident, nativeId) => void; never throws
-  Napi::ObjectReference async_resource_;      // the async context join timeouts resolve in
-  napi_async_context async_context_ = nullptr;
+  Joiners joiners_{*this};
+  Napi::FunctionReference on_event_;  // (kind, ident, nativeId) => void; never throws
   uint64_t reap_spin_ns_ = 50 * 1000;  // adaptive, see Settled
-  uint32_t holds_ = 0;  // live non-daemon threads + keep-alive joiners; TSFN ref'd while > 0
+  uint32_t holds_ = 0;                 // the events TSFN is ref'd while > 0
   bool tearing_down_ = false;
-  size_t closing_handles_ = 0;  // join timers and the idle handle being closed at teardown
-  uv_idle_t idle_;              // active while the loop's poll must not block (PollWithoutBlocking)
-  bool idle_initialized_ = false;
+  size_t closing_handles_ = 0;  // join timers and the idle handle being closed
+  uv_idle_t idle_{};            // active while the poll must not block; .loop set once initialized
   napi_async_cleanup_hook_handle cleanup_handle_ = nullptr;
 };
 

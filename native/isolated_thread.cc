@@ -40,12 +40,7 @@ std::shared_ptr<ThreadRecord> FindIsolated(uint64_t ident) {
 }
 
 int64_t BindIsolated(ThreadRecord& record) {
-  try {
-    SetCurrentThreadName(record.name);
-  } catch (...) {
-    // Out of memory copying a name: the thread runs unnamed.
-  }
-  const int64_t native_id = CurrentNativeThreadId();
+  const int64_t native_id = NameCurrentThread(record.name);
   EnvShared& env = *record.env;
   uv_mutex_lock(&env.mutex);
   record.native_id = native_id;
@@ -93,7 +88,7 @@ void BodyGone(const std::shared_ptr<ThreadRecord>& record) {
     uv_cond_broadcast(&record->changed);  // joinSync() waiters: the end needs the creator's loop
   }
   uv_mutex_unlock(&env.mutex);
-  if (clean) FinishIsolated(record);
+  if (clean) FinishIsolated(record);  // takes the registry's lock, then the env's: not nested
 }
 
 void FinishIsolated(const std::shared_ptr<ThreadRecord>& record) {

@@ -1,5 +1,5 @@
-// A thread whose body is a worker_threads Worker (a module target, SPEC §5): Node creates and
-// runs that OS thread; the addon gives it the same record as its own threads, so that join,
+// A thread whose body is a worker_threads Worker (a module target): Node creates and runs that
+// OS thread; the addon gives it the same record as its own threads, so that join,
 // joinSync, keep-alive and teardown are the same code. The creator's env adopts the record;
 // the Worker's env binds to it when it starts and finishes it when it tears down, whatever ends
 // it (the target settled, process.exit(), terminate(), an uncaught error).

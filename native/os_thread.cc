@@ -59,6 +59,8 @@ std::string TruncateUtf8(const std::string& name, size_t limit) {
   return name.substr(0, end);
 }
 
+namespace {
+
 void SetCurrentThreadName(const std::string& name) {
   const std::string cut = TruncateUtf8(name, MaxThreadNameBytes());
 #if defined(__linux__)
@@ -81,6 +83,17 @@ void SetCurrentThreadName(const std::string& name) {
 #else
   (void)cut;
 #endif
+}
+
+}  // namespace
+
+int64_t NameCurrentThread(const std::string& name) {
+  try {
+    SetCurrentThreadName(name);
+  } catch (...) {
+    // A name that cannot be copied (out of memory) is not worth losing the thread over.
+  }
+  return CurrentNativeThreadId();
 }
 
 int64_t CurrentNativeThreadId() {

@@ -10,10 +10,12 @@
 
 namespace bgthread {
 
-// Names the calling thread, truncated to the platform's limit on a UTF-8 boundary.
-void SetCurrentThreadName(const std::string& name);
+// Names the calling thread (best effort: truncated to the platform's limit on a UTF-8
+// boundary, unnamed if that fails) and returns its kernel id (gettid on Linux), as `ps -T` and
+// `top -H` show them.
+int64_t NameCurrentThread(const std::string& name);
 
-// The kernel's id of the calling thread (gettid on Linux), as `ps -T` and `top -H` show it.
+// The kernel's id of the calling thread, without naming it.
 int64_t CurrentNativeThreadId();
 
 // Lets a thread that nobody will join free its own resources when it ends.

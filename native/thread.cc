@@ -23,12 +23,7 @@ void ThreadMain(void* arg) {
   EnvShared& env = *self->env;
 
   // Outside the lock: naming and gettid are syscalls, and the creator holds the mutex.
-  try {
-    SetCurrentThreadName(self->name);
-  } catch (...) {
-    // A name that cannot be copied (out of memory) is not worth losing the thread over.
-  }
-  const int64_t native_id = CurrentNativeThreadId();
+  const int64_t native_id = NameCurrentThread(self->name);
 
   uv_mutex_lock(&env.mutex);
   self->native_id = native_id;
@@ -45,15 +40,20 @@ void ThreadMain(void* arg) {
   uv_cond_broadcast(&self->changed);  // joinSync() waiters
   if (self->reaper_waiting) {
     // The loop is waiting to join this thread right now (Addon::Settled): no kEnded needed.
-  } else if (!PostEvent(env, self->ended_event) && !self->detached) {
-    DetachThread(&self->tid);
-    self->detached = true;
+  } else if (!PostEvent(env, self->ended_event)) {
+    DetachOnce(*self);  // the env is gone: nobody will join this thread
   }
   uv_mutex_unlock(&env.mutex);
   // `self` (and with it maybe the env's shared state) is released here, outside the lock.
 }
 
 }  // namespace
+
+void DetachOnce(ThreadRecord& record) {
+  if (record.detached) return;
+  DetachThread(&record.tid);
+  record.detached = true;
+}
 
 bool PostEvent(EnvShared& env, std::unique_ptr<Event>& event) {
   if (env.gone) return false;

@@ -39,10 +39,36 @@ struct EnvShared {
   EventQueue events;  // unbounded queue: a call never blocks, so holding `mutex` across it is safe
 };
 
+// A thread's state. This table is the one description of its transitions; each is made under
+// env->mutex and broadcast on ThreadRecord::changed.
+//
+//   transition            made by (where)                  posted / done
+//   -> kStarting          Addon::Start (loop)              uv_thread_create_ex, mutex held
+//   kStarting -> kRunning ThreadMain (the OS thread)       kRun: the loop runs the target
+//   kRunning -> kSettled  Addon::Settled (loop)            the thread is woken to end
+//   kRunning -> kFinished ThreadMain, once env gone        nothing: no loop to run the target
+//   kSettled -> kFinished ThreadMain                       kEnded, but not while the loop waits
+//                                                          for it (reaper_waiting), and not
+//                                                          to a gone env (the thread detaches)
+//   kFinished -> reaped   Addon::Reap (loop)               uv_thread_join (unless detached),
+//                                                          out of the registry, JS told, joins
+//                                                          resolved
+// A thread whose body is a Worker (isolated_thread.h) has no OS thread of ours:
+//   -> kRunning           AdoptIsolated (creator's loop)   the record becomes findable
+//   kRunning -> kFinished FinishIsolated (any env)         kEnded (the Worker's clean end, or
+//                                                          the creator on its 'exit' event)
+//   kRunning -> kFinished DropIsolated (creator's loop)    nothing: the Worker was never created
+//
+// Two fast paths when the thread is its loop's only one (the rest of the time, neither waits, so
+// that creations overlap and the loop does other threads' work meanwhile):
+//   - Addon::Start waits (SpinUntil, then `changed`) for kRunning, so that kRun is queued before
+//     the loop next polls: dispatching it then wakes nothing.
+//   - Addon::Settled spins briefly (adaptive budget) for kFinished and reaps there and then; the
+//     thread, seeing reaper_waiting, posts no kEnded: one wake-up of the loop saved.
 enum class ThreadState : uint8_t {
-  kStarting,  // uv_thread_create_ex is running; the thread has not reported in
-  kRunning,   // the thread asked the loop to run the target and waits for it to settle
-  kSettled,   // the loop reported the target settled: the thread may end
+  kStarting,
+  kRunning,
+  kSettled,
   kFinished,  // the thread has made its last decision; it only unlocks and returns now
 };
 
@@ -81,6 +107,9 @@ int StartThread(const std::shared_ptr<ThreadRecord>& record, bool wait);
 
 // Waits until the thread has reported in (kRunning or later): spins briefly, then sleeps.
 void WaitUntilRunning(ThreadRecord& record);
+
+// Lets a finished thread that nobody will join free itself; call with env->mutex held. Idempotent.
+void DetachOnce(ThreadRecord& record);
 
 // Hands `event` to the env's loop; call with env.mutex held. False when the env is gone: the
 // caller then owns the thread's end (nobody will reap it).

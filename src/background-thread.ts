@@ -3,14 +3,17 @@
 // event loop that started it, inside the thread's own async context.
 import { types } from 'node:util';
 import type { Worker } from 'node:worker_threads';
-import { EVENT_RUN, native } from './binding';
 import { currentIsDaemon, currentThread, daemonThreadStarted, runInThread } from './context';
-import { BackgroundThreadError, BackgroundThreadLimitReachedError, RuntimeError, argTypeError } from './errors';
+import {
+  RuntimeError, activeDaemonError, alreadyStartedError, argTypeError, groupError, joinCurrentError,
+  joinWouldDeadlockError, notStartedError, startFailedError, threadCapError,
+} from './errors';
 import { reportException, routeThreadErrorsToExcepthook } from './excepthook';
 import { isModuleTarget, launch, listen, moduleLabel, moduleRef, type ModuleRef, type ModuleTarget } from './isolated-thread';
-import { joinCurrentError, activeDaemonError } from './main-thread';
+import { attach, liveCount, register } from './loop';
+import { PythonAliases } from './python-aliases';
 import { settings } from './settings';
-import { kIsDaemon } from './symbols';
+import { kEnded, kIsDaemon, kRun } from './symbols';
 import * as validate from './validate';
 
 /** A function the thread runs; it may return a Promise, which the thread waits for. */
@@ -41,13 +44,7 @@ export interface BackgroundThreadOptions {
 const OPTION_KEYS = new Set(['group', 'target', 'name', 'args', 'kwargs', 'verbose', 'daemon', 'stackSize']);
 const POSITIONAL_KEYS = ['group', 'target', 'name', 'args', 'kwargs', 'verbose'] as const;
 
-/** Started and not yet ended threads of this loop, by ident. */
-const live = new Map<number, BackgroundThread>();
 let lastAutoName = 0;
-
-export function liveThreads(): BackgroundThread[] {
-  return [...live.values()];
-}
 
 // One constructor, two forms: an options object alone, or the seed's positional order.
 function readOptions(params: unknown[]): BackgroundThreadOptions {
@@ -69,13 +66,6 @@ function readOptions(params: unknown[]): BackgroundThreadOptions {
   return options as BackgroundThreadOptions;
 }
 
-// node:assert is loaded only when needed: it costs milliseconds in each new isolate, and every
-// module target's Worker loads this file.
-function groupError(): Error {
-  const { AssertionError } = require('node:assert') as typeof import('node:assert');
-  return new AssertionError({ message: 'group argument must be None for now' });
-}
-
 function autoName(target: Target | null, module: ModuleRef | null): string {
   const name = `Thread-${++lastAutoName}`;
   let targetName: unknown = module === null ? '' : moduleLabel(module);
@@ -85,26 +75,12 @@ function autoName(target: Target | null, module: ModuleRef | null): string {
   return typeof targetName === 'string' && targetName !== '' ? `${name} (${targetName})` : name;
 }
 
-function startFailed(name: string, error: unknown): Error {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'EAGAIN') {
-    return new BackgroundThreadLimitReachedError(
-      `cannot start ${name}: the operating system refused a new thread (EAGAIN: out of threads or memory)`,
-      { code: 'ERR_THREAD_RESOURCES_EXHAUSTED', cause: error });
-  }
-  return new BackgroundThreadError(`cannot start ${name}: ${(error as Error)?.message}`,
-    { code: 'ERR_THREAD_START_FAILED', cause: error });
-}
-
 type State = 'initial' | 'started' | 'stopped';
 
 const promiseThen = Promise.prototype.then;
 
-let bootstrap: (thread: BackgroundThread, nativeId: number) => void;
-let ended: (thread: BackgroundThread, nativeId: number) => void;
-
 /** A real OS thread with Python's threading.Thread semantics. See the README. */
-export class BackgroundThread {
+export class BackgroundThread extends PythonAliases {
   #target: Target | null = null;
   #module: ModuleRef | null = null;  // a module target: the body is a Worker
   #drainReports: (() => void) | null = null;  // reads the rest of what that Worker posted
@@ -121,6 +97,7 @@ export class BackgroundThread {
   constructor(group?: null, target?: Target | ModuleTarget | null, name?: string | number | null,
     args?: Iterable<unknown> | null, kwargs?: Record<string, unknown> | null, verbose?: unknown);
   constructor(...params: unknown[]) {
+    super();
     const { group, target, name, args, kwargs, daemon, stackSize } = readOptions(params);
     if (group !== null && group !== undefined) {
       throw groupError();
@@ -146,16 +123,12 @@ export class BackgroundThread {
    */
   start(): void {
     if (this.#state !== 'initial') {
-      throw new RuntimeError('threads can only be started once', { code: 'ERR_THREAD_ALREADY_STARTED' });
+      throw alreadyStartedError();
     }
     // Python reads `self.daemon` when the thread starts: a subclass may override it (a getter, a
     // class field). Read once, here; from now on the thread runs with this value.
     this.#daemon = validate.boolean(this.daemon, 'daemon');
-    if (live.size >= settings.maxBackgroundThreads) {
-      throw new BackgroundThreadLimitReachedError(
-        `cannot start ${this.#name}: ${live.size} background threads are alive, the limit set ` +
-        'with setMaxBackgroundThreads()');
-    }
+    if (liveCount() >= settings.maxBackgroundThreads) throw threadCapError(this.#name, liveCount());
     if (this.#module !== null) {
       this.#startIsolated(this.#module);
       return;
@@ -163,40 +136,41 @@ export class BackgroundThread {
     routeThreadErrorsToExcepthook();
     let ids: [number, number];
     try {
-      ids = native.start(this.#name, this.#stackSize || settings.stackSize, this.#daemon);
+      ids = attach().start(this.#name, this.#stackSize || settings.stackSize, this.#daemon);
     } catch (error) {
-      throw startFailed(this.#name, error);
+      throw startFailedError(this.#name, error);
     }
     const [ident, nativeId] = ids;
     this.#ident = ident;
     if (nativeId !== 0) this.#nativeId = nativeId;  // 0: not reported in yet (see the getter)
     this.#state = 'started';
-    live.set(ident, this);
+    register(ident, this);
     if (this.#daemon) daemonThreadStarted();
   }
 
   // A module target: adopt a native record, then create the Worker that is its body.
   #startIsolated(module: ModuleRef): void {
-    const ident = native.adoptIsolated(this.#name, this.#daemon);
+    const loop = attach();
+    const ident = loop.adoptIsolated(this.#name, this.#daemon);
     let worker: Worker;
     try {
       const launched = launch(module, ident, this.#name, this.#daemon, this.#args, this.#kwargs);
       worker = launched.worker;
       this.#drainReports = listen(launched.port, module, (error) => { reportException(this, error); });
     } catch (error) {
-      native.dropIsolated(ident);
+      loop.dropIsolated(ident);
       if (error instanceof TypeError) throw error;  // not cloneable
-      throw startFailed(this.#name, error);
+      throw startFailedError(this.#name, error);
     }
     // Never an unhandled 'error' (out of memory): it is the thread's exception. Node emits it just
     // before 'exit', and 'exit' ends a thread whose Worker did not exit cleanly (or never bound).
     worker.on('error', (error) => { reportException(this, error); });
-    worker.on('exit', () => { native.finishIsolated(ident); });
+    worker.on('exit', () => { loop.finishIsolated(ident); });
     this.#ident = ident;
     this.#state = 'started';
     this.#args = [];
     this.#kwargs = null;
-    live.set(ident, this);
+    register(ident, this);
   }
 
   /**
@@ -229,7 +203,7 @@ export class BackgroundThread {
       const seconds = this.#checkJoin(timeout);
       if (this.#state === 'stopped') return Promise.resolve(true);
       // A joiner that is not a daemon thread holds the process open while it waits.
-      return native.join(this.#ident!, seconds, !currentIsDaemon());
+      return attach().join(this.#ident!, seconds, !currentIsDaemon());
     } catch (error) {
       return Promise.reject(error);
     }
@@ -245,50 +219,36 @@ export class BackgroundThread {
   joinSync(timeout?: number | null): boolean {
     const seconds = this.#checkJoin(timeout);
     if (this.#state === 'stopped') return true;
-    const result = native.joinSync(this.#ident!, seconds);
+    const result = attach().joinSync(this.#ident!, seconds);
     if (result === -1) {
       if (seconds === 0) return false;
-      if (this.#module !== null) {
-        throw new RuntimeError(
-          `cannot joinSync ${this.#name}: its Worker ended without running to its end (out of memory?), ` +
-          'and only this event loop can deliver why; use await join() instead',
-          { code: 'ERR_JOIN_WOULD_DEADLOCK' });
-      }
-      throw new RuntimeError(
-        `cannot joinSync ${this.#name}: its target has not settled and runs on this event loop, ` +
-        'so a blocking wait would never end; use await join() instead',
-        { code: 'ERR_JOIN_WOULD_DEADLOCK' });
+      throw joinWouldDeadlockError(this.#name, this.#module !== null
+        ? 'its Worker ended without running to its end (out of memory?), and only this event loop can deliver why'
+        : 'its target has not settled and runs on this event loop, so a blocking wait would never end');
     }
     return result === 1;
   }
 
   #checkJoin(timeout: unknown): number {
     if (this.#state === 'initial') {
-      throw new RuntimeError('cannot join thread before it is started', { code: 'ERR_THREAD_NOT_STARTED' });
+      throw notStartedError();
     }
     if (currentThread() === this) throw joinCurrentError();
     return validate.timeoutSeconds(timeout);
   }
 
   isAlive(): boolean { return this.#state === 'started'; }
-  is_alive(): boolean { return this.isAlive(); }
 
   get daemon(): boolean { return this.#daemon; }
   set daemon(value: boolean) {
     if (this.#state !== 'initial') throw activeDaemonError();
     this.#daemon = validate.boolean(value, 'daemon');
   }
-  /** `this.daemon`, as in Python: a subclass that overrides `daemon` is answered consistently. */
-  isDaemon(): boolean { return this.daemon; }
-  is_daemon(): boolean { return this.daemon; }
   /** @internal The flag the thread runs with. */
   [kIsDaemon](): boolean { return this.#daemon; }
-  setDaemon(value: boolean): void { this.daemon = value; }
 
   get name(): string { return this.#name; }
   set name(value: unknown) { this.#name = String(value); }
-  getName(): string { return this.#name; }
-  setName(value: unknown): void { this.name = value; }
 
   /** A unique positive integer, never reused in the process; null before start(). */
   get ident(): number | null { return this.#ident; }
@@ -298,11 +258,11 @@ export class BackgroundThread {
    * (natively, microseconds).
    */
   get nativeId(): number | null {
-    if (this.#nativeId === null && this.#state === 'started') this.#nativeId = native.nativeId(this.#ident!);
+    if (this.#nativeId === null && this.#state === 'started') this.#nativeId = attach().nativeId(this.#ident!);
     return this.#nativeId;
   }
 
-  toString(): string {
+  override toString(): string {
     let status: string = this.#state;
     if (this.#daemon) status += ' daemon';
     if (this.#ident !== null) status += ` ${this.#ident}`;
@@ -313,31 +273,29 @@ export class BackgroundThread {
     return this.toString();
   }
 
-  // The thread's life on the loop, driven by native events (see native.init below).
-  static {
-    bootstrap = (thread, nativeId) => {
-      thread.#nativeId ??= nativeId;
-      runInThread(thread, thread.#daemon, () => thread.#bootstrap());
-    };
-    ended = (thread, nativeId) => thread.#ended(nativeId);
+  /** @internal The OS thread asks this loop to run the target, now (src/loop.ts). */
+  [kRun](nativeId: number): void {
+    this.#nativeId ??= nativeId;
+    runInThread(this, this.#daemon, () => this.#bootstrap());
   }
 
   #bootstrap(): void {
     const ident = this.#ident!;
+    const loop = attach();
     let result: unknown;
     try {
       result = this.run();
     } catch (error) {
       reportException(this, error);
-      native.settled(ident);
+      loop.settled(ident);
       return;
     }
     if (result === null || (typeof result !== 'object' && typeof result !== 'function')) {
-      native.settled(ident);
+      loop.settled(ident);
       return;
     }
-    const onFulfilled = (): void => { native.settled(ident); };
-    const onRejected = (error: unknown): void => { reportException(this, error); native.settled(ident); };
+    const onFulfilled = (): void => { loop.settled(ident); };
+    const onRejected = (error: unknown): void => { reportException(this, error); loop.settled(ident); };
     // A plain native Promise: react to it directly, so that the thread has settled by the time
     // code that awaited the same Promise resumes (adopting it would record the settling two
     // microtasks late). Plain: no own `then` or `constructor`, nor a subclass, so the intrinsic
@@ -352,7 +310,8 @@ export class BackgroundThread {
     new Promise((resolve) => { resolve(result); }).then(onFulfilled, onRejected);
   }
 
-  #ended(nativeId: number): void {
+  /** @internal The OS thread (or the Worker) has ended (src/loop.ts). */
+  [kEnded](nativeId: number): void {
     if (nativeId !== 0) this.#nativeId ??= nativeId;
     if (this.#drainReports !== null) {
       // Before anyone learns the thread ended: all it wrote, and its exceptions.
@@ -360,13 +319,5 @@ export class BackgroundThread {
       this.#drainReports = null;
     }
     this.#state = 'stopped';
-    live.delete(this.#ident!);
   }
 }
-
-native.init((kind, ident, nativeId) => {
-  const thread = live.get(ident);
-  if (thread === undefined) return;
-  if (kind === EVENT_RUN) bootstrap(thread, nativeId);
-  else ended(thread, nativeId);
-});

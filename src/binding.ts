@@ -1,10 +1,21 @@
 // Loads the native addon (build/Release or prebuilds/<platform>-<arch>) and types its surface.
+// Nothing here touches the event loop: src/loop.ts attaches the loop, on first use.
 import * as path from 'node:path';
 
-/** What native/addon.cc exports. Every call must be made on the loop that called init(). */
-export interface NativeBinding {
-  /** Routes every thread's events to `onEvent(kind, ident, nativeId)` on this loop. Once per loop. */
-  init(onEvent: (kind: number, ident: number, nativeId: number) => void): void;
+/** What native/addon.cc exports. */
+export interface NativeAddon {
+  /**
+   * Routes every thread's events to `onEvent(kind, ident, nativeId)` on this loop, registers the
+   * loop's teardown hook, and returns the loop's binding. Once per loop (a second call throws).
+   */
+  init(onEvent: (kind: number, ident: number, nativeId: number) => void): LoopBinding;
+  readonly minStackSize: number;
+  readonly maxStackSize: number;
+  readonly maxThreadNameBytes: number;
+}
+
+/** What init() returns. Every call must be made on the loop that called init(). */
+export interface LoopBinding {
   /**
    * Creates the OS thread, waiting for it to run when it is the loop's only one (nativeId 0: it
    * has not run yet). Throws an Error with the libuv `code`.
@@ -32,9 +43,6 @@ export interface NativeBinding {
   nativeId(ident: number): number | null;
   /** While on, this loop's poll never blocks, yet nothing is held open (an unref'd idle handle). */
   pollWithoutBlocking(on: boolean): void;
-  readonly minStackSize: number;
-  readonly maxStackSize: number;
-  readonly maxThreadNameBytes: number;
 }
 
 /** Event kinds sent to init's onEvent (native/thread.h EventKind). */
@@ -45,4 +53,4 @@ export const EVENT_ENDED = 1;
 // scripts/sanitize.sh); otherwise node-gyp-build picks build/Release or the prebuild.
 const override = process.env.BACKGROUND_THREAD_ADDON;
 const load = require('node-gyp-build') as (dir: string) => unknown;
-export const native = (override ? require(path.resolve(override)) : load(path.join(__dirname, '..'))) as NativeBinding;
+export const native = (override ? require(path.resolve(override)) : load(path.join(__dirname, '..'))) as NativeAddon;

@@ -2,7 +2,7 @@
 // across awaits), and, for a daemon thread, with everything it opens unref'd.
 import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import type { BackgroundThread } from './background-thread';
-import { native } from './binding';
+import { attach } from './loop';
 import { mainThread, type MainThread } from './main-thread';
 
 // The daemon flag is kept beside the thread, as read at start(): a subclass's `daemon` getter is
@@ -55,7 +55,7 @@ function sweepImmediates(): void {
     // Runs after the immediates queued before it: once per loop turn while any is pending.
     threadContext.exit(() => setImmediate(sweepImmediates).unref());
   } else {
-    native.pollWithoutBlocking(false);
+    attach().pollWithoutBlocking(false);
   }
 }
 
@@ -70,7 +70,7 @@ function unrefPending(): void {
   }
   if (!sweeping && daemonImmediates.size > 0) {
     sweeping = true;
-    native.pollWithoutBlocking(true);
+    attach().pollWithoutBlocking(true);
     threadContext.exit(() => setImmediate(sweepImmediates).unref());
   }
 }

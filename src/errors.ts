@@ -60,3 +60,53 @@ export function argTypeError(message: string, code = 'ERR_INVALID_ARG_TYPE'): Co
 export function argRangeError(message: string): CodedError<RangeError> {
   return withCode(new RangeError(message), 'ERR_OUT_OF_RANGE');
 }
+
+// The errors of a thread's state and of start(), one factory each: both thread classes and the
+// module functions throw them.
+
+export function alreadyStartedError(): RuntimeError {
+  return new RuntimeError('threads can only be started once', { code: 'ERR_THREAD_ALREADY_STARTED' });
+}
+
+export function notStartedError(): RuntimeError {
+  return new RuntimeError('cannot join thread before it is started', { code: 'ERR_THREAD_NOT_STARTED' });
+}
+
+export function activeDaemonError(): RuntimeError {
+  return new RuntimeError('cannot set daemon status of active thread', { code: 'ERR_THREAD_ACTIVE' });
+}
+
+export function joinCurrentError(): RuntimeError {
+  return new RuntimeError('cannot join current thread', { code: 'ERR_JOIN_CURRENT_THREAD' });
+}
+
+/** joinSync() of a thread whose end needs this event loop: `why` it does. */
+export function joinWouldDeadlockError(name: string, why: string): RuntimeError {
+  return new RuntimeError(`cannot joinSync ${name}: ${why}; use await join() instead`,
+    { code: 'ERR_JOIN_WOULD_DEADLOCK' });
+}
+
+/** Python's AssertionError for a `group`; node:assert is loaded only then (it costs milliseconds
+ * in each new isolate, and every module target's Worker loads this package). */
+export function groupError(): Error {
+  const { AssertionError } = require('node:assert') as typeof import('node:assert');
+  return new AssertionError({ message: 'group argument must be None for now' });
+}
+
+/** The cap of setMaxBackgroundThreads() is reached. */
+export function threadCapError(name: string, alive: number): BackgroundThreadLimitReachedError {
+  return new BackgroundThreadLimitReachedError(
+    `cannot start ${name}: ${alive} background threads are alive, the limit set with setMaxBackgroundThreads()`);
+}
+
+/** The OS (or Node, for a Worker) refused the thread: EAGAIN is the limit error, anything else a start error. */
+export function startFailedError(name: string, error: unknown): BackgroundThreadError {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'EAGAIN') {
+    return new BackgroundThreadLimitReachedError(
+      `cannot start ${name}: the operating system refused a new thread (EAGAIN: out of threads or memory)`,
+      { code: 'ERR_THREAD_RESOURCES_EXHAUSTED', cause: error });
+  }
+  return new BackgroundThreadError(`cannot start ${name}: ${(error as Error)?.message}`,
+    { code: 'ERR_THREAD_START_FAILED', cause: error });
+}

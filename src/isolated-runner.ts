@@ -4,10 +4,9 @@
 // Worker once the export has settled: as with every BackgroundThread, the target's settling ends
 // the thread, whatever it left scheduled.
 import { workerData } from 'node:worker_threads';
-import './background-thread';  // native.init(): this env's teardown hook ends the thread
-import { native } from './binding';
 import { describe } from './excepthook';
 import type { RunnerData, RunnerReport } from './isolated-thread';
+import { attach } from './loop';
 import { adoptThreadIdentity } from './main-thread';
 
 const data = workerData as RunnerData;
@@ -68,17 +67,20 @@ for (const stream of ['stdout', 'stderr'] as const) {
     _writev(chunks: Chunk[], callback: () => void): void {
       for (const { chunk, encoding } of chunks) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
-        data.port.postMessage({ kind: 'output', stream, chunk: bytes } satisfies RunnerReport);
+        post({ kind: 'output', stream, chunk: bytes });
       }
       callback();
     },
   });
 }
 
+// Binding this OS thread to the thread's record attaches this loop: the loop's native teardown
+// is what ends the thread, whatever ends the Worker.
 adoptThreadIdentity(data.ident, data.name, data.daemon);
 // The Worker's JavaScript has run to its end (whatever ended it: the export settled, the module
 // called process.exit(), an uncaught error): its env's end is the thread's end.
-process.on('exit', () => { native.exitedCleanly(data.ident); });
+const loop = attach();
+process.on('exit', () => { loop.exitedCleanly(data.ident); });
 // An error the module throws outside the export (a timer's callback, an unhandled rejection) is
 // the thread's exception too, and ends it, as an uncaught error ends any Worker; reported here,
 // it reaches the creator in order, before the thread is seen to end.

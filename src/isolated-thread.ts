@@ -1,4 +1,4 @@
-// Module targets (SPEC §5): `{ module, export }` runs in a worker_threads Worker, its own isolate
+// Module targets: `{ module, export }` runs in a worker_threads Worker, its own isolate
 // on its own OS thread. This is the creator's half: checking the reference, creating the Worker,
 // and turning what the Worker reports into the thread's exception. The Worker's half is
 // isolated-runner.ts; the native record that makes join/joinSync work is native/isolated_thread.

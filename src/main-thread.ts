@@ -1,26 +1,34 @@
 // The thread that runs the event loop: Python's threading.main_thread(). In a worker_threads
 // Worker it is that Worker's own thread, since each loop keeps its own threads; in the Worker of
 // a module target it is that thread, with the name, ident and daemon flag its creator gave it.
-import { native } from './binding';
-import { RuntimeError } from './errors';
+import { activeDaemonError, alreadyStartedError, joinCurrentError } from './errors';
+import { attach } from './loop';
+import { PythonAliases } from './python-aliases';
 
 interface Identity { ident: number; name: string; daemon: boolean }
 
-/** The event loop's own thread: name 'MainThread', never a daemon, always alive. */
-export class MainThread {
+/**
+ * The event loop's own thread (mainThread(), currentThread() outside any target): named
+ * 'MainThread', never a daemon, always alive. It cannot be started or joined.
+ */
+export class MainThread extends PythonAliases {
   #name = 'MainThread';
   #daemon = false;
   #label = 'MainThread';
+  /** A unique positive integer, never reused in the process. */
   readonly ident: number;
+  /** The kernel's id of the thread running this event loop. */
   readonly nativeId: number;
 
   /** @internal Use mainThread(). */
   constructor(identity?: Identity) {
+    super();
+    const loop = attach();
     if (identity === undefined) {
-      [this.ident, this.nativeId] = native.identifyCurrentThread();
+      [this.ident, this.nativeId] = loop.identifyCurrentThread();
     } else {
       // The OS thread takes the name too (the Worker's thread is Node's; see isolated_thread.h).
-      this.nativeId = native.bindIsolated(identity.ident);
+      this.nativeId = loop.bindIsolated(identity.ident);
       this.ident = identity.ident;
       this.#name = identity.name;
       this.#daemon = identity.daemon;
@@ -30,48 +38,39 @@ export class MainThread {
 
   get name(): string { return this.#name; }
   set name(value: unknown) { this.#name = String(value); }
-  getName(): string { return this.#name; }
-  setName(value: unknown): void { this.#name = String(value); }
 
+  /** false, except in a daemon module target's Worker; setting it is a RuntimeError (ERR_THREAD_ACTIVE). */
   get daemon(): boolean { return this.#daemon; }
   set daemon(_value: boolean) { throw activeDaemonError(); }
-  isDaemon(): boolean { return this.#daemon; }
-  is_daemon(): boolean { return this.#daemon; }
-  setDaemon(_value: boolean): void { throw activeDaemonError(); }
 
+  /** Always true. */
   isAlive(): boolean { return true; }
-  is_alive(): boolean { return true; }
 
+  /** A RuntimeError (ERR_THREAD_ALREADY_STARTED): it is running. */
   start(): void {
-    throw new RuntimeError('threads can only be started once', { code: 'ERR_THREAD_ALREADY_STARTED' });
+    throw alreadyStartedError();
   }
 
+  /** Does nothing. */
   run(): unknown { return undefined; }
 
-  /** Every target runs on this thread's loop, so joining it is joining the current thread. */
+  /** Rejects (ERR_JOIN_CURRENT_THREAD): every target runs on this thread's loop, so this would be joining the current thread. */
   join(_timeout?: number | null): Promise<boolean> {
     return Promise.reject(joinCurrentError());
   }
 
+  /** Throws ERR_JOIN_CURRENT_THREAD, as join() rejects. */
   joinSync(_timeout?: number | null): boolean {
     throw joinCurrentError();
   }
 
-  toString(): string {
+  override toString(): string {
     return `<${this.#label}(${this.#name}, started${this.#daemon ? ' daemon' : ''} ${this.ident})>`;
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
-}
-
-export function activeDaemonError(): RuntimeError {
-  return new RuntimeError('cannot set daemon status of active thread', { code: 'ERR_THREAD_ACTIVE' });
-}
-
-export function joinCurrentError(): RuntimeError {
-  return new RuntimeError('cannot join current thread', { code: 'ERR_JOIN_CURRENT_THREAD' });
 }
 
 let theMainThread: MainThread | undefined;
