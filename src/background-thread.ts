@@ -1,6 +1,12 @@
 // BackgroundThread: Python's threading.Thread (App Engine's background_thread.BackgroundThread)
-// on a real OS thread. The OS thread is created and ended by the addon; its target runs on the
-// event loop that started it, inside the thread's own async context.
+// on a real OS thread. A thread's way through the code:
+//   start()      creates the OS thread (native Addon::Start) and registers it (src/loop.ts), or,
+//                for a module target, a Worker (src/isolated-thread.ts)
+//   [kRun]       its OS thread asks this loop to run the target: run() inside the thread's async
+//                context (src/context.ts); the settling is reported with settled()
+//   [kEnded]     its OS thread (or Worker) has ended: the thread is stopped
+//   join()       a native wait (native/joiners.h); joinSync() a native timed wait (Addon::JoinSync)
+// What is left when the loop's env goes away is ended by the native teardown (Addon::Teardown).
 import { types } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import { currentIsDaemon, currentThread, daemonThreadStarted, runInThread } from './context';
