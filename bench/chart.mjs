@@ -135,7 +135,7 @@ export function renderChart(report) {
   const cellsOf = (id, peer) => row(id)?.cells?.[peer.id];
   const groups = (keys) => peers.map((p) => ({
     id: p.id,
-    label: p.label,
+    label: p.id === 'baseline' ? 'baseline build' : p.label,  // the full label overflows LEFT
     cells: Object.fromEntries(keys.map((k) => [k, cellsOf(k, p)])),
   }));
   const inflight = row('inflight');
