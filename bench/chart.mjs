@@ -3,15 +3,20 @@
 // have module-target rows, a module target's start is the lighter bar of each group: for
 // worker_threads a plain Worker running the same module) and one for start+join throughput
 // (threads/s, higher is better: 100 in flight, with sequential as the lighter bar of each group).
-// Bars are per-round medians; the thin whiskers span min to max.
+// Bars are per-round medians; the thin whiskers span min to max. With a baseline peer
+// (run.mjs --baseline), it gets its own bars below background-thread's.
 //
-//   node bench/chart.mjs [results.json] [chart.svg]   re-renders from a results file
+//   node bench/chart.mjs [results.json] [chart.svg]   re-renders from a summary
+//
+// Hand-written, not a charting library: two panels of log-scale bars are ~200 lines of string
+// templates with no dependency, while the libraries that write SVG in Node (vega + vega-lite, or
+// d3 with a DOM such as jsdom) add megabytes of dependencies and a spec of similar length.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt } from './stats.mjs';
 
-const COLORS = { bt: '#e8590c', worker: '#1971c2', immediate: '#868e96', python: '#2f9e44', pthreads: '#7048e8' };
+const COLORS = { bt: '#e8590c', baseline: '#f59f00', worker: '#1971c2', immediate: '#868e96', python: '#2f9e44', pthreads: '#7048e8' };
 const FONT = 'system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif';
 const W = 900;
 const LEFT = 172;   // peer labels
@@ -130,7 +135,7 @@ export function renderChart(report) {
   const cellsOf = (id, peer) => row(id)?.cells?.[peer.id];
   const groups = (keys) => peers.map((p) => ({
     id: p.id,
-    label: p.label,
+    label: p.id === 'baseline' ? 'baseline build' : p.label,  // the full label overflows LEFT
     cells: Object.fromEntries(keys.map((k) => [k, cellsOf(k, p)])),
   }));
   const inflight = row('inflight');
@@ -161,7 +166,7 @@ export function renderChart(report) {
       groups: groups(['inflight', 'seq']),
     },
   ];
-  const title = 'background-thread vs worker_threads, setImmediate, Python threading, pthreads';
+  const title = `background-thread vs ${peers.some((p) => p.id === 'baseline') ? 'its baseline, ' : ''}worker_threads, setImmediate, Python threading, pthreads`;
   const parts = [];
   let y = 34;
   parts.push(text(W / 2, 24, title, { size: 17, weight: 'bold', anchor: 'middle' }));

@@ -1,4 +1,7 @@
-// Small statistics and formatting helpers shared by run.mjs and chart.mjs.
+// Small statistics and formatting helpers shared by report.mjs, chart.mjs and peers/common.mjs.
+// Hand-written, not a statistics library: this is all the bench needs, and the figures depend on
+// the exact definitions (the lag rows have always used a nearest-rank percentile; a library's
+// interpolated quantile would move them, and the figures would no longer compare).
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,7 +1,14 @@
 // background-thread peer: one measurement per process (see common.mjs for the protocol).
-import { BackgroundThread } from 'background-thread';
+// BENCH_PACKAGE=DIR (run.mjs --baseline DIR): the same measurements of the package built in DIR,
+// another checkout; otherwise this checkout's, through the package's self-reference.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { calibrate, done, fail, lagResult, lanes, nowUs, params, round1, round3, settledRss, sleep, stamps, tasks, warmedUp, workSpan } from './common.mjs';
 import { cpuWork, spin } from './module-work.mjs';
+
+const { BackgroundThread } = process.env.BENCH_PACKAGE
+  ? await import(pathToFileURL(join(process.env.BENCH_PACKAGE, 'dist/index.mjs')).href)
+  : await import('background-thread');
 
 const WORK = new URL('./module-work.mjs', import.meta.url);
 
