@@ -35,9 +35,10 @@ export interface BackgroundThreadOptions {
    */
   group?: null;
   /**
-   * What `run()` calls: a function ({@link Target}), or a module target ({@link ModuleTarget}),
-   * whose export runs in its own isolate, in parallel. null/undefined: nothing to run. Anything
-   * else throws a TypeError (`ERR_INVALID_ARG_TYPE`).
+   * What `run()` calls: a function ({@link Target}; it may return a Promise, or any thenable, and
+   * the thread stays alive until it settles), or a module target ({@link ModuleTarget}), whose
+   * export runs in its own isolate, in parallel. null/undefined: nothing to run. Anything else
+   * throws a TypeError (`ERR_INVALID_ARG_TYPE`).
    */
   target?: Target | ModuleTarget | null;
   /**
@@ -375,8 +376,8 @@ export class BackgroundThread extends PythonAliases {
    * the target has settled, the remaining wait is the OS thread returning, which takes
    * microseconds. A module target's export needs nothing from the caller's loop, so there the
    * wait is real; but a Worker that dies without reaching its end (out of memory) can only tell
-   * why through the caller's loop, so that is `ERR_JOIN_WOULD_DEADLOCK` too (`await join()`
-   * delivers the error, then resolves).
+   * why through the caller's loop (Node's Worker `'error'` and `'exit'` events), so that is
+   * `ERR_JOIN_WOULD_DEADLOCK` too (`await join()` delivers the error, then resolves).
    *
    * @param timeout - Seconds (floating point). `undefined`, `null`, `Infinity`, or 9.2e9 and
    *   more: wait forever; negative: 0, a poll.

@@ -86,6 +86,9 @@ let hook: ExceptHook = excepthook;
  * thread's unhandled rejections first (Node asks it before anything else); and under
  * `--unhandled-rejections=warn` or `none` a rejection only warns, as everywhere.
  *
+ * If a hook throws, or returns a Promise that rejects, `Exception in threading.excepthook:` and
+ * the hook's error are written to stderr instead.
+ *
  * @param newHook - The hook, or null to restore the default, {@link excepthook}.
  * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `newHook` is neither a function nor null.
  * @example

@@ -30,7 +30,11 @@ import { received } from './validate';
  *   wrote and threw has been handed to the creator; its OS thread exits right after. `join()`
  *   and `joinSync()` are the same native waits as for other threads, and `joinSync()` really
  *   waits, since the export needs nothing from the caller's loop (but see `joinSync()` for a
- *   Worker that dies out of memory).
+ *   Worker that dies out of memory). How: `start()` registers a native thread record, as for
+ *   any thread, and creates the Worker, whose environment binds to that record as it starts
+ *   (and names its OS thread); once the Worker's JavaScript has run to its `'exit'` event, its
+ *   environment's teardown finishes the record, and a Worker that never got there (out of
+ *   memory) is finished by its `'exit'` event in the creator.
  * - Output: what the module writes to `process.stdout` and `process.stderr` (`console.log`
  *   included) is written to the creator's streams, in order with its exceptions, as it comes and
  *   at the latest before the thread is seen to end: when `join()`, `joinSync()` or `joinAll()`
