@@ -65,8 +65,9 @@ export interface BackgroundThreadOptions {
   verbose?: unknown;
   /**
    * The daemon flag (see {@link BackgroundThread.daemon}): a boolean, else a TypeError
-   * (`ERR_INVALID_ARG_TYPE`). null/undefined: inherited from the current thread's flag
-   * (`currentThread().daemon`) at construction, false at top level, as Python inherits it.
+   * (`ERR_INVALID_ARG_TYPE`). null/undefined: inherited at construction from the flag the current
+   * thread runs with (`currentThread().daemon`; a subclass's getter is not called again), false
+   * at top level, as Python inherits it.
    */
   daemon?: boolean | null;
   /**
