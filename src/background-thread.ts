@@ -22,28 +22,68 @@ import { settings } from './settings';
 import { kEnded, kIsDaemon, kRun } from './symbols';
 import * as validate from './validate';
 
-/** A function the thread runs; it may return a Promise, which the thread waits for. */
+/**
+ * A function target: called as `target(...args)`, or `target(...args, kwargs)`, on the event loop
+ * that called `start()`. It may return a Promise (or any thenable): the thread stays alive until
+ * it settles, and a rejection is an exception in the thread.
+ */
 export type Target = (...args: any[]) => unknown;
 
+/**
+ * The options of `new BackgroundThread(options)`. Any other key throws a TypeError
+ * (`ERR_INVALID_ARG_VALUE`, `Unknown BackgroundThread option "KEY"`), as Python refuses an unknown
+ * keyword argument: a misspelled `deamon: true` is never silently ignored.
+ */
 export interface BackgroundThreadOptions {
-  /** Reserved by Python; anything but null/undefined is an AssertionError. */
+  /**
+   * Reserved, as in Python. Anything but null/undefined throws node:assert's `AssertionError`
+   * (`ERR_ASSERTION`, `group argument must be None for now`).
+   */
   group?: null;
   /**
-   * What run() calls; nothing is run when null/undefined. A module reference runs its export in
-   * its own isolate, in parallel (see the README: Module targets).
+   * What `run()` calls: a function ({@link Target}; it may return a Promise, or any thenable, and
+   * the thread stays alive until it settles), or a module target ({@link ModuleTarget}), whose
+   * export runs in its own isolate, in parallel. null/undefined: nothing to run. Anything else
+   * throws a TypeError (`ERR_INVALID_ARG_TYPE`).
    */
   target?: Target | ModuleTarget | null;
-  /** Falsy: 'Thread-N' or 'Thread-N (targetName)'. */
+  /**
+   * The thread's name, converted with `String()`. Falsy (`''`, `0`, `null`, `undefined`), or a
+   * value that converts to `''` (`[]`): an automatic name, `Thread-N` (counting from 1 per event
+   * loop, never repeated), or `Thread-N (targetName)` when the target has a name, as Python 3.10+
+   * names threads. A bound function's is the name of the function it binds; a module target's is
+   * its export, or for `default` its file name, decoded (over 40 characters: the first 37 and
+   * `...`).
+   */
   name?: string | number | null;
-  /** Positional arguments for the target, spread. */
+  /**
+   * The target's positional arguments: any iterable, copied to an array at construction and
+   * spread into the target's arguments. Not iterable: a TypeError (`ERR_INVALID_ARG_TYPE`).
+   */
   args?: Iterable<unknown> | null;
-  /** When given, passed to the target as one extra trailing argument. */
+  /**
+   * An object of named arguments (not an array); when given, passed to the target as ONE extra,
+   * last argument after `args` (JavaScript has no keyword arguments: destructure it in the
+   * target). Anything else but null/undefined: a TypeError (`ERR_INVALID_ARG_TYPE`).
+   */
   kwargs?: Record<string, unknown> | null;
-  /** Accepted and ignored (the seed's signature has it). */
+  /** Accepted and ignored (it is in the seed's signature). */
   verbose?: unknown;
-  /** null/undefined: inherited from currentThread(). */
+  /**
+   * The daemon flag (see {@link BackgroundThread.daemon}): a boolean, else a TypeError
+   * (`ERR_INVALID_ARG_TYPE`). null/undefined: inherited at construction from the flag the current
+   * thread runs with (`currentThread().daemon`; a subclass's getter is not called again), false
+   * at top level, as Python inherits it.
+   */
   daemon?: boolean | null;
-  /** Bytes for the native stack; 0/null/undefined: stackSize()'s value at start(). */
+  /**
+   * Bytes for the native thread's stack: 0, or an integer from 32768 (32 KiB) to 1073741824
+   * (1 GiB). Omitted, null or 0: the value of `stackSize()` when `start()` runs. A function
+   * target runs on the event loop, so this sizes the native thread that waits for it, not the
+   * stack your JavaScript runs on. Not a number: a TypeError (`ERR_INVALID_ARG_TYPE`); out of
+   * range, NaN or fractional: a RangeError (`ERR_OUT_OF_RANGE`). A non-zero value with a module
+   * target (Node sizes a Worker's stack) throws a TypeError (`ERR_INVALID_ARG_VALUE`).
+   */
   stackSize?: number | null;
 }
 
@@ -85,7 +125,32 @@ type State = 'initial' | 'started' | 'stopped';
 
 const promiseThen = Promise.prototype.then;
 
-/** A real OS thread with Python's threading.Thread semantics. See the README. */
+/**
+ * A real OS thread with the semantics of Python's `threading.Thread` (App Engine's
+ * `background_thread.BackgroundThread`): start once, run, join with a timeout, alive and daemon
+ * flags, exceptions to the excepthook (`setExcepthook()`).
+ *
+ * The addon creates the OS thread through libuv. A function target runs on the event loop that
+ * called `start()` (the main thread, or a Worker), on a later macrotask, inside the thread's own
+ * async context; the OS thread lives until the target, and the Promise it returned, has settled.
+ * A module target ({@link ModuleTarget}) runs its export in its own isolate, in parallel. A
+ * non-daemon thread keeps the process alive until it ends; a daemon thread never does.
+ *
+ * Errors are thrown synchronously, except by `join()`, which rejects. Bad input leaves the object
+ * as it was.
+ *
+ * @example
+ * ```js
+ * const t = new BackgroundThread({
+ *   target: sendReport,
+ *   args: [42, 'pdf'],
+ *   kwargs: { retries: 3 },         // passed as ONE trailing argument
+ * });
+ * t.start();                        // creates the OS thread; the target runs on a later turn
+ * console.log(await t.join(0.01));  // false: still running after 10 ms
+ * console.log(await t.join());      // true: the thread has ended
+ * ```
+ */
 export class BackgroundThread extends PythonAliases {
   #target: Target | null = null;
   #module: ModuleRef | null = null;  // a module target: the body is a Worker
@@ -99,7 +164,34 @@ export class BackgroundThread extends PythonAliases {
   #ident: number | null = null;
   #nativeId: number | null = null;
 
+  /**
+   * Creates an unstarted thread; `start()` starts it. A single non-null object argument is read
+   * as the options object.
+   *
+   * @param options - The thread's target, arguments, name and flags: see
+   *   {@link BackgroundThreadOptions}, which lists each option's errors. An unknown key throws a
+   *   TypeError (`ERR_INVALID_ARG_VALUE`).
+   * @throws {AssertionError} `ERR_ASSERTION` when `group` is given.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE` or `ERR_INVALID_URL` for
+   *   a bad option or module target.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a `stackSize` out of range.
+   */
   constructor(options?: BackgroundThreadOptions);
+  /**
+   * The seed's positional form, in its order; used whenever the arguments are not a single
+   * non-null object. So `new BackgroundThread(fn)` passes `fn` as `group` and throws the
+   * AssertionError: write `new BackgroundThread({ target: fn })`. `daemon` and `stackSize` have
+   * no position. More than six arguments throw a TypeError (`ERR_INVALID_ARG_TYPE`).
+   *
+   * @param group - Reserved: null/undefined ({@link BackgroundThreadOptions.group}).
+   * @param target - A function, a module target, or null/undefined
+   *   ({@link BackgroundThreadOptions.target}).
+   * @param name - The name; falsy: automatic ({@link BackgroundThreadOptions.name}).
+   * @param args - The positional arguments ({@link BackgroundThreadOptions.args}).
+   * @param kwargs - One trailing object argument ({@link BackgroundThreadOptions.kwargs}).
+   * @param verbose - Accepted and ignored.
+   * @throws The errors of the options form.
+   */
   constructor(group?: null, target?: Target | ModuleTarget | null, name?: string | number | null,
     args?: Iterable<unknown> | null, kwargs?: Record<string, unknown> | null, verbose?: unknown);
   constructor(...params: unknown[]) {
@@ -124,8 +216,31 @@ export class BackgroundThread extends PythonAliases {
   }
 
   /**
-   * Creates the OS thread. When it is this loop's only thread, returns once it runs; with other
-   * threads alive, at once, so that creations overlap. The target runs later, on this loop.
+   * Starts the thread, as Python's `Thread.start()`: creates its OS thread (for a module target,
+   * its Worker). `isAlive()` and `ident` are set when it returns. When this is the loop's only
+   * live thread, it returns once the OS thread runs (microseconds; the target is then dispatched
+   * without waking the loop from its poll); with other threads alive it returns at once, so that
+   * creations overlap, and a `nativeId` read before the new OS thread has run waits for it.
+   *
+   * The target does not run inside `start()`: it runs on a later macrotask of the same event loop,
+   * when its OS thread asks for it (so targets of threads started together may begin in any
+   * order, as threads do). `start()` reads `this.daemon` once: that is the flag the thread runs
+   * with (see {@link BackgroundThread.daemon}).
+   *
+   * After any error but the first below, the thread stays unstarted and `start()` can be called
+   * again later.
+   *
+   * @throws {RuntimeError} `ERR_THREAD_ALREADY_STARTED` on a second call, also after the end:
+   *   a thread starts only once.
+   * @throws {BackgroundThreadLimitReachedError} `ERR_THREAD_LIMIT_REACHED` when the cap of
+   *   `setMaxBackgroundThreads()` is reached; `ERR_THREAD_RESOURCES_EXHAUSTED` when the OS
+   *   refuses a thread (`EAGAIN`).
+   * @throws {BackgroundThreadError} `ERR_THREAD_START_FAILED` when thread creation fails
+   *   otherwise. For this and `EAGAIN`, `error.cause` is the addon's error, with libuv's `code`
+   *   and `errno` (for a module target: the Worker constructor's error).
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `this.daemon` is not a boolean (a throwing
+   *   `daemon` getter's own error is thrown as it is); `ERR_INVALID_ARG_VALUE` when a module
+   *   target's `args` or `kwargs` cannot be structured-cloned.
    */
   start(): void {
     if (this.#state !== 'initial') {
@@ -180,8 +295,36 @@ export class BackgroundThread extends PythonAliases {
   }
 
   /**
-   * What the thread does; override it in a subclass. Calls the target, then drops it. A module
-   * target's export is called in its Worker instead: run() on such a thread is a RuntimeError.
+   * What the thread does, as Python's `Thread.run()`: override it in a subclass. The default calls
+   * `target(...args)`, or `target(...args, kwargs)` when `kwargs` was given, as a plain call
+   * (`this` is not the thread), returns its result, and then drops its references to the target
+   * and the arguments (as Python does) so they can be collected: a second call runs nothing.
+   *
+   * The thread calls it inside its own async context, where `currentThread()` answers the
+   * thread. A Promise (or any thenable) it returns keeps the thread alive until it settles. What
+   * it throws, or the Promise's rejection, goes to the excepthook (`setExcepthook()`).
+   *
+   * @returns The target's result; undefined without a target.
+   * @throws {RuntimeError} `ERR_MODULE_TARGET_RUN` on a module target's thread: its export is
+   *   called in its own Worker, so there is no code to run in the creator.
+   * @example
+   * ```js
+   * class Mailer extends BackgroundThread {
+   *   constructor(to) {
+   *     super({ name: `mail-${to}` });
+   *     this.to = to;
+   *   }
+   *   async run() {
+   *     await new Promise((resolve) => setTimeout(resolve, 10));
+   *     console.log(`${currentThread().name}: sent to ${this.to}`);
+   *   }
+   * }
+   * const mailer = new Mailer('ann');
+   * mailer.start();
+   * console.log(String(mailer));            // <Mailer(mail-ann, started 2)>
+   * await mailer.join();
+   * console.log(String(mailer));            // <Mailer(mail-ann, stopped 2)>
+   * ```
    */
   run(): unknown {
     if (this.#module !== null) {
@@ -201,8 +344,22 @@ export class BackgroundThread extends PythonAliases {
   }
 
   /**
-   * Resolves true once the OS thread has ended, false when `timeout` seconds pass first.
-   * null/undefined/Infinity: no timeout; negative: 0 (a poll). The wait is native.
+   * Waits for the thread to end without blocking, as Python's `Thread.join(timeout)` blocks. Any
+   * number of callers may join the same thread. The wait is native: the addon settles the Promise
+   * when the OS thread has been joined, or from a libuv timer. While it waits, a `join()` called
+   * by a non-daemon thread (top-level code included) keeps the process alive; one called from a
+   * daemon thread's target does not. Errors come back as a rejected Promise, never as a
+   * synchronous throw.
+   *
+   * @param timeout - Seconds (floating point), rounded up to whole milliseconds. `undefined`,
+   *   `null`, `Infinity`, or 9.2e9 and more: wait forever; negative: 0; `join(0)` is a poll.
+   * @returns A Promise of `true` once the OS thread has ended, `false` when `timeout` seconds pass
+   *   first (Python returns None; the boolean saves the `isAlive()` check).
+   * @throws {RuntimeError} As a rejection: `ERR_THREAD_NOT_STARTED` before `start()`;
+   *   `ERR_JOIN_CURRENT_THREAD` when called in the thread's own context.
+   * @throws {TypeError} As a rejection: `ERR_INVALID_ARG_TYPE` when `timeout` is not a number or
+   *   null.
+   * @throws {RangeError} As a rejection: `ERR_OUT_OF_RANGE` when `timeout` is NaN.
    */
   join(timeout?: number | null): Promise<boolean> {
     try {
@@ -216,11 +373,40 @@ export class BackgroundThread extends PythonAliases {
   }
 
   /**
-   * Blocks this thread in a native timed wait. An event-loop target runs on this same loop, so
-   * while it has not settled the wait could never end: that throws ERR_JOIN_WOULD_DEADLOCK at
-   * once (a timeout of 0, a poll, returns false instead). A module target's thread needs nothing
-   * from this loop: the wait is real, unless its Worker dies without running to its end (out of
-   * memory): then its error can only come through this loop, and that is ERR_JOIN_WOULD_DEADLOCK.
+   * The blocking join, as Python's `join()`: waits in a native timed wait (`uv_cond_timedwait`) on
+   * the calling thread. Use it in synchronous code paths (an `exit` handler, say); use
+   * `await join()` everywhere else.
+   *
+   * A function target runs on the caller's own event loop, so a blocking wait can only succeed
+   * once the target (and its Promise) has settled; until then `joinSync(timeout)` throws
+   * `ERR_JOIN_WOULD_DEADLOCK` at once instead of hanging, and `joinSync(0)` returns false. Once
+   * the target has settled, the remaining wait is the OS thread returning, which takes
+   * microseconds. A module target's export needs nothing from the caller's loop, so there the
+   * wait is real; but a Worker that dies without reaching its end (out of memory) can only tell
+   * why through the caller's loop (Node's Worker `'error'` and `'exit'` events), so that is
+   * `ERR_JOIN_WOULD_DEADLOCK` too (`await join()` delivers the error, then resolves).
+   *
+   * @param timeout - Seconds (floating point). `undefined`, `null`, `Infinity`, or 9.2e9 and
+   *   more: wait forever; negative: 0, a poll.
+   * @returns `true` once the OS thread has ended, `false` at the timeout.
+   * @throws {RuntimeError} `ERR_JOIN_WOULD_DEADLOCK` as above (never for a timeout of 0);
+   *   `ERR_THREAD_NOT_STARTED` before `start()`; `ERR_JOIN_CURRENT_THREAD` in the thread's own
+   *   context.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `timeout` is not a number or null.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` when `timeout` is NaN.
+   * @example
+   * ```js
+   * let signal;
+   * const targetRan = new Promise((resolve) => { signal = resolve; });
+   * const t = new BackgroundThread({ target: () => { signal(); } });
+   * t.start();
+   * console.log(t.joinSync(0));              // false: the target has not run yet
+   * try { t.joinSync(1); } catch (error) {
+   *   console.log(error.code);               // ERR_JOIN_WOULD_DEADLOCK
+   * }
+   * await targetRan;                         // the target has run and returned
+   * console.log(t.joinSync(1), t.isAlive()); // true false
+   * ```
    */
   joinSync(timeout?: number | null): boolean {
     const seconds = this.#checkJoin(timeout);
@@ -243,8 +429,27 @@ export class BackgroundThread extends PythonAliases {
     return validate.timeoutSeconds(timeout);
   }
 
+  /**
+   * Python's `is_alive()`: true from the return of `start()` until the OS thread has ended and
+   * the loop has been told; false before and after.
+   */
   isAlive(): boolean { return this.#state === 'started'; }
 
+  /**
+   * The daemon flag. A daemon thread never keeps the process alive, nor does what its target
+   * opens (timers, immediates, sockets, servers, child processes: unref'd); a non-daemon thread
+   * keeps it alive until it ends. Default: inherited ({@link BackgroundThreadOptions.daemon}).
+   *
+   * Setting it (property or `setDaemon()`) requires a boolean (else a TypeError,
+   * `ERR_INVALID_ARG_TYPE`) and is allowed only before `start()`; afterwards, even once the thread
+   * has ended, it throws a RuntimeError (`ERR_THREAD_ACTIVE`), as Python does.
+   *
+   * `start()` reads `this.daemon` once, as Python reads `self.daemon`: a subclass may override it
+   * with a getter or a class field (`daemon = true`), and the value read then (a boolean, else a
+   * TypeError; a throwing getter's error is thrown by `start()`, which leaves the thread
+   * unstarted) is the flag the thread runs with: it decides keep-alive and unref'ing, and nothing
+   * else ever calls the getter.
+   */
   get daemon(): boolean { return this.#daemon; }
   set daemon(value: boolean) {
     if (this.#state !== 'initial') throw activeDaemonError();
@@ -253,21 +458,39 @@ export class BackgroundThread extends PythonAliases {
   /** @internal The flag the thread runs with. */
   [kIsDaemon](): boolean { return this.#daemon; }
 
+  /**
+   * The thread's name, for identification only (several threads may share one); automatic when
+   * none was given ({@link BackgroundThreadOptions.name}). Assigning (or `setName()`) converts
+   * with `String()` and works at any time. The OS thread gets the name when it starts, cut to 15
+   * bytes on Linux (on a UTF-8 boundary; 63 on macOS), so `ps -T` and `top -H` show it; later
+   * renames change only the JavaScript name.
+   */
   get name(): string { return this.#name; }
   set name(value: unknown) { this.#name = String(value); }
 
-  /** A unique positive integer, never reused in the process; null before start(). */
+  /**
+   * A positive integer, unique in the process (across Workers too) and never reused (Python's
+   * `ident` may be reused); null before `start()`. `startNewBackgroundThread()` returns the
+   * same number, and `currentThread().ident` gives it inside the target.
+   */
   get ident(): number | null { return this.#ident; }
   /**
-   * The kernel's id of the OS thread (gettid on Linux); null before start(), and for a module
-   * target until its Worker has booted. Read before a new OS thread has run, it waits for that
-   * (natively, microseconds).
+   * Python's `native_id`: the kernel's id of the OS thread (`gettid()` on Linux,
+   * `pthread_threadid_np` on macOS, `GetCurrentThreadId` on Windows), as `ps -T` and `top -H` show
+   * it; null before `start()`. Read before a new OS thread has run, it waits for that (natively,
+   * microseconds). A module target's is null until its Worker has booted (a few milliseconds),
+   * then the Worker thread's id.
    */
   get nativeId(): number | null {
     if (this.#nativeId === null && this.#state === 'started') this.#nativeId = attach().nativeId(this.#ident!);
     return this.#nativeId;
   }
 
+  /**
+   * `<ClassName(name, initial|started|stopped[ daemon][ ident])>`, e.g.
+   * `<BackgroundThread(Thread-1 (sendReport), started daemon 2)>`, as Python's `repr()`; a
+   * subclass shows its own class name. `util.inspect` and `console.log` print the same.
+   */
   override toString(): string {
     let status: string = this.#state;
     if (this.#daemon) status += ' daemon';

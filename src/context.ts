@@ -15,7 +15,21 @@ export function runInThread<T>(thread: BackgroundThread, daemon: boolean, fn: ()
   return threadContext.run({ thread, daemon }, fn);
 }
 
-/** The thread whose target is running (across awaits), else the main thread. */
+/**
+ * Python's `threading.current_thread()`.
+ *
+ * @returns The thread whose target is running, followed across `await`, timers and other
+ *   callbacks the target schedules (the thread's own async context, not the creator's); the main
+ *   thread (`mainThread()`) outside any target. In a module target's module: that thread.
+ * @example
+ * ```js
+ * async function sendReport(userId) {
+ *   const me = currentThread();   // this BackgroundThread, also after an await
+ *   await sleep(100);
+ *   console.log(`${me.name}: report ${userId} sent`);
+ * }
+ * ```
+ */
 export function currentThread(): BackgroundThread | MainThread {
   return threadContext.getStore()?.thread ?? mainThread();
 }

@@ -1,37 +1,85 @@
 // The package's error classes and the typed argument errors, each with a stable `code`.
 
+/** The second argument of the package's error constructors. */
 export interface ErrorDetails {
-  /** Stable, machine-readable: switch on it rather than on the message. */
+  /** Stable, machine-readable: switch on it rather than on the message. Default: the class's. */
   code?: string;
+  /** The error's `cause` (as in `new Error(message, { cause })`), set when the key is present. */
   cause?: unknown;
 }
 
-/** Base class of the errors the seed module raised (`background_thread.Error`). */
+/**
+ * Base class of the errors the seed module raised: its `background_thread.Error`, also exported
+ * as `Error` (importing it by that name shadows the global `Error` in your module; `.name` is
+ * `BackgroundThreadError` either way). Default `code` `ERR_BACKGROUND_THREAD`; thrown as
+ * `ERR_THREAD_START_FAILED` (`start()`) and reported as `ERR_MODULE_TARGET_LOAD` (a module
+ * target's module cannot be loaded). Like every error of the package it has a `.name` and a
+ * stable `.code`: switch on `code`, not on the message.
+ */
 export class BackgroundThreadError extends Error {
+  /** Stable and machine-readable: `ERR_BACKGROUND_THREAD` unless given. */
   readonly code: string;
+  /**
+   * Creates the error, with `code` `ERR_BACKGROUND_THREAD` unless `details` gives another.
+   *
+   * @param message - The message; default `''`.
+   * @param details - The `code` and the `cause`.
+   */
   constructor(message = '', details: ErrorDetails = {}) {
     super(message, 'cause' in details ? { cause: details.cause } : undefined);
     this.code = details.code ?? 'ERR_BACKGROUND_THREAD';
   }
 }
 
-/** No more background threads can start: the cap of setMaxBackgroundThreads(), or the OS. */
+/**
+ * No more background threads can start, the seed's error of that name: `start()` throws it with
+ * `code` `ERR_THREAD_LIMIT_REACHED` (the cap of `setMaxBackgroundThreads()`), or
+ * `ERR_THREAD_RESOURCES_EXHAUSTED` (the OS refused a thread, `EAGAIN`; `error.cause` is the
+ * addon's error, with libuv's `code` and `errno`). A BackgroundThreadError.
+ */
 export class BackgroundThreadLimitReachedError extends BackgroundThreadError {
+  /**
+   * Creates the error, with `code` `ERR_THREAD_LIMIT_REACHED` unless `details` gives another.
+   *
+   * @param message - The message; default `''`.
+   * @param details - The `code` and the `cause`.
+   */
   constructor(message = '', details: ErrorDetails = {}) {
     super(message, { code: 'ERR_THREAD_LIMIT_REACHED', ...details });
   }
 }
 
-/** Parity with the seed module, which raised it on App Engine frontends. Never thrown here. */
+/**
+ * Parity with the seed module, which raised it on App Engine frontends; never thrown here.
+ * Default `code` `ERR_FRONTENDS_NOT_SUPPORTED`. A BackgroundThreadError.
+ */
 export class FrontendsNotSupported extends BackgroundThreadError {
+  /**
+   * Creates the error, with `code` `ERR_FRONTENDS_NOT_SUPPORTED` unless `details` gives another.
+   *
+   * @param message - The message; default `''`.
+   * @param details - The `code` and the `cause`.
+   */
   constructor(message = '', details: ErrorDetails = {}) {
     super(message, { code: 'ERR_FRONTENDS_NOT_SUPPORTED', ...details });
   }
 }
 
-/** Python's RuntimeError: an operation that the thread's state does not allow. */
+/**
+ * Python's RuntimeError: an operation that the thread's state does not allow. Not a
+ * BackgroundThreadError, as in Python. Default `code` `ERR_RUNTIME`; thrown with
+ * `ERR_THREAD_ALREADY_STARTED`, `ERR_THREAD_NOT_STARTED`, `ERR_JOIN_CURRENT_THREAD`,
+ * `ERR_THREAD_ACTIVE`, `ERR_JOIN_WOULD_DEADLOCK` and `ERR_MODULE_TARGET_RUN`.
+ */
 export class RuntimeError extends Error {
+  /** Stable and machine-readable: `ERR_RUNTIME` unless given. */
   readonly code: string;
+  /**
+   * Creates the error, with `code` `ERR_RUNTIME` unless `details` gives another.
+   *
+   * @param message - The message; default `''`.
+   * @param details - The `code` and the `cause`.
+   */
   constructor(message = '', details: ErrorDetails = {}) {
     super(message, 'cause' in details ? { cause: details.cause } : undefined);
     this.code = details.code ?? 'ERR_RUNTIME';

@@ -6,15 +6,33 @@ import { contextThread } from './context';
 import { argTypeError } from './errors';
 import { received } from './validate';
 
+/**
+ * What the excepthook receives, a frozen object: Python's `exc_type`, `exc_value`,
+ * `exc_traceback` and `thread`, in JavaScript's naming.
+ */
 export interface ExceptHookArgs {
-  /** The thrown value's constructor (String, Number, ... for primitives; Object for null/undefined). */
+  /**
+   * The thrown value's constructor: `Error`, `TypeError`, ...; JavaScript can throw anything, so
+   * `Number`, `String`, ... for primitives, and `Object` for null/undefined (or a value whose
+   * constructor cannot be read).
+   */
   readonly excType: Function;
+  /** The thrown value itself (or the rejection's reason). */
   readonly excValue: unknown;
-  /** The stack, when the value is an Error. */
+  /** Its stack (a string) when it is an Error; else undefined. */
   readonly excTraceback: string | undefined;
+  /**
+   * The thread it was thrown in (for a module target, the creator's thread object); the default
+   * hook prints `<unknown>` for null.
+   */
   readonly thread: BackgroundThread | null;
 }
 
+/**
+ * A hook for `setExcepthook()`: called with the exception's {@link ExceptHookArgs}, on the event
+ * loop of the thread. If it throws, or returns a Promise that rejects,
+ * `Exception in threading.excepthook:` and the hook's error are written to stderr instead.
+ */
 export type ExceptHook = (args: ExceptHookArgs) => void;
 
 /** What the default hook prints for a thrown value (the stack for an Error); never throws. */
@@ -31,7 +49,14 @@ function write(text: string): void {
   try { process.stderr.write(text); } catch { /* stderr closed: nowhere left to tell */ }
 }
 
-/** Writes `Exception in thread NAME:` and the stack to stderr. */
+/**
+ * The default hook, Python's `threading.__excepthook__`: writes `Exception in thread NAME:` and
+ * the error's stack (or `util.inspect` of a non-Error value) to stderr, NAME being the thread's
+ * name (`<unknown>` without a thread). It never fails on a closed stderr.
+ *
+ * @param args - The exception and its thread.
+ * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `args` is not an object.
+ */
 export function excepthook(args: ExceptHookArgs): void {
   if (typeof args !== 'object' || args === null) {
     throw argTypeError(`The "args" argument must be an ExceptHookArgs object. ${received(args)}`);
@@ -43,6 +68,40 @@ export function excepthook(args: ExceptHookArgs): void {
 
 let hook: ExceptHook = excepthook;
 
+/**
+ * Python's `threading.excepthook = hook`: installs the hook that receives every exception of a
+ * thread. An exception thrown by a target (or `run()`), or the rejection of the Promise it
+ * returned, is passed to the current hook, never to `uncaughtException` or
+ * `unhandledRejection`, and never changes the exit code. So is an exception raised in the
+ * thread's async context outside that call, from the first thread's start on: a timer, an
+ * immediate or an emitter listener of the target throwing, an unhandled rejection of a Promise
+ * created there (even after the thread has ended: its context lives on in what it scheduled).
+ * Outside any thread, Node's handling is exactly as without the package.
+ *
+ * How: Node emits `'uncaughtExceptionMonitor'` while the async context is still the failing
+ * callback's; for a thread's error the package then sets a capture callback
+ * (`process.setUncaughtExceptionCaptureCallback`) for that one error, so no other listener sees
+ * it. Three cases stay the application's: a capture callback the application set itself (the
+ * `domain` module, the REPL) receives the error; an `'unhandledRejection'` listener hears a
+ * thread's unhandled rejections first (Node asks it before anything else); and under
+ * `--unhandled-rejections=warn` or `none` a rejection only warns, as everywhere.
+ *
+ * If a hook throws, or returns a Promise that rejects, `Exception in threading.excepthook:` and
+ * the hook's error are written to stderr instead.
+ *
+ * @param newHook - The hook, or null to restore the default, {@link excepthook}.
+ * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `newHook` is neither a function nor null.
+ * @example
+ * ```js
+ * setExcepthook(({ excType, excValue, thread }) => {
+ *   console.log(`${thread.name} failed with ${excType.name}: ${excValue?.message ?? excValue}`);
+ * });
+ * startNewBackgroundThread(() => { throw new TypeError('bad input'); });
+ * startNewBackgroundThread(async () => { throw 42; });
+ * // Thread-1 failed with TypeError: bad input
+ * // Thread-2 failed with Number: 42
+ * ```
+ */
 export function setExcepthook(newHook: ExceptHook | null): void {
   if (newHook === null) {
     hook = excepthook;
@@ -54,6 +113,11 @@ export function setExcepthook(newHook: ExceptHook | null): void {
   hook = newHook;
 }
 
+/**
+ * Python's `threading.excepthook`, read.
+ *
+ * @returns The current hook: the one `setExcepthook()` installed, else {@link excepthook}.
+ */
 export function getExcepthook(): ExceptHook {
   return hook;
 }

@@ -8,10 +8,89 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 import { BackgroundThreadError, argTypeError } from './errors';
 import { received } from './validate';
 
-/** A target run in its own isolate: the module's export (default: `default`) is called. */
+/**
+ * A module target, the `target` of a BackgroundThread or of `startNewBackgroundThread()`: the
+ * thread runs the module's export in its own V8 isolate on its own OS thread (a `worker_threads`
+ * Worker), in parallel with the event loop, with the same class and the same rules. It costs a
+ * Worker (about 40 ms to start and some 8 MiB of memory while it runs, on the README's benchmark
+ * machine) plus the cloning of its arguments: use it for CPU-bound work of tens of milliseconds
+ * or more; a function target suits I/O-bound work and anything that touches the caller's objects.
+ * Any key but `module` and `export` throws a TypeError (`ERR_INVALID_ARG_VALUE`,
+ * `Unknown module target key "KEY"`), and so do properties that cannot be read
+ * (`ERR_INVALID_ARG_TYPE`).
+ *
+ * - Arguments: `args` and `kwargs` are structured-cloned into the Worker when `start()` runs (a
+ *   `SharedArrayBuffer` is shared, not copied; a class instance arrives as a plain object). A
+ *   value that cannot be cloned (a function, a symbol) is a TypeError (`ERR_INVALID_ARG_VALUE`)
+ *   from `start()`, which leaves the thread unstarted. Nothing is returned: share results through
+ *   a `SharedArrayBuffer`, a file, or whatever the module writes to.
+ * - The end: the export may be sync or async; its settling ends the thread, and the Worker is
+ *   ended then, even if the module left timers running. `process.exit()` in the module, or an
+ *   uncaught error, ends it too. "Ended" means the Worker has run its last JavaScript and all it
+ *   wrote and threw has been handed to the creator; its OS thread exits right after. `join()`
+ *   and `joinSync()` are the same native waits as for other threads, and `joinSync()` really
+ *   waits, since the export needs nothing from the caller's loop (but see `joinSync()` for a
+ *   Worker that dies out of memory). How: `start()` registers a native thread record, as for
+ *   any thread, and creates the Worker, whose environment binds to that record as it starts
+ *   (and names its OS thread); once the Worker's JavaScript has run to its `'exit'` event, its
+ *   environment's teardown finishes the record, and a Worker that never got there (out of
+ *   memory) is finished by its `'exit'` event in the creator.
+ * - Output: what the module writes to `process.stdout` and `process.stderr` (`console.log`
+ *   included) is written to the creator's streams, in order with its exceptions, as it comes and
+ *   at the latest before the thread is seen to end: when `join()`, `joinSync()` or `joinAll()`
+ *   return, all of it has been written, so `process.exit()` right after loses nothing.
+ * - Exceptions: what the export throws or rejects with goes to the creator's excepthook, on the
+ *   creator's loop, before `join()` resolves, with `args.thread` the creator's thread object.
+ *   Built-in Error classes keep their class, message and stack across the clone, and `code` is
+ *   carried over; a value that cannot be cloned arrives as the text the default hook prints for
+ *   it. A module that cannot be loaded is a BackgroundThreadError (`ERR_MODULE_TARGET_LOAD`), a
+ *   missing or non-function export a TypeError (`ERR_MODULE_TARGET_EXPORT`); both name the module
+ *   URL and the export. An error the Worker raises outside the export (a timer of the module
+ *   throwing, say) is reported the same way, and so is a Worker that runs out of memory
+ *   (`ERR_WORKER_OUT_OF_MEMORY`); neither becomes an unhandled Worker `'error'`, and both reach
+ *   the hook before any join returns.
+ * - Inside the module, `currentThread()` (and `mainThread()`, since that loop is this thread's)
+ *   answers with the thread's name, ident and daemon flag, provided the module imports this
+ *   package from the same copy the runner loads (the package's own `dist/`, normally the one in
+ *   `node_modules`); threads the module starts inherit its daemon flag. That object lives in the
+ *   Worker's isolate: renaming it does not rename the creator's object.
+ * - The thread object: `name` (the Worker's OS thread takes it, cut to 15 bytes on Linux),
+ *   `ident`, `isAlive()`, `daemon` (a daemon module thread's Worker is unref'd: it never holds the
+ *   process open), `enumerate()`, `joinAll()` and the cap of `setMaxBackgroundThreads()` work as
+ *   for any thread; `nativeId` is null until the Worker has booted; the `stackSize` option does
+ *   not apply (a TypeError, `ERR_INVALID_ARG_VALUE`: Node sizes a Worker's stack), nor does
+ *   `stackSize()`; `run()` throws a RuntimeError (`ERR_MODULE_TARGET_RUN`).
+ *
+ * @example
+ * ```js
+ * // primes.mjs
+ * export function countPrimes(limit, { report }) { ... }
+ *
+ * // main.mjs
+ * const threads = [2e6, 3e6].map((limit) => new BackgroundThread({
+ *   target: { module: new URL('./primes.mjs', import.meta.url), export: 'countPrimes' },
+ *   args: [limit],
+ *   kwargs: { report: true },
+ * }));
+ * threads.forEach((t) => t.start());   // both run at once, on two cores
+ * console.log(await Promise.all(threads.map((t) => t.join())));  // [ true, true ]
+ * ```
+ */
 export interface ModuleTarget {
-  /** A URL (file: or data:), or a file path (relative paths are resolved against the cwd). */
+  /**
+   * The module: a `URL` (`file:` or `data:`), a URL string, or a file path; a relative path is
+   * resolved against `process.cwd()` when the thread is constructed (a string with a scheme of
+   * two letters or more is a URL; a Windows drive letter is a path). ES modules and CommonJS
+   * modules both work (a CommonJS `module.exports` is the `default` export). Not a non-empty
+   * string or a URL: a TypeError (`ERR_INVALID_ARG_TYPE`); a URL string that does not parse: a
+   * TypeError (`ERR_INVALID_URL`).
+   */
   module: string | URL;
+  /**
+   * The name of the export to call; default `'default'`. A non-empty string, else a TypeError
+   * (`ERR_INVALID_ARG_TYPE`). A missing or non-function export is reported in the thread, to the
+   * excepthook (`ERR_MODULE_TARGET_EXPORT`).
+   */
   export?: string;
 }
 

@@ -8,16 +8,26 @@ import { PythonAliases } from './python-aliases';
 interface Identity { ident: number; name: string; daemon: boolean }
 
 /**
- * The event loop's own thread (mainThread(), currentThread() outside any target): named
- * 'MainThread', never a daemon, always alive. It cannot be started or joined.
+ * The thread that runs this event loop, Python's `threading.main_thread()`: what
+ * {@link mainThread} returns, and `currentThread()` outside any target. Exported for `instanceof`
+ * checks; get the instance from `mainThread()`. It has the same read surface as a
+ * BackgroundThread: named `MainThread`, never a daemon, always alive. It cannot be started, and
+ * joining it is always joining the current thread: every target runs on this thread's loop.
+ *
+ * In a `worker_threads` Worker it stands for that Worker's own thread (each loop keeps its own
+ * threads, names and limits); in a module target's Worker it is that thread, with the name,
+ * ident and daemon flag its creator gave it.
  */
 export class MainThread extends PythonAliases {
   #name = 'MainThread';
   #daemon = false;
   #label = 'MainThread';
-  /** A unique positive integer, never reused in the process. */
+  /**
+   * A positive integer, unique in the process (across Workers too) and never reused; in a module
+   * target's Worker, that thread's ident.
+   */
   readonly ident: number;
-  /** The kernel's id of the thread running this event loop. */
+  /** The kernel's id of the OS thread running this event loop (Python's `native_id`). */
   readonly nativeId: number;
 
   /** @internal Use mainThread(). */
@@ -36,34 +46,71 @@ export class MainThread extends PythonAliases {
     }
   }
 
+  /**
+   * `MainThread` (in a module target's Worker: that thread's name). Assigning (or `setName()`)
+   * converts with `String()` and renames only this object: not the OS thread, nor, in a module
+   * target's Worker, the creator's object.
+   */
   get name(): string { return this.#name; }
   set name(value: unknown) { this.#name = String(value); }
 
-  /** false, except in a daemon module target's Worker; setting it is a RuntimeError (ERR_THREAD_ACTIVE). */
+  /**
+   * False, except in a daemon module target's Worker (threads started there inherit it). Setting
+   * it (or `setDaemon()`) throws a RuntimeError (`ERR_THREAD_ACTIVE`): the thread is running.
+   */
   get daemon(): boolean { return this.#daemon; }
   set daemon(_value: boolean) { throw activeDaemonError(); }
 
-  /** Always true. */
+  /**
+   * Always true: the thread is running.
+   *
+   * @returns true.
+   */
   isAlive(): boolean { return true; }
 
-  /** A RuntimeError (ERR_THREAD_ALREADY_STARTED): it is running. */
+  /**
+   * Always throws: the thread is running.
+   *
+   * @throws {RuntimeError} `ERR_THREAD_ALREADY_STARTED`.
+   */
   start(): void {
     throw alreadyStartedError();
   }
 
-  /** Does nothing. */
+  /**
+   * Does nothing.
+   *
+   * @returns undefined.
+   */
   run(): unknown { return undefined; }
 
-  /** Rejects (ERR_JOIN_CURRENT_THREAD): every target runs on this thread's loop, so this would be joining the current thread. */
+  /**
+   * Always rejects: every target runs on this thread's loop, so this would be joining the current
+   * thread.
+   *
+   * @param _timeout - Ignored.
+   * @returns A rejected Promise.
+   * @throws {RuntimeError} As a rejection: `ERR_JOIN_CURRENT_THREAD`.
+   */
   join(_timeout?: number | null): Promise<boolean> {
     return Promise.reject(joinCurrentError());
   }
 
-  /** Throws ERR_JOIN_CURRENT_THREAD, as join() rejects. */
+  /**
+   * Always throws, as `join()` rejects.
+   *
+   * @param _timeout - Ignored.
+   * @throws {RuntimeError} `ERR_JOIN_CURRENT_THREAD`.
+   */
   joinSync(_timeout?: number | null): boolean {
     throw joinCurrentError();
   }
 
+  /**
+   * `<MainThread(MainThread, started IDENT)>`; in a module target's Worker
+   * `<BackgroundThread(NAME, started[ daemon] IDENT)>`. `util.inspect` and `console.log` print
+   * the same.
+   */
   override toString(): string {
     return `<${this.#label}(${this.#name}, started${this.#daemon ? ' daemon' : ''} ${this.ident})>`;
   }
@@ -75,7 +122,12 @@ export class MainThread extends PythonAliases {
 
 let theMainThread: MainThread | undefined;
 
-/** The MainThread object of this event loop. */
+/**
+ * Python's `threading.main_thread()`.
+ *
+ * @returns The {@link MainThread} object of this event loop (the same object on every call): in a
+ *   `worker_threads` Worker, that Worker's own thread; in a module target's Worker, that thread.
+ */
 export function mainThread(): MainThread {
   return (theMainThread ??= new MainThread());
 }

@@ -2,7 +2,10 @@
 // the snake_case ones of App Engine's background_thread (is_alive, is_daemon), defined once for
 // both thread classes by what they stand for.
 
-/** Base of BackgroundThread and MainThread: the alias methods, each defined by its property. */
+/**
+ * Base of BackgroundThread and MainThread: the alias methods, each defined by its property, so
+ * that a subclass that overrides the property is answered consistently.
+ */
 export abstract class PythonAliases {
   /** The thread's name: for identification only; several threads may share one. */
   abstract get name(): string;
@@ -13,16 +16,44 @@ export abstract class PythonAliases {
   /** True from start() until the thread has ended. */
   abstract isAlive(): boolean;
 
-  /** `this.name`. */
+  /**
+   * Python's old spelling `getName()`.
+   *
+   * @returns `this.name`.
+   */
   getName(): string { return this.name; }
-  /** Sets `this.name` (to `String(value)`). */
+  /**
+   * Python's old spelling `setName(name)`: sets `this.name`, which converts with `String()`.
+   *
+   * @param value - The new name. Renaming after `start()` does not rename the OS thread.
+   */
   setName(value: unknown): void { this.name = value; }
-  /** `this.daemon`, as in Python: a subclass that overrides `daemon` is answered consistently. */
+  /**
+   * Python's old spelling `isDaemon()`.
+   *
+   * @returns `this.daemon`, as in Python: a subclass that overrides `daemon` is answered
+   *   consistently.
+   */
   isDaemon(): boolean { return this.daemon; }
-  /** `this.daemon` (App Engine's spelling). */
+  /**
+   * App Engine's spelling of `isDaemon()`.
+   *
+   * @returns `this.daemon`.
+   */
   is_daemon(): boolean { return this.daemon; }
-  /** Sets `this.daemon`: a RuntimeError (ERR_THREAD_ACTIVE) once the thread has started. */
+  /**
+   * Python's old spelling `setDaemon(daemonic)`: sets `this.daemon`.
+   *
+   * @param value - The daemon flag: a boolean.
+   * @throws {RuntimeError} `ERR_THREAD_ACTIVE` once the thread has started (even once it has
+   *   ended), and always on the main thread.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `value` is not a boolean.
+   */
   setDaemon(value: boolean): void { this.daemon = value; }
-  /** `this.isAlive()` (App Engine's spelling). */
+  /**
+   * App Engine's spelling of `isAlive()` (Python's `is_alive()`).
+   *
+   * @returns `this.isAlive()`.
+   */
   is_alive(): boolean { return this.isAlive(); }
 }

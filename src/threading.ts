@@ -11,7 +11,23 @@ import * as validate from './validate';
 
 export { currentThread, mainThread };
 
-/** Creates and starts a background thread; returns its ident (the seed's "thread's id"). */
+/**
+ * The seed's `start_new_background_thread` (also exported under that name): creates a
+ * BackgroundThread with that target, arguments and keyword object, starts it and returns its
+ * ident (the seed's "thread's id"). The name is automatic, and the daemon flag inherited as in
+ * the constructor.
+ *
+ * @param target - Required: a function or a {@link ModuleTarget}. Anything else, null and
+ *   undefined included, throws a TypeError (`ERR_INVALID_ARG_TYPE`).
+ * @param args - The target's positional arguments: any iterable (see `BackgroundThreadOptions`).
+ * @param kwargs - An object passed to the target as one trailing argument.
+ * @returns The thread's `ident`.
+ * @throws What `new BackgroundThread()` and `start()` throw, with the same codes.
+ * @example
+ * ```js
+ * const ident = startNewBackgroundThread((a, b) => console.log('sum', a + b), [1, 2]);
+ * ```
+ */
 export function startNewBackgroundThread(target: Target | ModuleTarget, args?: Iterable<unknown> | null,
   kwargs?: Record<string, unknown> | null): number {
   if (typeof target !== 'function' && !isModuleTarget(target)) {
@@ -23,18 +39,42 @@ export function startNewBackgroundThread(target: Target | ModuleTarget, args?: I
   return thread.ident!;
 }
 
-/** Live threads of this loop, the main thread first. */
+/**
+ * Python's `threading.enumerate()`.
+ *
+ * @returns The live threads of this event loop: the main thread first, then the background
+ *   threads (daemon ones and module targets included) in start order.
+ */
 export function enumerate(): Array<BackgroundThread | MainThread> {
   return [mainThread(), ...liveThreads()];
 }
 
+/**
+ * Python's `threading.active_count()`.
+ *
+ * @returns `enumerate().length`: the live threads of this event loop, the main thread included.
+ */
 export function activeCount(): number {
   return enumerate().length;
 }
 
 /**
- * Waits for every live non-daemon thread (but the current one), including threads they start
- * meanwhile. Resolves true when none is left, false when `timeout` seconds pass first.
+ * Waits for every live non-daemon thread of this event loop except the current one, including
+ * threads they start meanwhile. Python has no such function: it is what Python's interpreter
+ * does at shutdown, made explicit and given a timeout. Errors come back as a rejected Promise.
+ *
+ * @param timeout - Seconds (floating point) for the whole wait. `undefined`, `null` or
+ *   `Infinity`: wait forever; negative: 0, a poll.
+ * @returns A Promise of `true` when no such thread is left, `false` when `timeout` seconds pass
+ *   first.
+ * @throws {TypeError} As a rejection: `ERR_INVALID_ARG_TYPE` when `timeout` is not a number or
+ *   null.
+ * @throws {RangeError} As a rejection: `ERR_OUT_OF_RANGE` when `timeout` is NaN.
+ * @example
+ * ```js
+ * // Python's shutdown on a signal: drain the non-daemon threads first.
+ * process.on('SIGTERM', async () => { await joinAll(); process.exit(0); });
+ * ```
  */
 export async function joinAll(timeout?: number | null): Promise<boolean> {
   const seconds = validate.timeoutSeconds(timeout);
@@ -50,8 +90,17 @@ export async function joinAll(timeout?: number | null): Promise<boolean> {
 }
 
 /**
- * Python's threading.stack_size: returns the stack size used for new threads and, given
- * `size`, sets it (0: the platform's default; else 32 KiB to 1 GiB).
+ * Python's `threading.stack_size([size])`: the stack size of the native threads started from
+ * now on whose `stackSize` option is omitted, null or 0, per event loop. Function targets run on
+ * the event loop, so this sizes the native thread that waits for them, not the stack JavaScript
+ * runs on; module targets do not use it (Node sizes a Worker's stack).
+ *
+ * @param size - Bytes: `0`, the platform's default (on Linux, libuv uses `RLIMIT_STACK`, usually
+ *   8 MiB), or an integer from 32768 (32 KiB) to 1073741824 (1 GiB). Omitted: nothing is set.
+ * @returns The stack size in use before the call.
+ * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `size` is given and not a number.
+ * @throws {RangeError} `ERR_OUT_OF_RANGE` when `size` is negative, NaN, fractional, or outside
+ *   32 KiB to 1 GiB (and not 0).
  */
 export function stackSize(size?: number): number {
   const previous = settings.stackSize;
@@ -59,7 +108,27 @@ export function stackSize(size?: number): number {
   return previous;
 }
 
-/** Caps the live background threads of this event loop (the main thread does not count). */
+/**
+ * Caps the live background threads of this event loop (the main thread does not count; module
+ * targets do). Over the cap, `start()` throws a BackgroundThreadLimitReachedError
+ * (`ERR_THREAD_LIMIT_REACHED`), as App Engine raised it when an instance could start no more
+ * background threads. Threads already running are not affected.
+ *
+ * @param n - A non-negative integer, or `Infinity` (the default).
+ * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `n` is not a number.
+ * @throws {RangeError} `ERR_OUT_OF_RANGE` when `n` is negative, fractional or NaN.
+ * @example
+ * ```js
+ * setMaxBackgroundThreads(1);
+ * first.start();
+ * try { second.start(); } catch (error) {
+ *   console.log(error instanceof BackgroundThreadLimitReachedError, error.code);
+ *   // true ERR_THREAD_LIMIT_REACHED
+ * }
+ * await first.join();
+ * second.start();                         // fine now
+ * ```
+ */
 export function setMaxBackgroundThreads(n: number): void {
   settings.maxBackgroundThreads = validate.threadCount(n, 'n');
 }
