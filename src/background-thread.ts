@@ -8,118 +8,19 @@
 //   join()       a native wait (native/joiners.h); joinSync() a native timed wait (Addon::JoinSync)
 // What is left when the loop's env goes away is ended by the native teardown (Addon::Teardown).
 import { types } from 'node:util';
-import type { Worker } from 'node:worker_threads';
 import { currentIsDaemon, currentThread, daemonThreadStarted, runInThread } from './context';
 import {
-  RuntimeError, activeDaemonError, alreadyStartedError, argTypeError, groupError, joinCurrentError,
-  joinWouldDeadlockError, notStartedError, startFailedError, threadCapError,
+  RuntimeError, activeDaemonError, alreadyStartedError, joinCurrentError, joinWouldDeadlockError,
+  notStartedError, startFailedError, threadCapError,
 } from './errors';
 import { reportException, routeThreadErrorsToExcepthook } from './excepthook';
-import { isModuleTarget, launch, listen, moduleLabel, moduleRef, type ModuleRef, type ModuleTarget } from './isolated-thread';
+import { startIsolated, type ModuleRef, type ModuleTarget } from './isolated-thread';
 import { attach, liveCount, register } from './loop';
+import { readThreadOptions, type BackgroundThreadOptions, type Target } from './options';
 import { PythonAliases } from './python-aliases';
 import { settings } from './settings';
 import { kEnded, kIsDaemon, kRun } from './symbols';
 import * as validate from './validate';
-
-/**
- * A function target: called as `target(...args)`, or `target(...args, kwargs)`, on the event loop
- * that called `start()`. It may return a Promise (or any thenable): the thread stays alive until
- * it settles, and a rejection is an exception in the thread.
- */
-export type Target = (...args: any[]) => unknown;
-
-/**
- * The options of `new BackgroundThread(options)`. Any other key throws a TypeError
- * (`ERR_INVALID_ARG_VALUE`, `Unknown BackgroundThread option "KEY"`), as Python refuses an unknown
- * keyword argument: a misspelled `deamon: true` is never silently ignored.
- */
-export interface BackgroundThreadOptions {
-  /**
-   * Reserved, as in Python. Anything but null/undefined throws node:assert's `AssertionError`
-   * (`ERR_ASSERTION`, `group argument must be None for now`).
-   */
-  group?: null;
-  /**
-   * What `run()` calls: a function ({@link Target}; it may return a Promise, or any thenable, and
-   * the thread stays alive until it settles), or a module target ({@link ModuleTarget}), whose
-   * export runs in its own isolate, in parallel. null/undefined: nothing to run. Anything else
-   * throws a TypeError (`ERR_INVALID_ARG_TYPE`).
-   */
-  target?: Target | ModuleTarget | null;
-  /**
-   * The thread's name, converted with `String()`. Falsy (`''`, `0`, `null`, `undefined`), or a
-   * value that converts to `''` (`[]`): an automatic name, `Thread-N` (counting from 1 per event
-   * loop, never repeated), or `Thread-N (targetName)` when the target has a name, as Python 3.10+
-   * names threads. A bound function's is the name of the function it binds; a module target's is
-   * its export, or for `default` its file name, decoded (over 40 characters: the first 37 and
-   * `...`).
-   */
-  name?: string | number | null;
-  /**
-   * The target's positional arguments: any iterable, copied to an array at construction and
-   * spread into the target's arguments. Not iterable: a TypeError (`ERR_INVALID_ARG_TYPE`).
-   */
-  args?: Iterable<unknown> | null;
-  /**
-   * An object of named arguments (not an array); when given, passed to the target as ONE extra,
-   * last argument after `args` (JavaScript has no keyword arguments: destructure it in the
-   * target). Anything else but null/undefined: a TypeError (`ERR_INVALID_ARG_TYPE`).
-   */
-  kwargs?: Record<string, unknown> | null;
-  /** Accepted and ignored (it is in the seed's signature). */
-  verbose?: unknown;
-  /**
-   * The daemon flag (see {@link BackgroundThread.daemon}): a boolean, else a TypeError
-   * (`ERR_INVALID_ARG_TYPE`). null/undefined: inherited at construction from the flag the current
-   * thread runs with (`currentThread().daemon`; a subclass's getter is not called again), false
-   * at top level, as Python inherits it.
-   */
-  daemon?: boolean | null;
-  /**
-   * Bytes for the native thread's stack: 0, or an integer from 32768 (32 KiB) to 1073741824
-   * (1 GiB). Omitted, null or 0: the value of `stackSize()` when `start()` runs. A function
-   * target runs on the event loop, so this sizes the native thread that waits for it, not the
-   * stack your JavaScript runs on. Not a number: a TypeError (`ERR_INVALID_ARG_TYPE`); out of
-   * range, NaN or fractional: a RangeError (`ERR_OUT_OF_RANGE`). A non-zero value with a module
-   * target (Node sizes a Worker's stack) throws a TypeError (`ERR_INVALID_ARG_VALUE`).
-   */
-  stackSize?: number | null;
-}
-
-const OPTION_KEYS = new Set(['group', 'target', 'name', 'args', 'kwargs', 'verbose', 'daemon', 'stackSize']);
-const POSITIONAL_KEYS = ['group', 'target', 'name', 'args', 'kwargs', 'verbose'] as const;
-
-let lastAutoName = 0;
-
-// One constructor, two forms: an options object alone, or the seed's positional order.
-function readOptions(params: unknown[]): BackgroundThreadOptions {
-  const [first] = params;
-  if (params.length === 1 && typeof first === 'object' && first !== null) {
-    for (const key of Object.keys(first)) {
-      if (!OPTION_KEYS.has(key)) {
-        throw argTypeError(`Unknown BackgroundThread option "${key}"`, 'ERR_INVALID_ARG_VALUE');
-      }
-    }
-    return first as BackgroundThreadOptions;
-  }
-  if (params.length > POSITIONAL_KEYS.length) {
-    throw argTypeError(`BackgroundThread takes at most ${POSITIONAL_KEYS.length} positional arguments ` +
-      `(group, target, name, args, kwargs, verbose); ${params.length} were given`);
-  }
-  const options: Record<string, unknown> = {};
-  POSITIONAL_KEYS.forEach((key, i) => { options[key] = params[i]; });
-  return options as BackgroundThreadOptions;
-}
-
-function autoName(target: Target | null, module: ModuleRef | null): string {
-  const name = `Thread-${++lastAutoName}`;
-  let targetName: unknown = module === null ? '' : moduleLabel(module);
-  try { targetName ||= target?.name ?? ''; } catch { /* a throwing name getter */ }
-  // A bound function is named after the function it binds, as Python names a bound method.
-  if (typeof targetName === 'string') targetName = targetName.replace(/^(bound )+/, '');
-  return typeof targetName === 'string' && targetName !== '' ? `${name} (${targetName})` : name;
-}
 
 type State = 'initial' | 'started' | 'stopped';
 
@@ -196,23 +97,14 @@ export class BackgroundThread extends PythonAliases {
     args?: Iterable<unknown> | null, kwargs?: Record<string, unknown> | null, verbose?: unknown);
   constructor(...params: unknown[]) {
     super();
-    const { group, target, name, args, kwargs, daemon, stackSize } = readOptions(params);
-    if (group !== null && group !== undefined) {
-      throw groupError();
-    }
-    if (isModuleTarget(target)) this.#module = moduleRef(target);
-    else this.#target = validate.target(target);
-    this.#args = validate.args(args);
-    this.#kwargs = validate.kwargs(kwargs);
-    this.#daemon = daemon === null || daemon === undefined
-      ? currentIsDaemon() : validate.boolean(daemon, 'daemon');
-    this.#stackSize = stackSize === undefined || stackSize === null ? 0 : validate.stackSize(stackSize, 'stackSize');
-    if (this.#module !== null && this.#stackSize !== 0) {
-      throw argTypeError('The "stackSize" option does not apply to a module target: Node sizes a ' +
-        'Worker\'s stack', 'ERR_INVALID_ARG_VALUE');
-    }
-    // As Python's `str(name or _newname())`, and a name that prints as '' (`[]`) is no name either.
-    this.#name = (name ? String(name) : '') || autoName(this.#target, this.#module);
+    const spec = readThreadOptions(params);
+    this.#target = spec.target;
+    this.#module = spec.module;
+    this.#args = spec.args;
+    this.#kwargs = spec.kwargs;
+    this.#daemon = spec.daemon;
+    this.#stackSize = spec.stackSize;
+    this.#name = spec.name;
   }
 
   /**
@@ -269,24 +161,11 @@ export class BackgroundThread extends PythonAliases {
     if (this.#daemon) daemonThreadStarted();
   }
 
-  // A module target: adopt a native record, then create the Worker that is its body.
+  // A module target: its body is a Worker.
   #startIsolated(module: ModuleRef): void {
-    const loop = attach();
-    const ident = loop.adoptIsolated(this.#name, this.#daemon);
-    let worker: Worker;
-    try {
-      const launched = launch(module, ident, this.#name, this.#daemon, this.#args, this.#kwargs);
-      worker = launched.worker;
-      this.#drainReports = listen(launched.port, module, (error) => { reportException(this, error); });
-    } catch (error) {
-      loop.dropIsolated(ident);
-      if (error instanceof TypeError) throw error;  // not cloneable
-      throw startFailedError(this.#name, error);
-    }
-    // Never an unhandled 'error' (out of memory): it is the thread's exception. Node emits it just
-    // before 'exit', and 'exit' ends a thread whose Worker did not exit cleanly (or never bound).
-    worker.on('error', (error) => { reportException(this, error); });
-    worker.on('exit', () => { loop.finishIsolated(ident); });
+    const { ident, drainReports } = startIsolated(module, this.#name, this.#daemon, this.#args,
+      this.#kwargs, (error) => { reportException(this, error); });
+    this.#drainReports = drainReports;
     this.#ident = ident;
     this.#state = 'started';
     this.#args = [];

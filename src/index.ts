@@ -1,5 +1,6 @@
 // background-thread: App Engine's google.appengine.api.background_thread for Node.js.
-export { BackgroundThread, type BackgroundThreadOptions, type Target } from './background-thread';
+export { BackgroundThread } from './background-thread';
+export type { BackgroundThreadOptions, Target } from './options';
 export { MainThread } from './main-thread';
 export type { ModuleTarget } from './isolated-thread';
 export {

@@ -5,7 +5,8 @@
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { BackgroundThreadError, argTypeError } from './errors';
+import { BackgroundThreadError, argTypeError, startFailedError } from './errors';
+import { attach } from './loop';
 import { received } from './validate';
 
 /**
@@ -180,17 +181,22 @@ export function moduleLabel(ref: ModuleRef): string {
   return base.length > 40 ? `${base.slice(0, 37)}...` : base;
 }
 
-export interface Launched {
-  worker: Worker;
-  port: MessagePort;
+/** A started module target's thread: its ident, and what reads the rest of its Worker's reports. */
+export interface StartedIsolated {
+  ident: number;
+  drainReports: () => void;
 }
 
 /**
- * Creates the Worker. Throws a TypeError (ERR_INVALID_ARG_VALUE) when args or kwargs cannot be
- * structured-cloned; nothing is left running then.
+ * Starts a module target's thread: adopts a native record for it, creates the Worker that is its
+ * body, and wires the Worker's reports and end. Nothing is left running when it throws: a
+ * TypeError (ERR_INVALID_ARG_VALUE) when args or kwargs cannot be structured-cloned, or the start
+ * error of a Worker that cannot be created.
  */
-export function launch(ref: ModuleRef, ident: number, name: string, daemon: boolean,
-  args: unknown[], kwargs: Record<string, unknown> | null): Launched {
+export function startIsolated(ref: ModuleRef, name: string, daemon: boolean, args: unknown[],
+  kwargs: Record<string, unknown> | null, onException: (error: unknown) => void): StartedIsolated {
+  const loop = attach();
+  const ident = loop.adoptIsolated(name, daemon);
   const { port1, port2 } = new MessageChannel();
   const workerData: RunnerData = { ident, name, daemon, ...ref, args, kwargs, port: port2 };
   let worker: Worker;
@@ -199,15 +205,22 @@ export function launch(ref: ModuleRef, ident: number, name: string, daemon: bool
   } catch (error) {
     port1.close();
     port2.close();
+    loop.dropIsolated(ident);
     if ((error as Error | null)?.name === 'DataCloneError') {
       throw Object.assign(argTypeError(
         `cannot start ${name}: the args and kwargs of a module target must be structured-cloneable ` +
         `(${(error as Error).message})`, 'ERR_INVALID_ARG_VALUE'), { cause: error });
     }
-    throw error;
+    if (error instanceof TypeError) throw error;  // Node's own check of the Worker's options
+    throw startFailedError(name, error);
   }
   if (daemon) worker.unref();
-  return { worker, port: port1 };
+  const drainReports = listen(port1, ref, onException);
+  // Never an unhandled 'error' (out of memory): it is the thread's exception. Node emits it just
+  // before 'exit', and 'exit' ends a thread whose Worker did not exit cleanly (or never bound).
+  worker.on('error', onException);
+  worker.on('exit', () => { loop.finishIsolated(ident); });
+  return { ident, drainReports };
 }
 
 /**
@@ -215,7 +228,7 @@ export function launch(ref: ModuleRef, ident: number, name: string, daemon: bool
  * exception to `onException`), and returns what reads the rest without waiting, in order, and
  * closes the port: called as the thread ends, everything the Worker posted is there by then.
  */
-export function listen(port: MessagePort, ref: ModuleRef, onException: (error: unknown) => void): () => void {
+function listen(port: MessagePort, ref: ModuleRef, onException: (error: unknown) => void): () => void {
   const handle = (report: RunnerReport): void => {
     if (report.kind !== 'output') {
       onException(exceptionOf(report, ref));

@@ -1,10 +1,11 @@
 // The module-level functions of Python's threading and App Engine's background_thread.
-import { BackgroundThread, type Target } from './background-thread';
+import { BackgroundThread } from './background-thread';
 import { isModuleTarget, type ModuleTarget } from './isolated-thread';
 import { currentThread } from './context';
 import { mainThread, type MainThread } from './main-thread';
 import { argTypeError } from './errors';
 import { liveThreads } from './loop';
+import type { Target } from './options';
 import { settings } from './settings';
 import { kIsDaemon } from './symbols';
 import * as validate from './validate';
