@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { until } from './helpers/deferred.mjs';
+import { until } from './helpers/wait.mjs';
 
 const SERVER = fileURLToPath(new URL('../examples/demo/server.mjs', import.meta.url));
 

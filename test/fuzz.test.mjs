@@ -33,8 +33,8 @@ import {
   BackgroundThread, activeCount, currentThread, enumerate, excepthook, getExcepthook, joinAll,
   mainThread, setExcepthook, setMaxBackgroundThreads, stackSize, startNewBackgroundThread,
 } from 'background-thread';
-import * as V from './fixtures/fuzz-values.mjs';
-import { deferred as newDeferred, nextTurn } from './helpers/deferred.mjs';
+import * as V from './helpers/fuzz-values.mjs';
+import { deferred as newDeferred, nextTurn } from './helpers/wait.mjs';
 
 const SEED = process.env.FUZZ_SEED === undefined ? 0x5eed2024 : Number(process.env.FUZZ_SEED);
 const runs = (n) => Math.max(1, Math.round(n * Number(process.env.FUZZ_SCALE ?? 1)));

@@ -11,7 +11,7 @@ import {
   BackgroundThread, BackgroundThreadError, RuntimeError, enumerate, getExcepthook, mainThread,
   setExcepthook, startNewBackgroundThread,
 } from 'background-thread';
-import { until } from './helpers/deferred.mjs';
+import { until } from './helpers/wait.mjs';
 import { assertExit, describe, lines, runChild } from './helpers/child.mjs';
 
 const fixture = (file) => fileURLToPath(new URL(`./fixtures/isolated/${file}`, import.meta.url));

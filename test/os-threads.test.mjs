@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { BackgroundThread } from 'background-thread';
-import { deferred, until } from './helpers/deferred.mjs';
+import { deferred, until } from './helpers/wait.mjs';
 
 const linux = process.platform === 'linux';
 const tasks = () => readdirSync('/proc/self/task').map(Number);

@@ -10,7 +10,7 @@ import {
   BackgroundThread, MainThread, activeCount, currentThread, enumerate, getExcepthook, excepthook,
   joinAll, mainThread, setExcepthook, stackSize, startNewBackgroundThread,
 } from 'background-thread';
-import { deferred, nextTurn } from './helpers/deferred.mjs';
+import { deferred, nextTurn } from './helpers/wait.mjs';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
