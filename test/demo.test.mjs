@@ -54,11 +54,9 @@ test('a job answers 202 with its ident and name before it ends; /threads shows i
     assert.ok(during.threads.some((t) => t.name === 'MainThread'));
 
     let after;
-    const end = performance.now() + 25_000;  // a hang guard (the job takes ~1 s), generous
-    do {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      after = await threads(demo.base);
-    } while (!after.finished.some((t) => t.ident === job.ident) && performance.now() < end);
+    // A hang guard (the job takes ~1 s), generous; /threads asked every 100 ms.
+    await until(async () => (after = await threads(demo.base)).finished.some((t) => t.ident === job.ident),
+      25, 'the job to finish', 100);
     const done = after.finished.find((t) => t.ident === job.ident);
     assert.ok(done, 'moved to the finished list');
     assert.is(done.alive, false);

@@ -21,46 +21,28 @@ function assertExit(r, code) {
 }
 
 // Shared by the Worker children of both tests. A Worker started from a `-e` script inherits
-// --input-type, which Workers refuse: hence execArgv: [].
-const WORKER_PRELUDE = importHelpers('wait.mjs', ['sleep']) + importHelpers('os-threads.mjs', ['linux', 'tasks']) + `
-import { Worker } from 'node:worker_threads';
+// --input-type, which Workers refuse: hence execArgv: []. Hang guards inside the child (WAIT_S)
+// are generous (each awaited step takes well under a second unloaded): under npm run test:loaded
+// with other suites running, a Worker's terminate() was seen to take over 10 s.
+const WORKER_PRELUDE = importHelpers('wait.mjs', ['sleep', 'withTimeout']) +
+  importHelpers('workers.mjs', ['spawnWorker']) + importHelpers('os-threads.mjs', ['linux', 'tasks']) + `
 import { promises as fsp } from 'node:fs';
+const WAIT_S = 30;
 const problems = [];
-// Hang guards inside the child, generous (each awaited step takes well under a second unloaded):
-// under npm run test:loaded with other suites running, a Worker's terminate() was seen to take
-// over 10 s.
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([promise, new Promise((resolve) => {
-    timer = setTimeout(() => { console.log('HANG', what); process.exit(70); }, ms);
-  })]).finally(() => clearTimeout(timer));
-}
-function spawnWorker(url, workerData) {
-  const worker = new Worker(url, { workerData, execArgv: [] });
-  const messages = [];
-  let onMessage = () => {};
-  worker.on('message', (m) => {
-    messages.push(m);
-    if (m.kind === 'bug' || m.kind === 'woke') problems.push(workerData.mode + ': ' + JSON.stringify(m));
-    onMessage(m);
-  });
-  worker.on('error', (e) => problems.push((workerData.mode ?? 'worker') + ': error event: ' + (e && e.stack)));
-  const exited = new Promise((resolve) => worker.on('exit', resolve));
-  const next = (kind) => new Promise((resolve, reject) => {
-    const found = messages.find((m) => m.kind === kind);
-    if (found) return resolve(found);
-    onMessage = (m) => { if (m.kind === kind) resolve(m); };
-    exited.then((code) => reject(new Error(workerData.mode + ': exited (' + code + ') before ' + kind)));
-  });
-  return { worker, messages, exited, next };
+const startWorker = (url, workerData) => spawnWorker(url, { workerData, execArgv: [] });
+// What must not happen in a Worker: a 'bug' or 'woke' message (a long timer fired), an 'error' event.
+function collectProblems(w, label) {
+  for (const m of w.messages) if (m.kind === 'bug' || m.kind === 'woke') problems.push(label + ': ' + JSON.stringify(m));
+  for (const e of w.errors) problems.push(label + ': error event: ' + (e && e.stack));
 }
 // Baseline of OS threads once Node's own lazily started threads exist: a Worker that loaded the
 // addon has come and gone, and the libuv threadpool has run.
 async function warmUp(url) {
-  const w = spawnWorker(url, { mode: 'warm' });
-  const warm = await withTimeout(w.next('warm'), 30000, 'warm-up');
+  const w = startWorker(url, { mode: 'warm' });
+  const warm = await w.next('warm', WAIT_S, 'warm-up');
   if (warm.joined !== true) problems.push('warm-up join: ' + warm.joined);
-  await withTimeout(w.exited, 30000, 'warm-up exit');
+  await withTimeout(w.exited, WAIT_S, 'warm-up exit');
+  collectProblems(w, 'warm');
   await fsp.readFile(url);
   await sleep(50);
   return tasks().length;
@@ -86,7 +68,7 @@ async function hundredThreads() {
     t.start();
     threads.push(t);
   }
-  const joined = await withTimeout(Promise.all(threads.map((t) => t.join(10))), 30000, 'join 100');
+  const joined = await withTimeout(Promise.all(threads.map((t) => t.join(10))), WAIT_S, 'join 100');
   return joined.filter(Boolean).length + ' ' + ran + ' ' + new Set(threads.map((t) => t.nativeId)).size +
     ' ' + threads.some((t) => t.isAlive());
 }
@@ -119,13 +101,13 @@ async function round(k) {
   const [mode, when] = PLAN[k];
   const count = mode === 'tight' ? 48 : mode.startsWith('settl') ? 64 : 32;
   const probe = new SharedArrayBuffer(8);
-  const w = spawnWorker(URL_, { mode: mode === 'boot' ? 'running' : mode, count, probe });
+  const w = startWorker(URL_, { mode: mode === 'boot' ? 'running' : mode, count, probe });
   const jitter = (k * 7 + SEED) % 12;
   try {
     if (mode === 'boot') {
       await sleep(jitter * 3);
     } else {
-      const ready = await withTimeout(w.next('ready'), 30000, mode + ' ready');
+      const ready = await w.next('ready', WAIT_S, mode + ' ready');
       if (mode === 'blocked' && (ready.alive !== count || w.messages.some((m) => m.kind === 'ran'))) {
         problems.push('blocked: a target ran or a thread was not alive: ' + JSON.stringify(w.messages));
       }
@@ -136,8 +118,9 @@ async function round(k) {
   } catch (error) {
     problems.push(error.message);
   }
-  const code = await withTimeout(w.worker.terminate(), 30000, mode + ' terminate()');
-  const exitCode = await withTimeout(w.exited, 30000, mode + ' exit event');
+  const code = await withTimeout(w.worker.terminate(), WAIT_S, mode + ' terminate()');
+  const exitCode = await withTimeout(w.exited, WAIT_S, mode + ' exit event');
+  collectProblems(w, mode);
   if (typeof code !== 'number' || code !== exitCode) problems.push(mode + ': terminate() gave ' + code + ', exit ' + exitCode);
   // Diagnostics: where the terminate landed (ends delivered of count; phase of the tight loop).
   const where = new Int32Array(probe);
@@ -158,7 +141,7 @@ for (const p of problems) console.log('PROBLEM', p);
 function checkWorkerChild(r, doneLine) {
   assertExit(r, 0);
   const out = lines(r.stdout);
-  assert.not.ok(out.some((l) => l.startsWith('PROBLEM') || l.startsWith('HANG')), describe(r));
+  assert.not.ok(out.some((l) => l.startsWith('PROBLEM')), describe(r));
   assert.is(out[0], doneLine, describe(r));
   assert.ok(out[1].startsWith('TASKS settled '), `OS threads did not come back to the baseline\n${describe(r)}`);
   assert.is(out[2], 'JOINED 100 100 100 false', describe(r));
@@ -183,8 +166,9 @@ const baseline = await warmUp(WARM);
 const started = Date.now();
 let clean = 0;
 async function round(k) {
-  const w = spawnWorker(URL_, { count: 30, variant: k % 2 });
-  const code = await withTimeout(w.exited, 30000, 'natural exit ' + k);
+  const w = startWorker(URL_, { count: 30, variant: k % 2 });
+  const code = await withTimeout(w.exited, WAIT_S, 'natural exit ' + k);
+  collectProblems(w, 'round ' + k);
   const ending = w.messages.find((m) => m.kind === 'ending');
   if (code !== 0 || !ending || ending.ran !== 20 || !ending.spinning) {
     problems.push('round ' + k + ': exit ' + code + ' ' + JSON.stringify(w.messages));

@@ -25,3 +25,14 @@ export async function until(predicate, seconds = 10, what = 'condition', interva
     await sleep(interval);
   }
 }
+
+/** `promise`, or a rejection naming `what` once `seconds` have passed (a hang guard). */
+export function withTimeout(promise, seconds, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${seconds} s`)), seconds * 1000);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
