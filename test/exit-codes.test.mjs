@@ -27,8 +27,7 @@ setTimeout(() => {
   process.exit(7);
 }, 200);
 `);
-  assertExit(r, 7);
-  assert.equal(lines(r.stdout), ['ALIVE 301 RAN 300', 'EXIT 7'], describe(r));
+  assertExit(r, 7, ['ALIVE 301 RAN 300', 'EXIT 7']);
   assert.is(r.stderr, '', describe(r));
   assertPrompt(r);
 });
@@ -38,8 +37,7 @@ test('process.exit(7) right after starting 300 threads (targets not yet run) exi
 console.log('ALIVE', activeCount(), 'RAN', ran);
 process.exit(7);
 `);
-  assertExit(r, 7);
-  assert.equal(lines(r.stdout), ['ALIVE 301 RAN 0', 'EXIT 7'], describe(r));
+  assertExit(r, 7, ['ALIVE 301 RAN 0', 'EXIT 7']);
   assert.is(r.stderr, '', describe(r));
   assertPrompt(r);
 });
@@ -52,8 +50,7 @@ new BackgroundThread({ name: 'Exiter', target: async () => {
   process.exit(7);
 } }).start();
 `);
-  assertExit(r, 7);
-  assert.equal(lines(r.stdout), ['EXITING FROM Exiter 302', 'EXIT 7'], describe(r));
+  assertExit(r, 7, ['EXITING FROM Exiter 302', 'EXIT 7']);
   assert.is(r.stderr, '', describe(r));
   assertPrompt(r);
 });
@@ -72,8 +69,7 @@ for (let i = 0; i < 10; i++) {
 process.exitCode = 5;
 setTimeout(() => console.log('MAIN DONE', threads.filter((t) => t.isAlive()).length), 100);
 `, QUICK);
-  assertExit(r, 5);
-  assert.equal(lines(r.stdout), ['MAIN DONE 10', 'EXIT 5'], describe(r));
+  assertExit(r, 5, ['MAIN DONE 10', 'EXIT 5']);
   assert.is(r.stderr, '', describe(r));
   assertPrompt(r);
 });

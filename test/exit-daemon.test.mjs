@@ -6,7 +6,7 @@
 // daemon field or getter is the flag, read once at start().
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { IMPORT, ON_EXIT, QUICK, assertExit, assertPrompt, describe, lines, runChild } from './helpers/child.mjs';
+import { IMPORT, ON_EXIT, QUICK, assertExit, assertPrompt, describe, runChild } from './helpers/child.mjs';
 
 // --- non-daemon threads keep the process alive -------------------------------------------------
 
@@ -19,8 +19,7 @@ const t = new BackgroundThread({ name: 'late', target: async () => {
 t.start();
 console.log('MAIN END', t.daemon, t.isAlive());
 `);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['MAIN END false true', 'THREAD DONE late', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['MAIN END false true', 'THREAD DONE late', 'EXIT 0']);
   assert.ok(r.ms >= 250, `the process cannot have waited 300 ms: ${describe(r)}`);
   assert.is(r.stderr, '', describe(r));
 });
@@ -34,8 +33,7 @@ new BackgroundThread({ target: async () => {
 } }).start();
 console.log('MAIN END');
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['MAIN END', 'THREAD DONE', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['MAIN END', 'THREAD DONE', 'EXIT 0']);
 });
 
 test('control: the same unref\'d-timer target in a daemon thread does not hold the process', async () => {
@@ -46,8 +44,7 @@ new BackgroundThread({ daemon: true, target: async () => {
 } }).start();
 console.log('MAIN END');
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['MAIN END', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['MAIN END', 'EXIT 0']);
 });
 
 // --- daemon threads do not ---------------------------------------------------------------------
@@ -62,8 +59,7 @@ const t = new BackgroundThread({ daemon: true, target: async () => {
 t.start();
 setTimeout(() => console.log('MAIN DONE', t.isAlive()), 200);
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['DAEMON RAN', 'MAIN DONE true', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['DAEMON RAN', 'MAIN DONE true', 'EXIT 0']);
   assertPrompt(r);
 });
 
@@ -75,8 +71,7 @@ new BackgroundThread({ daemon: true, target: async () => {
 } }).start();
 console.log('MAIN END');
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['MAIN END', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['MAIN END', 'EXIT 0']);
   assertPrompt(r);
 });
 
@@ -93,8 +88,7 @@ const t = new BackgroundThread({ daemon: true, target: async () => {
 t.start();
 setTimeout(() => console.log('MAIN DONE', t.isAlive(), ticks > 0), 200);
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['SETUP', 'MAIN DONE true true', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['SETUP', 'MAIN DONE true true', 'EXIT 0']);
   assertPrompt(r);
 });
 
@@ -110,8 +104,7 @@ new BackgroundThread({ daemon: true, target: () => {
 } }).start();
 setTimeout(() => console.log('MAIN DONE', ticks > 0), 200);
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['SETUP', 'MAIN DONE true', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['SETUP', 'MAIN DONE true', 'EXIT 0']);
   assertPrompt(r);
 });
 
@@ -126,8 +119,7 @@ new BackgroundThread({ daemon: true, target: () => new Promise(() => {
 }) }).start();
 setTimeout(() => console.log('MAIN DONE', ticks > 0), 200);
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['SETUP', 'MAIN DONE true', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['SETUP', 'MAIN DONE true', 'EXIT 0']);
   assertPrompt(r);
 });
 
@@ -151,8 +143,7 @@ setTimeout(() => {
   client.on('close', () => console.log('GOT', got, t.isAlive()));
 }, 200);
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['LISTENING true', 'GOT hello from daemon true', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['LISTENING true', 'GOT hello from daemon true', 'EXIT 0']);
   assertPrompt(r);
 });
 
@@ -171,8 +162,7 @@ new BackgroundThread({ name: 'Outer', target: () => {
 } }).start();
 console.log('MAIN END');
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['MAIN END', 'OUTER Outer started inner, daemon = false', 'INNER DONE Inner', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['MAIN END', 'OUTER Outer started inner, daemon = false', 'INNER DONE Inner', 'EXIT 0']);
   assert.is(r.stderr, '', describe(r));
 });
 
@@ -192,8 +182,7 @@ new BackgroundThread({ name: 'D', daemon: true, target: async () => {
 } }).start();
 setTimeout(() => console.log('MAIN DONE'), 300);
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['TOP false', 'INHERITED true true EXPLICIT false', 'INNER RAN DI true', 'MAIN DONE', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['TOP false', 'INHERITED true true EXPLICIT false', 'INNER RAN DI true', 'MAIN DONE', 'EXIT 0']);
   assertPrompt(r);
 });
 
@@ -209,8 +198,7 @@ const t = new BackgroundThread({ daemon: true, target: async () => {
 t.start();
 console.log('JOINED', await t.join());
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['YIELDED', 'JOINED true', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['YIELDED', 'JOINED true', 'EXIT 0']);
 });
 
 test('a daemon thread\'s immediates run while something else holds the loop open, not at its next event', async () => {
@@ -224,8 +212,7 @@ new BackgroundThread({ daemon: true, target: async () => {
   clearTimeout(hold);
 } }).start();
 `, { timeout: 90000 });
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['YIELDED', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['YIELDED', 'EXIT 0']);
 });
 
 test('a daemon thread\'s endless setImmediate chain still holds nothing open', async () => {
@@ -233,8 +220,7 @@ test('a daemon thread\'s endless setImmediate chain still holds nothing open', a
 new BackgroundThread({ daemon: true, target: () => { const spin = () => setImmediate(spin); spin(); return new Promise(() => {}); } }).start();
 setTimeout(() => console.log('MAIN DONE'), 50);
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['MAIN DONE', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['MAIN DONE', 'EXIT 0']);
 });
 
 // --- subclasses that override daemon -----------------------------------------------------------
@@ -247,8 +233,7 @@ const t = new Daemonic({ target: () => new Promise(() => { setInterval(() => {},
 t.start();
 console.log('STARTED', t.daemon, t.isDaemon(), t.is_daemon(), String(t).includes('daemon'));
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['STARTED true true true true', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['STARTED true true true true', 'EXIT 0']);
 });
 
 test('a subclass whose daemon getter throws: start() throws it; no hook ever calls the getter', async () => {
@@ -266,8 +251,7 @@ await t.join();
 await d.join();
 console.log('JOINED');
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['START THREW no daemon for you false', 'PLAIN DONE', 'JOINED', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['START THREW no daemon for you false', 'PLAIN DONE', 'JOINED', 'EXIT 0']);
 });
 
 test('a subclass getter read once at start(): the value it gave then is what the thread runs with', async () => {
@@ -277,8 +261,7 @@ const t = new Flip({ target: () => new Promise(() => {}) });
 t.start();  // read once: true; later reads say false, but the thread is a daemon
 console.log('READS', t.reads);
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['READS 1', 'EXIT 0'], describe(r));
+  assertExit(r, 0, ['READS 1', 'EXIT 0']);
 });
 
 test.run();

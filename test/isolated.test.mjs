@@ -76,8 +76,7 @@ while (Atomics.load(cells, 0) === 0) await sleep(1);
 process.on('exit', (code) => console.log('EXIT', code, sleeper.isAlive(), blocked.isAlive()));
 console.log('MAIN END', sleeper.daemon, blocked.daemon, typeof blocked.nativeId);
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['MAIN END true true number', 'EXIT 0 true true'], describe(r));
+  assertExit(r, 0, ['MAIN END true true number', 'EXIT 0 true true']);
   assertPrompt(r);  // did not wait for the daemon's 120 s timer
 });
 
@@ -89,8 +88,7 @@ t.start();
 process.on('exit', (code) => console.log('EXIT', code, Atomics.load(cells, 0), t.isAlive()));
 console.log('MAIN END', t.daemon, Atomics.load(cells, 0));
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['MAIN END false 0', 'EXIT 0 1 false'], describe(r));
+  assertExit(r, 0, ['MAIN END false 0', 'EXIT 0 1 false']);
 });
 
 // --- exceptions --------------------------------------------------------------------------------
@@ -105,8 +103,7 @@ const threads = [
 for (const t of threads) t.start();
 console.log('JOINED', (await Promise.all(threads.map((t) => t.join(10)))).join());
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['JOINED true,true'], describe(r));
+  assertExit(r, 0, ['JOINED true,true']);
   assert.match(r.stderr, /Exception in thread sync-thrower:\nError: sync boom\n/, describe(r));
   assert.match(r.stderr, /Exception in thread async-thrower:\nError: async boom\n/, describe(r));
 });
@@ -217,8 +214,7 @@ for (const options of [{ args: [() => {}] }, { kwargs: { callback() {} } }]) {
 process.on('exit', (code) => console.log('EXIT', code));
 console.log('REFUSED', refused, enumerate().length);
 `, QUICK);
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['REFUSED 2 1', 'EXIT 0'], describe(r));  // a leak would hold it until killed
+  assertExit(r, 0, ['REFUSED 2 1', 'EXIT 0']);  // a leak would hold it until killed
 });
 
 // --- identity ----------------------------------------------------------------------------------
@@ -354,8 +350,7 @@ ${join}
 console.log('JOINED', t.isAlive());
 process.exit(0);
 `, QUICK);
-      assertExit(r, 0);
-      assert.equal(lines(r.stdout), [...PRINTS, 'exit listener', 'JOINED false'], describe(r));
+      assertExit(r, 0, [...PRINTS, 'exit listener', 'JOINED false']);
       assert.equal(lines(r.stderr), ['to stderr'], describe(r));
     }
   });
@@ -370,8 +365,7 @@ t.start();
 joined = await t.join();
 console.log('JOINED', joined, t.isAlive());
 `, { timeout: 60000, execArgv: ['--max-old-space-size=64'] });
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['HOOK ERR_WORKER_OUT_OF_MEMORY true joined before: false', 'JOINED true false'], describe(r));
+  assertExit(r, 0, ['HOOK ERR_WORKER_OUT_OF_MEMORY true joined before: false', 'JOINED true false']);
 });
 
 test('joinSync on a module target that ran out of memory: ERR_JOIN_WOULD_DEADLOCK (its error needs this loop), then join() delivers it', async () => {
@@ -382,8 +376,7 @@ t.start();
 try { t.joinSync(); } catch (e) { console.log('THREW', e.code, t.isAlive()); }
 console.log('JOINED', await t.join(), t.isAlive());
 `, { timeout: 60000, execArgv: ['--max-old-space-size=64'] });
-  assertExit(r, 0);
-  assert.equal(lines(r.stdout), ['THREW ERR_JOIN_WOULD_DEADLOCK true', 'HOOK ERR_WORKER_OUT_OF_MEMORY', 'JOINED true false'], describe(r));
+  assertExit(r, 0, ['THREW ERR_JOIN_WOULD_DEADLOCK true', 'HOOK ERR_WORKER_OUT_OF_MEMORY', 'JOINED true false']);
 });
 
 test.run();
