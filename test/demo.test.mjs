@@ -1,4 +1,7 @@
-// The demo server (npm run demo), driven over real HTTP in a child process.
+// The demo server (npm run demo), driven over real HTTP in a child process: a job answers 202
+// with its thread's ident before it ends, and /threads lists it alive, then finished; bad input
+// is a 400 that starts nothing; SIGTERM waits for running non-daemon jobs, not daemon ones, up to
+// the drain timeout, and a second signal exits at once.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
