@@ -3,12 +3,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { BackgroundThread } from 'background-thread';
-import { deferred, until } from './helpers/deferred.mjs';
-
-const linux = process.platform === 'linux';
-const tasks = () => readdirSync('/proc/self/task').map(Number);
+import { gone, linux, tasks } from './helpers/os-threads.mjs';
+import { deferred } from './helpers/wait.mjs';
 
 test('N live threads are N more OS threads with distinct nativeIds, gone after join', async () => {
   if (!linux) return;
@@ -31,7 +28,7 @@ test('N live threads are N more OS threads with distinct nativeIds, gone after j
   assert.equal(await Promise.all(threads.map((t) => t.join())), threads.map(() => true));
   // pthread_join returns when the kernel clears the thread's tid, a moment before /proc forgets
   // the task: allow that moment.
-  await until(() => !tasks().some((id) => ids.includes(id)), 2, 'the joined threads to leave /proc');
+  assert.ok(await gone(ids), 'the joined threads left /proc');
   assert.equal(tasks().filter((id) => !before.includes(id)), [], 'no task left behind');
 });
 

@@ -1,44 +1,22 @@
-// The package inside worker_threads Workers (SPEC §3 "workers"): threads start, run and join in a
-// Worker, which then ends by itself; terminating a Worker that holds live threads neither
-// crashes nor hangs, and this process can go on using the package.
+// The package inside worker_threads Workers: threads start, run and join in a Worker, which then
+// waits for its non-daemon threads (not its daemon ones) and ends by itself; several Workers use
+// the package at once with process-wide unique idents; terminating a Worker that holds live
+// threads, at any moment, neither crashes nor hangs, and this process goes on using the package.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Worker } from 'node:worker_threads';
 import { BackgroundThread, currentThread, mainThread } from 'background-thread';
-import { assertExit, describe, runChild } from './helpers/child.mjs';
+import { PROMPT_MS, assertExit, describe, importHelpers, runChild } from './helpers/child.mjs';
+import { sleep, withTimeout } from './helpers/wait.mjs';
+import { spawnWorker as spawn } from './helpers/workers.mjs';
 
 const BASIC = new URL('./fixtures/worker-basic.mjs', import.meta.url);
 const HOLDER = new URL('./fixtures/worker-holder.mjs', import.meta.url);
+// Hang guards (a Worker boots, answers and ends in well under a second), generous: under load a
+// Worker's terminate() was seen to take over 10 s.
+const WAIT_S = 30;
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Starts a Worker and records its messages, errors and exit. */
-function spawnWorker(url, workerData) {
-  const worker = new Worker(url, { workerData, stdout: false, stderr: false });
-  const record = { messages: [], errors: [], exitCode: undefined };
-  const listeners = new Set();
-  worker.on('message', (m) => {
-    record.messages.push(m);
-    for (const fn of listeners) fn();
-  });
-  worker.on('error', (e) => { record.errors.push(e); });
-  record.exited = new Promise((resolve) => worker.on('exit', (code) => { record.exitCode = code; resolve(code); }));
-  /** Resolves once `predicate(messages)` holds. */
-  record.until = (predicate, ms, what) => withTimeout(new Promise((resolve) => {
-    const check = () => { if (predicate(record.messages)) { listeners.delete(check); resolve(); } };
-    listeners.add(check);
-    check();
-  }), ms, what);
-  return { worker, record };
-}
+/** Starts a Worker, its output not piped into this process. */
+const spawnWorker = (url, workerData) => spawn(url, { workerData, stdout: false, stderr: false });
 
 /** The parent (this process) still starts and joins a BackgroundThread. */
 async function assertParentStillWorks(label) {
@@ -49,15 +27,15 @@ async function assertParentStillWorks(label) {
   } });
   t.start();
   assert.ok(t.isAlive(), `${label}: parent thread alive after start()`);
-  assert.is(await withTimeout(t.join(10), 15000, `${label}: parent join`), true, `${label}: parent join`);
+  assert.is(await withTimeout(t.join(10), WAIT_S, `${label}: parent join`), true, `${label}: parent join`);
   assert.is(ranIn, `parent-after-${label}`, `${label}: parent target ran as its thread`);
   assert.not.ok(t.isAlive(), `${label}: parent thread ended`);
 }
 
 test('in a Worker, threads start, run and join; the Worker then exits by itself with code 0', async () => {
   const started = performance.now();
-  const { record } = spawnWorker(BASIC);
-  const code = await withTimeout(record.exited, 45000, 'worker exit');
+  const record = spawnWorker(BASIC);
+  const code = await withTimeout(record.exited, WAIT_S + 15, 'worker exit');
   const ms = performance.now() - started;
   assert.equal(record.errors, [], 'no error event');
   assert.is(code, 0, 'exit code');
@@ -87,7 +65,7 @@ test('in a Worker, threads start, run and join; the Worker then exits by itself 
   assert.ok(kinds.includes('sleeper-ran'), `the daemon target ran: ${kinds}`);
   assert.not.ok(kinds.includes('sleeper-woke'), 'the Worker did not wait for its daemon thread');
   // A hang guard, not a speed check: waiting for the daemon would take its 60 s timer.
-  assert.ok(ms < 30000, `the Worker exited in ${Math.round(ms)} ms, not after the daemon's 60 s timer`);
+  assert.ok(ms < PROMPT_MS, `the Worker exited in ${Math.round(ms)} ms, not after the daemon's 60 s timer`);
 
   await assertParentStillWorks('basic');
 });
@@ -96,12 +74,12 @@ test('several Workers use the package at once; idents are unique across the proc
   const workers = [0, 1, 2].map(() => spawnWorker(BASIC));
   const mine = new BackgroundThread({ target: () => sleep(20) });
   mine.start();
-  const codes = await withTimeout(Promise.all(workers.map(({ record }) => record.exited)), 20000, 'workers exit');
+  const codes = await withTimeout(Promise.all(workers.map((w) => w.exited)), WAIT_S, 'workers exit');
   assert.equal(codes, [0, 0, 0]);
   assert.is(await mine.join(10), true);
   const idents = [mine.ident];
-  for (const { record } of workers) {
-    const report = record.messages.find((m) => m.kind === 'report');
+  for (const w of workers) {
+    const report = w.messages.find((m) => m.kind === 'report');
     assert.ok(report, 'each Worker reported');
     assert.equal(report.joined, [true, true, true, true, true]);
     idents.push(...report.idents, report.startNewIdent);
@@ -131,12 +109,12 @@ const COUNT = 8;
 
 async function terminateRound({ mode, wait }, index) {
   const label = `round ${index} (${mode}, terminate after ${wait})`;
-  const { worker, record } = spawnWorker(HOLDER, { mode, count: COUNT });
+  const record = spawnWorker(HOLDER, { mode, count: COUNT });
   const ranAll = (ms) => ms.filter((m) => m.kind === 'ran').length >= COUNT;
   if (wait === 'started') {
-    await record.until((ms) => ms.some((m) => m.kind === 'started'), 15000, `${label}: started`);
+    await record.next('started', WAIT_S, `${label}: started`);
   } else if (wait === 'ran' || wait === 'ran+20ms') {
-    await record.until(ranAll, 15000, `${label}: targets ran`);
+    await record.until(ranAll, WAIT_S, `${label}: targets ran`);
     if (wait === 'ran+20ms') await sleep(20);
   }
   if (mode === 'started') {
@@ -144,9 +122,9 @@ async function terminateRound({ mode, wait }, index) {
     assert.not.ok(record.messages.some((m) => m.kind === 'ran'), `${label}: no target ran before terminate`);
     assert.is(record.messages.find((m) => m.kind === 'started').alive, COUNT, `${label}: all threads alive`);
   }
-  const code = await withTimeout(worker.terminate(), 10000, `${label}: terminate()`);
+  const code = await withTimeout(record.worker.terminate(), WAIT_S, `${label}: terminate()`);
   assert.is(typeof code, 'number', `${label}: terminate() resolved with the exit code`);
-  assert.is(await withTimeout(record.exited, 10000, `${label}: exit event`), code, `${label}: exit event`);
+  assert.is(await withTimeout(record.exited, WAIT_S, `${label}: exit event`), code, `${label}: exit event`);
   assert.equal(record.errors, [], `${label}: no error event`);
   assert.not.ok(record.messages.some((m) => m.kind === 'woke'), `${label}: no long timer fired`);
   await assertParentStillWorks(`round-${index}`);
@@ -161,10 +139,10 @@ test('terminate() of Workers holding live daemon and non-daemon threads, at diff
 
 test('terminate() of several Workers at once, each holding live threads', async () => {
   const workers = [0, 1, 2, 3].map((i) => spawnWorker(HOLDER, { mode: i % 2 ? 'started' : 'ran', count: COUNT }));
-  await Promise.all(workers.map(({ record }, i) => (i % 2
-    ? record.until((ms) => ms.some((m) => m.kind === 'started'), 15000, 'started')
-    : record.until((ms) => ms.filter((m) => m.kind === 'ran').length >= COUNT, 15000, 'ran'))));
-  const codes = await withTimeout(Promise.all(workers.map(({ worker }) => worker.terminate())), 10000, 'terminate all');
+  await Promise.all(workers.map((w, i) => (i % 2
+    ? w.next('started', WAIT_S)
+    : w.until((ms) => ms.filter((m) => m.kind === 'ran').length >= COUNT, WAIT_S, 'ran'))));
+  const codes = await withTimeout(Promise.all(workers.map((w) => w.worker.terminate())), WAIT_S, 'terminate all');
   assert.is(codes.length, 4);
   for (const code of codes) assert.is(typeof code, 'number');
   await assertParentStillWorks('parallel');
@@ -172,12 +150,11 @@ test('terminate() of several Workers at once, each holding live threads', async 
 
 // In a child process: a Worker started from a `-e` script inherits --input-type, which Workers
 // refuse, hence `execArgv: []`.
-const CHILD_PRELUDE = `
+const CHILD_PRELUDE = importHelpers('wait.mjs', ['sleep', 'until']) + `
 import { Worker } from 'node:worker_threads';
 import { BackgroundThread } from 'background-thread';
 const HOLDER = new URL(${JSON.stringify(HOLDER.href)});
 const BASIC = new URL(${JSON.stringify(BASIC.href)});
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 function holder(mode) {
   const worker = new Worker(HOLDER, { workerData: { mode, count: 8 }, execArgv: [] });
   worker.on('error', (e) => console.log('WORKER ERROR', e.message));
@@ -185,7 +162,6 @@ function holder(mode) {
   worker.on('message', (m) => seen.push(m.kind));
   return { worker, seen };
 }
-async function until(fn) { while (!fn()) await sleep(2); }
 `;
 
 
@@ -193,8 +169,8 @@ test('child process: Workers terminated with live threads, a Worker that ends wi
   const r = await runChild(CHILD_PRELUDE + `
 for (const [mode, wait] of [['immediate', null], ['started', 'started'], ['ran', 'ran'], ['immediate', 'started'], ['ran', 'ran']]) {
   const { worker, seen } = holder(mode);
-  if (wait === 'started') await until(() => seen.includes('started'));
-  if (wait === 'ran') await until(() => seen.filter((k) => k === 'ran').length >= 8);
+  if (wait === 'started') await until(() => seen.includes('started'), ${WAIT_S}, 'started');
+  if (wait === 'ran') await until(() => seen.filter((k) => k === 'ran').length >= 8, ${WAIT_S}, 'ran');
   const code = await worker.terminate();
   console.log('TERMINATED', mode, typeof code);
 }
@@ -210,7 +186,7 @@ console.log('JOINED', await t.join(10));
 // A daemon thread left alive at the natural exit.
 new BackgroundThread({ daemon: true, target: () => sleep(60000) }).start();
 console.log('DONE');
-`, { timeout: 25000 });
+`, { timeout: 120000 });
   assertExit(r, 0);
   assert.equal(r.stdout.split('\n').filter(Boolean), [
     'TERMINATED immediate number',
@@ -233,7 +209,7 @@ const rounds = [['churn', 'churning'], ['ran', 0], ['churn', 5], ['ran', 15], ['
   ['ran', 30], ['churn', 30], ['ran', 40], ['churn', 'churning'], ['ran', 20]];
 for (const [mode, wait] of rounds) {
   const { worker, seen } = holder(mode);
-  if (wait === 'churning') await until(() => seen.includes('churning'));
+  if (wait === 'churning') await until(() => seen.includes('churning'), ${WAIT_S}, 'churning');
   else await sleep(wait);
   const code = await worker.terminate();
   console.log('TERMINATED', mode, typeof code);
@@ -242,7 +218,7 @@ await sleep(300);
 const t = new BackgroundThread({ target: () => sleep(10) });
 t.start();
 console.log('JOINED', await t.join(10));
-`, { timeout: 25000 });
+`, { timeout: 120000 });
   assertExit(r, 0);
   assert.equal(r.stdout.split('\n').filter(Boolean), [
     ...Array.from({ length: 8 }, () => ['TERMINATED churn number', 'TERMINATED ran number']).flat(),
