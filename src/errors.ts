@@ -45,7 +45,7 @@ export class BackgroundThreadLimitReachedError extends BackgroundThreadError {
    * @param details - The `code` and the `cause`.
    */
   constructor(message = '', details: ErrorDetails = {}) {
-    super(message, { code: 'ERR_THREAD_LIMIT_REACHED', ...details });
+    super(message, { ...details, code: details.code ?? 'ERR_THREAD_LIMIT_REACHED' });
   }
 }
 
@@ -61,7 +61,7 @@ export class FrontendsNotSupported extends BackgroundThreadError {
    * @param details - The `code` and the `cause`.
    */
   constructor(message = '', details: ErrorDetails = {}) {
-    super(message, { code: 'ERR_FRONTENDS_NOT_SUPPORTED', ...details });
+    super(message, { ...details, code: details.code ?? 'ERR_FRONTENDS_NOT_SUPPORTED' });
   }
 }
 

@@ -193,6 +193,11 @@ test('error classes: names, codes, hierarchy, the seed\'s Error alias', () => {
     assert.is(error.code, code);
     assert.is(error.message, 'm');
     assert.instance(error, Error);
+    // `code: undefined` is no code: the class's default stands, as in the base class.
+    assert.is(new Type('m', { code: undefined }).code, code);
+    assert.is(new Type('m', { code: 'ERR_X' }).code, 'ERR_X');
+    const cause = new Error('c');
+    assert.is(new Type('m', { cause }).cause, cause);
   }
   assert.instance(new FrontendsNotSupported(), BackgroundThreadError);
   assert.not.instance(new RuntimeError(), BackgroundThreadError);
