@@ -1,7 +1,8 @@
 // The bench's chart, an SVG written without dependencies: horizontal bars per peer on a log
 // scale, one panel for start -> first line of the target (µs, lower is better; when the results
-// have module-target rows, a module target's start is the lighter bar of each group: for
-// worker_threads a plain Worker running the same module) and one for start+join throughput
+// have module-target rows, a module target's start is the lighter bar of each group, fresh and
+// then warm: for worker_threads a plain Worker running the same module, for piscina a task of a
+// warm pool, which only has the warm bar) and one for start+join throughput
 // (threads/s, higher is better: 100 in flight, with sequential as the lighter bar of each group).
 // Bars are per-round medians; the thin whiskers span min to max. With a baseline peer
 // (run.mjs --baseline), it gets its own bars below background-thread's.
@@ -16,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt } from './stats.mjs';
 
-const COLORS = { bt: '#e8590c', baseline: '#f59f00', worker: '#1971c2', immediate: '#868e96', python: '#2f9e44', pthreads: '#7048e8' };
+const COLORS = { bt: '#e8590c', baseline: '#f59f00', worker: '#1971c2', piscina: '#0c8599', immediate: '#868e96', python: '#2f9e44', pthreads: '#7048e8' };
 const FONT = 'system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif';
 const W = 900;
 const LEFT = 172;   // peer labels
@@ -140,19 +141,22 @@ export function renderChart(report) {
   }));
   const inflight = row('inflight');
   const module = row('module-latency');
+  const warm = row('warm-latency');
+  const latencyKeys = ['latency', ...(module ? ['module-latency'] : []), ...(warm ? ['warm-latency'] : [])];
   const panels = [
     {
       title: 'start() -> first line of the target',
       subtitle: 'µs, sequential, one thread at a time; lower is better',
       unit: 'µs',
       axisLabel: 'µs (log scale)',
-      series: module
+      series: latencyKeys.length > 1
         ? [
             { key: 'latency', label: 'function target (Worker: eval)', short: '', opacity: 0.9 },
-            { key: 'module-latency', label: 'module target (Worker: same module)', short: 'module', opacity: 0.4 },
-          ]
+            { key: 'module-latency', label: 'module target, fresh', short: 'fresh', opacity: 0.55 },
+            { key: 'warm-latency', label: 'warm', short: 'warm', opacity: 0.3 },
+          ].filter((x) => latencyKeys.includes(x.key))
         : [{ key: 'latency', label: 'latency', opacity: 0.9 }],
-      groups: groups(module ? ['latency', 'module-latency'] : ['latency']),
+      groups: groups(latencyKeys),
     },
     {
       title: 'start() + join() throughput',
@@ -166,7 +170,7 @@ export function renderChart(report) {
       groups: groups(['inflight', 'seq']),
     },
   ];
-  const title = `background-thread vs ${peers.some((p) => p.id === 'baseline') ? 'its baseline, ' : ''}worker_threads, setImmediate, Python threading, pthreads`;
+  const title = `background-thread vs ${peers.some((p) => p.id === 'baseline') ? 'its baseline, ' : ''}${peers.filter((p) => p.id !== 'bt' && p.id !== 'baseline').map((p) => p.label).join(', ')}`;
   const parts = [];
   let y = 34;
   parts.push(text(W / 2, 24, title, { size: 17, weight: 'bold', anchor: 'middle' }));

@@ -9,12 +9,21 @@
 //   throughput   a round's value is N / elapsed for that round (threads/s)
 //   RSS          (VmRSS with the threads alive - VmRSS before) / alive, per round (KiB)
 //   lag          p50 / p99 of a round's event-loop lag samples (ms)
-//   module       module targets ({ module, export }, a Worker each) against a plain Worker running
-//                the same export (peers/plain-worker.mjs): the median of a round's N starts (µs),
-//                and N / elapsed for those N sequential start+joins (threads/s)
-//   cpu          two runs of a CPU-bound loop (~cpuMs each, calibrated in the child), one after
-//                the other, then in two threads at once: the round's wall times (ms) and their
-//                ratio, the speed-up (x). background-thread: event-loop targets, then module targets
+//   module       module targets ({ module, export }), isolate: 'fresh' (a new Worker each) against
+//                a plain Worker running the same export (peers/plain-worker.mjs): the median of a
+//                round's N starts (µs), and N / elapsed for those N sequential start+joins (threads/s)
+//   warm         the same with warm isolates (the default policy, after a warm-up), against
+//                piscina's tasks on a warm pool (peers/piscina.mjs) and a fresh plain Worker
+//   warm-inflight(-cap)  start+join of an empty export, 100 in flight (threads/s): the default
+//                policy after a warm-up burst, or setIsolatePool({ maxIsolates: cores }); piscina
+//   cpu, cpu8    `tasks` runs of a CPU-bound loop (~ms each, calibrated in the child), one after
+//                the other, then in `tasks` threads at once: the round's wall times (ms), their
+//                ratio (the speed-up, x) and wall / ideal (x), ideal = serial / min(cores, tasks).
+//                background-thread: event-loop targets, then module targets (warm, after warm-up)
+//   idle-pool    RSS per idle isolate (KiB) once N module threads / piscina tasks ran at once and
+//                ended; worker_threads: RSS per live Worker, the cost of a fresh one
+// A peer's child may answer { na: reason } (the baseline build without warm isolates): n/a cells.
+import os from 'node:os';
 import { median } from './stats.mjs';
 
 export const IN_FLIGHT = 100;
@@ -26,6 +35,7 @@ export const US = 'bt';
 export const PEERS = [
   { id: 'bt', label: 'background-thread', kind: 'node', script: 'background-thread.mjs' },
   { id: 'worker', label: 'worker_threads', kind: 'node', script: 'worker-threads.mjs' },
+  { id: 'piscina', label: 'piscina', kind: 'node', script: 'piscina.mjs' },
   { id: 'immediate', label: 'setImmediate', kind: 'node', script: 'set-immediate.mjs' },
   { id: 'python', label: 'Python threading', kind: 'python', script: 'threading_peer.py' },
   { id: 'pthreads', label: 'pthreads (C)', kind: 'c', script: 'pthreads.c' },
@@ -45,16 +55,22 @@ export function withBaseline(peers, dir) {
 /**
  * Counts, full and quick. Worker counts are far lower: a Worker is an isolate and an event loop.
  * Quick: 3 rounds of latency, throughput, module targets and CPU-bound work, 1 round of RSS
- * (1,000 alive only) and of lag (1 s). latency: [samples, warm-up] per peer; moduleLatency:
- * [samples, warm-up] of module-target starts (a Worker each, for both peers); cpuMs: the work
- * each of the two CPU-bound threads does (calibrated in each child).
+ * (1,000 alive only), of lag (1 s) and of the isolate-pool jobs (poolRounds: warm-inflight,
+ * warm-inflight-cap, cpu8). latency: [samples, warm-up] per peer; moduleLatency: [samples,
+ * warm-up] of fresh module-target starts (a Worker each, for both peers); warmLatency: the same
+ * per peer for the warm row; warmInflight: start+joins per peer (the warm-up: a tenth, at least
+ * 2 x 100); cpuMs: the work each of the two CPU-bound threads does (calibrated in each child);
+ * cpu8: [tasks, ms each]; idlePool: the module threads whose isolates then idle; cores: the
+ * machine's availableParallelism() (piscina's maxThreads, the cap, the ideal CPU-bound wall).
  */
 export function counts({ quick, rounds }) {
   const C = quick
     ? {
         rounds: 3, rssRounds: 1, lagRounds: 1, lagSeconds: 1,
         latency: { bt: [300, 100], worker: [8, 2], immediate: [1000, 200], python: [300, 50], pthreads: [1000, 100] },
-        moduleLatency: [8, 2], cpuMs: 100,
+        moduleLatency: [8, 2], cpuMs: 100, poolRounds: 1,
+        warmLatency: { bt: [200, 20], piscina: [200, 20], worker: [8, 2] },
+        warmInflight: { bt: 2000, piscina: 5000 }, cpu8: [8, 50], idlePool: 8,
         seq: { bt: 2000, worker: 10, immediate: 20000, python: 2000, pthreads: 5000 },
         inflight: { bt: 5000, worker: 100, immediate: 50000, python: 3000, pthreads: 10000 },
         alive: [1000], workerAlive: { 1000: 20 }, lagIdle: 1000, workerIdle: 50,
@@ -62,21 +78,32 @@ export function counts({ quick, rounds }) {
     : {
         rounds: 5, rssRounds: 5, lagRounds: 5, lagSeconds: 3,
         latency: { bt: [1000, 200], worker: [20, 3], immediate: [2000, 500], python: [1000, 200], pthreads: [2000, 200] },
-        moduleLatency: [20, 3], cpuMs: 200,
+        moduleLatency: [20, 3], cpuMs: 200, poolRounds: 5,
+        warmLatency: { bt: [1000, 100], piscina: [1000, 100], worker: [20, 3] },
+        warmInflight: { bt: 20000, piscina: 20000 }, cpu8: [8, 50], idlePool: 8,
         seq: { bt: 5000, worker: 30, immediate: 100000, python: 5000, pthreads: 10000 },
         inflight: { bt: 20000, worker: 200, immediate: 200000, python: 10000, pthreads: 20000 },
         alive: [1000, 10000], workerAlive: { 1000: 50, 10000: 100 }, lagIdle: 1000, workerIdle: 100,
       };
-  if (rounds) C.rounds = C.rssRounds = C.lagRounds = Number(rounds);
+  if (rounds) C.rounds = C.rssRounds = C.lagRounds = C.poolRounds = Number(rounds);
+  C.cores = os.availableParallelism();
   return C;
 }
 
 const na = (reason) => ({ na: reason });
 const noThread = na('no thread');
 const noLoop = na('no event loop');
+const noIsolate = na('no isolate');
+const tasksOnly = na('runs module tasks: see the module-target rows');
 const thr = (n, inFlight) => ({ metric: 'throughput', n, inFlight, warmup: Math.max(1, Math.round(n / 10)) });
 export const k = (n) => (n >= 1000 ? `${n / 1000}k` : String(n));
-const byPeer = (fn) => Object.fromEntries(PEERS.map((p) => [p.id, fn(p.id)]));
+const byPeer = (fn) => Object.fromEntries(PEERS.map((p) => [p.id, p.id === 'piscina' ? tasksOnly : fn(p.id)]));
+const warmThr = (n, cap) => ({ metric: 'module-throughput', n, inFlight: IN_FLIGHT, warmup: Math.max(2 * IN_FLIGHT, Math.round(n / 10)), ...(cap ? { cap } : {}) });
+// wall / ideal, ideal = the serial wall spread over the cores (a result of before C.cores: none).
+const overIdeal = (C) => (r) => {
+  if (!C.cores) throw new Error('no cores in this config');
+  return r.parallelMs / (r.serialMs / Math.min(C.cores, r.tasks ?? 2));
+};
 
 /** The jobs for counts C, in the order they run within a round. */
 export function jobsFor(C) {
@@ -99,42 +126,97 @@ export function jobsFor(C) {
       params: byPeer((p) => thr(C.inflight[p], IN_FLIGHT)),
       rows: [{ id: 'inflight', label: `start+join, ${IN_FLIGHT} in flight`, unit: 'threads/s', better: 'higher', value: (r) => r.perSecond }],
     },
-    // Module targets ({ module, export }): each is a Worker. The worker_threads column runs the
-    // same module's same export in a plain Worker (peers/plain-worker.mjs): what our layer adds.
+    // Module targets ({ module, export }), fresh: a new Worker each (isolate: 'fresh'; a build
+    // without warm isolates has only those). The worker_threads column runs the same module's
+    // same export in a plain Worker (peers/plain-worker.mjs): what our layer adds.
     {
       id: 'module', rounds: C.rounds, timeout: 120,
       params: {
-        bt: { metric: 'module-latency', n: C.moduleLatency[0], warmup: C.moduleLatency[1] },
+        bt: { metric: 'module-latency', n: C.moduleLatency[0], warmup: C.moduleLatency[1], isolate: 'fresh' },
         worker: { metric: 'module-latency', n: C.moduleLatency[0], warmup: C.moduleLatency[1] },
-        immediate: na('no isolate'),
-        python: na('no isolate'),
-        pthreads: na('no isolate'),
+        piscina: na('a warm pool only: see the warm rows'),
+        immediate: noIsolate,
+        python: noIsolate,
+        pthreads: noIsolate,
       },
       rows: [
-        { id: 'module-latency', label: 'module target: start -> first line of the export', unit: 'µs', better: 'lower', value: (r) => median(r.samples) },
-        { id: 'module-start-call', label: 'module target: time inside start()', unit: 'µs', better: 'lower', value: (r) => median(r.startCall) },
-        { id: 'module-seq', label: 'module target: start+join, sequential', unit: 'threads/s', better: 'higher', value: (r) => r.perSecond },
+        { id: 'module-latency', label: 'module target, fresh: start -> first line of the export', unit: 'µs', better: 'lower', value: (r) => median(r.samples) },
+        { id: 'module-start-call', label: 'module target, fresh: time inside start()', unit: 'µs', better: 'lower', value: (r) => median(r.startCall) },
+        { id: 'module-seq', label: 'module target, fresh: start+join, sequential', unit: 'threads/s', better: 'higher', value: (r) => r.perSecond },
         // From the same samples: how soon the thread ends once its export has run (plain Worker: 'exit').
-        { id: 'module-join-after', label: "module target: export's first line -> join() / 'exit'", unit: 'µs', better: 'lower', value: (r) => median(r.joined.map((j, i) => j - r.samples[i])) },
+        { id: 'module-join-after', label: "module target, fresh: export's first line -> join() / 'exit'", unit: 'µs', better: 'lower', value: (r) => median(r.joined.map((j, i) => j - r.samples[i])) },
       ],
     },
-    // CPU-bound work, two threads of C.cpuMs each: one after the other on one thread, then at once.
+    // Warm: the default policy (a warm isolate, left by the warm-up), piscina's pool.run() on a
+    // warm pool, and, for scale, a fresh plain Worker again.
     {
-      id: 'cpu', rounds: C.rounds, timeout: 120,
+      id: 'warm', rounds: C.rounds, timeout: 120,
       params: {
-        bt: { metric: 'cpu', ms: C.cpuMs },
-        worker: { metric: 'cpu', ms: C.cpuMs },
-        immediate: na('no threads'),
-        python: { metric: 'cpu', ms: C.cpuMs },
-        pthreads: { metric: 'cpu', ms: C.cpuMs },
+        bt: { metric: 'module-latency', n: C.warmLatency.bt[0], warmup: C.warmLatency.bt[1], isolate: 'warm' },
+        worker: { metric: 'module-latency', n: C.warmLatency.worker[0], warmup: C.warmLatency.worker[1], note: '(fresh)' },
+        piscina: { metric: 'module-latency', n: C.warmLatency.piscina[0], warmup: C.warmLatency.piscina[1] },
+        immediate: noIsolate,
+        python: noIsolate,
+        pthreads: noIsolate,
       },
       rows: [
-        { id: 'cpu-serial', label: `CPU-bound 2 x ${C.cpuMs} ms, one after the other: wall`, unit: 'ms', better: 'lower', value: (r) => r.serialMs },
-        { id: 'cpu-parallel', label: `CPU-bound 2 x ${C.cpuMs} ms, 2 threads at once: wall`, unit: 'ms', better: 'lower', value: (r) => r.parallelMs },
-        { id: 'cpu-speedup', label: 'CPU-bound speed-up: one after the other / at once', unit: 'x', better: 'higher', value: (r) => r.speedup },
-        // From the same samples: when the later of the two parallel runs began, i.e. the thread's start cost.
-        { id: 'cpu-began', label: 'CPU-bound, 2 threads at once: the later began after', unit: 'ms', better: 'lower', value: (r) => Math.max(...r.parallel.map((q) => q.beganMs)) },
+        { id: 'warm-latency', label: 'module target, warm: start -> first line of the export', unit: 'µs', better: 'lower', value: (r) => median(r.samples) },
+        { id: 'warm-start-call', label: 'module target, warm: time inside start() / run()', unit: 'µs', better: 'lower', value: (r) => median(r.startCall) },
+        { id: 'warm-seq', label: 'module target, warm: start+join, sequential', unit: 'threads/s', better: 'higher', value: (r) => r.perSecond },
       ],
+    },
+    // Start+join of the empty export, 100 in flight, warm: the default policy (maxIsolates
+    // Infinity: the warm-up burst leaves ~100 isolates), then capped at the cores as piscina is.
+    ...[false, true].map((cap) => ({
+      id: cap ? 'warm-inflight-cap' : 'warm-inflight', rounds: C.poolRounds, timeout: 180,
+      params: {
+        bt: warmThr(C.warmInflight.bt, cap),
+        worker: na(cap ? 'no pool to cap' : 'a Worker each: see start+join, 100 in flight'),
+        piscina: warmThr(C.warmInflight.piscina),
+        immediate: noIsolate,
+        python: noIsolate,
+        pthreads: noIsolate,
+      },
+      rows: [{
+        id: cap ? 'warm-inflight-cap' : 'warm-inflight',
+        label: `module target, warm${cap ? `, maxIsolates ${C.cores}` : ''}: start+join of an empty export, ${IN_FLIGHT} in flight`,
+        unit: 'threads/s', better: 'higher', value: (r) => r.perSecond,
+      }],
+    })),
+    // CPU-bound work, `tasks` threads of `ms` each: one after the other on one thread, then at once.
+    ...[[2, C.cpuMs, 'cpu', C.rounds], [C.cpu8[0], C.cpu8[1], 'cpu8', C.poolRounds]].map(([tasks, ms, id, rounds]) => {
+      const cpu = { metric: 'cpu', ms, ...(tasks === 2 ? {} : { tasks }) };
+      const what = `CPU-bound ${tasks} x ${ms} ms`;
+      return {
+        id, rounds, timeout: 120,
+        params: { bt: cpu, worker: cpu, piscina: cpu, immediate: na('no threads'), python: cpu, pthreads: cpu },
+        rows: [
+          { id: `${id}-serial`, label: `${what}, one after the other: wall`, unit: 'ms', better: 'lower', value: (r) => r.serialMs },
+          { id: `${id}-parallel`, label: `${what}, all at once: wall`, unit: 'ms', better: 'lower', value: (r) => r.parallelMs },
+          ...(tasks === 2 ? [
+            { id: 'cpu-speedup', label: 'CPU-bound speed-up: one after the other / at once', unit: 'x', better: 'higher', value: (r) => r.speedup },
+            // From the same samples: when the later of the two parallel runs began, i.e. the thread's start cost.
+            { id: 'cpu-began', label: 'CPU-bound, 2 threads at once: the later began after', unit: 'ms', better: 'lower', value: (r) => Math.max(...r.parallel.map((q) => q.beganMs)) },
+          ] : []),
+          { id: `${id}-ideal`, label: `${what} at once: wall / ideal (serial / ${Math.min(C.cores ?? tasks, tasks)} cores)`, unit: 'x', better: 'lower', value: overIdeal(C) },
+        ],
+      };
+    }),
+    // Memory of an idle pool: N module threads at once, ended, their isolates idle (maxIdle = N).
+    {
+      id: 'idle-pool', rounds: C.rssRounds, timeout: 120,
+      params: {
+        bt: { metric: 'idle-rss', n: C.idlePool },
+        worker: { metric: 'rss', alive: C.idlePool, stack: 0, warmup: 2, note: '(live, fresh)' },
+        piscina: { metric: 'idle-rss', n: C.idlePool },
+        immediate: noIsolate,
+        python: noIsolate,
+        pthreads: noIsolate,
+      },
+      rows: [{
+        id: 'idle-pool', label: `RSS per idle isolate, ${C.idlePool} module threads ended`,
+        unit: 'KiB', better: 'lower', value: (r) => r.perIdleKiB ?? r.perThreadKiB,
+      }],
     },
   ];
   for (const stack of [0, STACK_64K]) {
@@ -147,6 +229,7 @@ export function jobsFor(C) {
         params: {
           bt: rss(alive, 20),
           worker: stack ? na('no boot below 0.5 MiB stack') : { ...rss(workerAlive, 2), note: `@${workerAlive}` },
+          piscina: na('a pool: see the idle-pool row'),
           immediate: noThread,
           python: rss(alive, 20),
           pthreads: rss(alive, 20),
@@ -167,6 +250,7 @@ export function jobsFor(C) {
       params: {
         bt: lag(idle),
         worker: idle ? { ...lag(C.workerIdle), note: `@${C.workerIdle}` } : lag(0),
+        piscina: na('a pool: not measured'),
         immediate: na('no threads'),
         python: noLoop,
         pthreads: noLoop,

@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderChart } from './chart.mjs';
-import { counts, jobsFor, US } from './config.mjs';
+import { counts, IN_FLIGHT, jobsFor, US } from './config.mjs';
 import { fmt, summarize } from './stats.mjs';
 
 /** One cell: the row's value for each round that gave a result, and their median (min-max). */
@@ -20,6 +20,8 @@ function cell(slot, row, missing) {
   const params = slot?.params;
   if (!params || params.na) return { na: params?.na ?? 'not measured' };
   const ok = slot.rounds.filter((r) => r.result);
+  const said = ok.find((r) => r.result.na);
+  if (said) return { na: said.result.na };  // the peer's own n/a (a build without the feature)
   let values;
   try {
     values = ok.map((r) => row.value(r.result));
@@ -107,10 +109,20 @@ function notes(s) {
   out.push(`@N: worker_threads measured with N Workers alive/idle (${workerAlive}; lag: ${C.workerIdle}); a Worker is an isolate + event loop, ~8 MiB each.`);
   out.push(`latency rows: per round, the median of ${Object.entries(C.latency).map(([p, [n]]) => `${n} (${p})`).join(', ')} samples; RSS rounds: ${C.rssRounds}, lag rounds: ${C.lagRounds} x ${C.lagSeconds} s (1 ms timer chain).`);
   if (has('module')) {
-    out.push(`module target rows: per round, the median of ${C.moduleLatency[0]} starts, one at a time; background-thread: new BackgroundThread({ target: { module, export } }); worker_threads: new Worker(peers/plain-worker.mjs), which imports the same module (peers/module-work.mjs) and calls the same export.`);
+    out.push(`module target, fresh rows: per round, the median of ${C.moduleLatency[0]} starts, one at a time; background-thread: new BackgroundThread({ target: { module, export }, isolate: 'fresh' }) (a new Worker each); worker_threads: new Worker(peers/plain-worker.mjs), which imports the same module (peers/module-work.mjs) and calls the same export.`);
   }
-  if (has('cpu')) {
-    out.push(`CPU-bound rows: 2 runs of a loop calibrated in each child to ~${C.cpuMs} ms on its main thread (peers/module-work.mjs spin; the same xorshift loop in Python and C), first one after the other, then in 2 threads at once. background-thread: 2 event-loop targets (they share the loop: one runs after the other), then 2 module targets; worker_threads: 2 calls on the main thread, then 2 plain Workers; Python: 2 calls, then 2 threading.Threads; pthreads: 2 calls, then 2 pthreads (what the machine allows).`);
+  if (has('warm')) {
+    out.push(`module target, warm rows: per round, the median of ${Object.entries(C.warmLatency).map(([p, [n, w]]) => `${n} (${p}, after ${w})`).join(', ')} starts, one at a time, after the warm-up ones; background-thread: the default policy (a warm isolate); piscina: pool.run() -> the task's first line on a warm pool (maxThreads = minThreads = ${C.cores ?? 'cores'}: its default minThreads is half and idleTimeout 0 ends the rest at once), peers/piscina-task.mjs calling the same export; worker_threads: a fresh plain Worker each, for scale.`);
+  }
+  if (has('warm-inflight') || has('warm-inflight-cap')) {
+    out.push(`module target, warm, ${IN_FLIGHT} in flight: ${Object.entries(C.warmInflight).map(([p, n]) => `${n} (${p})`).join(', ')} start+joins of an empty export after a warm-up burst of ${IN_FLIGHT} in flight; background-thread: the default policy (maxIsolates Infinity: ~${IN_FLIGHT} isolates), and with setIsolatePool({ maxIsolates: ${C.cores ?? 'cores'} }) (starts wait for a free isolate); piscina: maxThreads ${C.cores ?? 'cores'} in both rows (the same measurement, taken again); ${C.poolRounds ?? C.rounds} round(s).`);
+  }
+  if (has('cpu') || has('cpu8')) {
+    const sizes = [has('cpu') && `2 x ${C.cpuMs} ms`, has('cpu8') && C.cpu8 && `${C.cpu8[0]} x ${C.cpu8[1]} ms`].filter(Boolean).join(' and ');
+    out.push(`CPU-bound rows (${sizes}): runs of a loop calibrated in each child to ~ms on its main thread (peers/module-work.mjs spin; the same xorshift loop in Python and C), first one after the other, then all at once; wall / ideal: the at-once wall over ideal = the serial wall / min(cores, tasks) (the target is within 1.10x). background-thread: event-loop targets (they share the loop: one runs after the other), then module targets (warm isolates, left by a warm-up with 1% of the work); worker_threads: calls on the main thread, then a plain Worker each; piscina: calls on the main thread, then tasks of a warm pool of ${C.cores ?? 'cores'} threads; Python: calls, then threading.Threads (the GIL); pthreads: calls, then a pthread each (what the machine allows).`);
+  }
+  if (has('idle-pool')) {
+    out.push(`RSS per idle isolate: (VmRSS with the pool idle - VmRSS before) / idle isolates, after ${C.idlePool} module threads ran at once (peers/module-work.mjs gather) and ended; background-thread: setIsolatePool({ maxIdle: ${C.idlePool} }), divided by isolatePool().idle; piscina: a pool of ${C.idlePool} threads after ${C.idlePool} tasks at once; worker_threads: RSS per live Worker (${C.idlePool} alive), what a fresh Worker costs while it runs.`);
   }
   if (s.baseline) out.push(`background-thread (baseline): the same peer (peers/background-thread.mjs, bt's counts) importing the package built in ${s.baseline.dir}.`);
   if (s.rows.some((r) => Object.values(r.cells).some((c) => c.errors))) out.push('!: some rounds of that cell failed (see results-samples.json); the cell uses the others.');

@@ -6,6 +6,7 @@
 //
 //   const run = await measure({ jobs, peers });   // -> { results, missing, info, ... }
 //   results[jobId][peerId] = { params, rounds: [{ round, seconds, result } | { round, error }] }
+// A child that answers { na: reason } (it cannot take that measurement) is not asked again.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -118,7 +119,7 @@ function command(peer, params, tools) {
   if (peer.kind === 'python') return ['python3', [join(here, 'peers', peer.script), JSON.stringify(p)]];
   const args = p.metric === 'latency' ? [p.n, p.warmup]
     : p.metric === 'throughput' ? [p.n, p.inFlight, p.warmup]
-      : p.metric === 'cpu' ? [p.ms]
+      : p.metric === 'cpu' ? [p.ms, p.tasks ?? 2]
         : [p.alive, p.stack, p.warmup];
   return [tools.pthreads, [p.metric, ...args.map(String)]];
 }
@@ -183,13 +184,14 @@ export async function measure({ jobs, peers, mode }) {
         const params = paramsOf(job, peer);
         const slot = (results[job.id][peer.id] ??= { params, rounds: [] });
         if (!params || params.na || missing[peer.id]) continue;
+        if (slot.rounds.some((r) => r.result?.na)) continue;  // the child said n/a: it will again
         const [cmd, args] = command(peer, params, tools);
         const t0 = performance.now();
         let entry;
         for (let attempt = 1; attempt <= 2; attempt++) {
           try {
             const result = await runChild(cmd, args, job.timeout, envFor(peer));
-            if (params.metric === 'rss' && !(result.tasks >= params.alive)) throw new Error(`${result.tasks} OS threads for ${params.alive} alive`);
+            if (params.metric === 'rss' && !result.na && !(result.tasks >= params.alive)) throw new Error(`${result.tasks} OS threads for ${params.alive} alive`);
             entry = { round, seconds: Math.round((performance.now() - t0) / 10) / 100, result };
             break;
           } catch (e) {

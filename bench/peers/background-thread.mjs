@@ -1,14 +1,25 @@
 // background-thread peer: one measurement per process (see common.mjs for the protocol).
 // BENCH_PACKAGE=DIR (run.mjs --baseline DIR): the same measurements of the package built in DIR,
-// another checkout; otherwise this checkout's, through the package's self-reference.
+// another checkout; otherwise this checkout's, through the package's self-reference. A build
+// without warm isolates (no setIsolatePool export) answers { na: 'no warm isolates' } to the
+// measurements that need them, and runs its module targets (all fresh) without the isolate option.
+import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { calibrate, done, fail, lagResult, lanes, nowUs, params, round1, round3, settledRss, sleep, stamps, tasks, warmedUp, workSpan } from './common.mjs';
-import { cpuWork, spin } from './module-work.mjs';
+import { cpuResult, done, fail, lagResult, lanes, nowUs, params, round1, settledRss, sleep, stamps, tasks, warmedUp } from './common.mjs';
+import { cpuWork } from './module-work.mjs';
 
-const { BackgroundThread } = process.env.BENCH_PACKAGE
+const pkg = process.env.BENCH_PACKAGE
   ? await import(pathToFileURL(join(process.env.BENCH_PACKAGE, 'dist/index.mjs')).href)
   : await import('background-thread');
+const { BackgroundThread, setIsolatePool, isolatePool } = pkg;
+const hasPool = typeof setIsolatePool === 'function';
+const NO_POOL = { na: 'no warm isolates' };
+
+/** A module target's options: isolate 'fresh' / 'warm' where the build has warm isolates. */
+const moduleThread = (exportName, args, isolate) => new BackgroundThread({
+  target: { module: WORK, export: exportName }, args, ...(isolate && hasPool ? { isolate } : {}),
+});
 
 const WORK = new URL('./module-work.mjs', import.meta.url);
 
@@ -57,14 +68,14 @@ async function startWaiting(count, stack, gate) {
 }
 
 /** Module targets, one at a time: start -> the export's first line, and -> join() resolved. */
-async function moduleLatency(n) {
+async function moduleLatency(n, isolate) {
   const samples = [];
   const startCall = [];
   const joined = [];
   const began = nowUs();
   for (let i = 0; i < n; i++) {
     const s = stamps(1);
-    const t = new BackgroundThread({ target: { module: WORK, export: 'firstLine' }, args: [s.shared] });
+    const t = moduleThread('firstLine', [s.shared], isolate);
     const t0 = nowUs();  // just before start(): construction is not counted
     t.start();
     startCall.push(nowUs() - t0);
@@ -77,33 +88,45 @@ async function moduleLatency(n) {
   return { samples, startCall, joined, seconds, perSecond: n / seconds };
 }
 
-/** Two threads running spin(iterations), started together; resolves once both have joined. */
-async function twoThreads(target, iterations) {
-  const s = stamps(4);
-  const threads = [0, 1].map((slot) => new BackgroundThread({ target, args: [iterations, s.shared, slot] }));
-  const t0 = nowUs();
-  for (const t of threads) t.start();
-  for (const t of threads) if (!(await t.join(120))) fail('join timed out');
-  const ms = (nowUs() - t0) / 1000;
-  return { ms, runs: [0, 1].map((slot) => workSpan(s, slot, t0)) };
+/** Start+join of the empty export, inFlight lanes (warm isolates: the default policy, or capped). */
+async function moduleThroughput(n, inFlight) {
+  return lanes(n, inFlight, async () => {
+    const t = moduleThread('empty', []);
+    t.start();
+    if (!(await t.join(60))) fail('join timed out');
+  });
 }
 
-// The same export either way. Serial: two event-loop targets (the function itself); they share
-// this loop, so one runs after the other. Parallel: two module targets, each in its own Worker.
-const loopTarget = cpuWork;
-const moduleTarget = { module: WORK, export: 'cpuWork' };
+/** `slots.length` threads of `target` running cpuWork(iterations, shared, slot), started together. */
+async function allAtOnce(target, iterations, shared, slots) {
+  const threads = slots.map((slot) => new BackgroundThread({ target, args: [iterations, shared, slot] }));
+  for (const t of threads) t.start();
+  for (const t of threads) if (!(await t.join(120))) fail('join timed out');
+}
 
-async function cpu(ms) {
-  const iterations = calibrate(spin, ms);
-  const small = Math.max(1, Math.round(iterations / 100));
-  await twoThreads(loopTarget, small);  // warm-up: both paths once, with 1% of the work
-  await twoThreads(moduleTarget, small);
-  const serial = await twoThreads(loopTarget, iterations);
-  const parallel = await twoThreads(moduleTarget, iterations);
-  return {
-    ms, iterations, serialMs: round3(serial.ms), parallelMs: round3(parallel.ms), speedup: serial.ms / parallel.ms,
-    serial: serial.runs, parallel: parallel.runs,
-  };
+// The same export either way. Serial: event-loop targets (the function itself); they share this
+// loop, so one runs after the other. Parallel: module targets, each in its own isolate (warm
+// ones, left by the warm-up, where the build has them).
+const moduleTarget = { module: WORK, export: 'cpuWork' };
+const cpu = () => cpuResult(params, (...a) => allAtOnce(cpuWork, ...a), (...a) => allAtOnce(moduleTarget, ...a));
+
+/**
+ * n module threads at once (gather: n distinct isolates), joined: RSS per isolate the pool keeps
+ * idle (maxIdle = n, so that none ends while it is measured).
+ */
+async function idleRss(n) {
+  setIsolatePool({ maxIdle: n });
+  const before = await settledRss();
+  const count = new SharedArrayBuffer(4);
+  const threads = Array.from({ length: n }, () => moduleThread('gather', [count, n]));
+  for (const t of threads) t.start();
+  for (const t of threads) if (!(await t.join(60))) fail('join timed out');
+  if (!threads.every((t) => t.result === true)) fail(`only ${new Int32Array(count)[0]} of ${n} module threads ran at once`);
+  await sleep(200);  // the isolates go idle; their start-up allocations settle
+  const { idle } = isolatePool();
+  if (!(idle >= 1)) fail(`isolatePool().idle is ${idle} after ${n} module threads ended`);
+  const after = await settledRss();
+  return { n, idle, before, after, perIdleKiB: round1((after - before) / idle / 1024) };
 }
 
 const { metric } = params;
@@ -133,9 +156,18 @@ if (metric === 'latency') {
   if (!joined.every(Boolean)) fail('join timed out');
   done({ alive, stack, before, after, tasks: liveTasks, perThreadKiB: round1((after - before) / alive / 1024) });
 } else if (metric === 'module-latency') {
-  await warmedUp(moduleLatency);
+  if (params.isolate === 'warm' && !hasPool) done(NO_POOL);
+  else await warmedUp((n) => moduleLatency(n, params.isolate));
+} else if (metric === 'module-throughput') {
+  if (!hasPool) done(NO_POOL);
+  else {
+    if (params.cap) setIsolatePool({ maxIsolates: os.availableParallelism() });
+    await warmedUp((n) => moduleThroughput(n, params.inFlight));
+  }
+} else if (metric === 'idle-rss') {
+  done(hasPool ? await idleRss(params.n) : NO_POOL);
 } else if (metric === 'cpu') {
-  done(await cpu(params.ms));
+  done(await cpu());
 } else if (metric === 'lag') {
   if (params.idle) await startWaiting(params.idle, 0, never);
   done(await lagResult(params.idle, params.seconds));

@@ -1,24 +1,34 @@
-// Shared by the Node.js peers (background-thread, worker_threads, setImmediate). Each peer script
-// is run by bench/run.mjs in a fresh process as
+// Shared by the Node.js peers (background-thread, worker_threads, setImmediate, piscina). Each
+// peer script is run by bench/run.mjs in a fresh process as
 //   node --expose-gc bench/peers/<peer>.mjs '<json params>'
-// does ONE measurement and prints ONE line of JSON on stdout. Params:
+// does ONE measurement and prints ONE line of JSON on stdout: the result, or { na: reason } when
+// the peer cannot take this measurement (a baseline build without warm isolates). Params:
 //   { metric: 'latency',    n, warmup }             -> { samples: [µs, ...], startCall: [µs, ...] }
 //     samples: just before start() -> the target's first line; startCall: how long start() itself took
 //   { metric: 'throughput', n, inFlight, warmup }   -> { n, inFlight, seconds, perSecond }
 //   { metric: 'rss',        alive, stack, warmup }  -> { alive, stack, before, after, perThreadKiB, tasks }
 //   { metric: 'lag',        idle, seconds }         -> { idle, samples: [ms, ...], p50, p99 }
 // Module targets (background-thread: { module, export } targets; worker_threads: a plain Worker
-// running plain-worker.mjs, which imports the same module and calls the same export):
-//   { metric: 'module-latency', n, warmup } -> { samples: [µs, ...], startCall: [µs, ...], joined: [µs, ...], seconds, perSecond }
-//     samples: just before start() -> the export's first line (module-work.mjs firstLine);
-//     joined: -> join() resolved / 'exit'; perSecond: n / the loop's elapsed time (sequential start+join)
-//   { metric: 'cpu', ms } -> { ms, iterations, serialMs, parallelMs, speedup, serial: [...], parallel: [...] }
-//     two runs of spin(iterations) (module-work.mjs; iterations calibrated here to ~ms on the main
-//     thread): one after the other on one thread (serialMs), then in two threads at once
-//     (parallelMs); speedup = serialMs / parallelMs. serial/parallel: per run, when its work began
-//     (ms after the first start) and how long it took (ms), from the stamps the work writes.
+// running plain-worker.mjs, which imports the same module and calls the same export; piscina: a
+// pool's task, piscina-task.mjs calling the same export):
+//   { metric: 'module-latency', n, warmup, isolate? } -> { samples: [µs, ...], startCall: [µs, ...], joined: [µs, ...], seconds, perSecond }
+//     samples: just before start() / pool.run() -> the export's first line (module-work.mjs
+//     firstLine); joined: -> join() resolved / 'exit' / run() settled; perSecond: n / the loop's
+//     elapsed time (sequential start+join). isolate (background-thread): 'warm' or 'fresh'.
+//   { metric: 'module-throughput', n, inFlight, warmup, cap? } -> { n, inFlight, seconds, perSecond }
+//     start+join of the empty export, inFlight lanes; cap (background-thread): maxIsolates = cores
+//   { metric: 'idle-rss', n } -> { n, idle, before, after, perIdleKiB }
+//     n module threads / tasks at once (module-work.mjs gather: n distinct isolates), ended; then
+//     (VmRSS - VmRSS before the first) / the idle isolates / threads the pool kept
+//   { metric: 'cpu', ms, tasks } -> { ms, tasks, iterations, serialMs, parallelMs, speedup, serial: [...], parallel: [...] }
+//     `tasks` (default 2) runs of spin(iterations) (module-work.mjs; iterations calibrated here to
+//     ~ms on the main thread): one after the other on one thread (serialMs), then in `tasks`
+//     threads at once (parallelMs); speedup = serialMs / parallelMs. serial/parallel: per run,
+//     when its work began (ms after the first start) and how long it took (ms), from the stamps
+//     the work writes (cpuResult below).
 import { readdirSync, readFileSync } from 'node:fs';
 import { percentile } from '../stats.mjs';
+import { cpuWork, spin } from './module-work.mjs';
 
 export const params = JSON.parse(process.argv[2] ?? '{}');
 
@@ -124,6 +134,38 @@ export function calibrate(spin, ms) {
   while (time(n) < 30 && n < 2 ** 30) n *= 2;
   const best = Math.min(time(n), time(n), time(n));
   return Math.min(2 ** 31 - 1, Math.round((n * ms) / best));
+}
+
+/**
+ * The cpu measurement: `tasks` runs of spin (module-work.mjs), calibrated here to ~`ms` each,
+ * first one after the other (`serial`), then at once (`parallel`), both once before with 1% of the
+ * work (warm-up: for the pools, it also leaves their threads warm). serial and parallel are
+ * async (iterations, shared, slots) => void, run slot i as cpuWork(iterations, shared, i) and
+ * return once every slot's run has ended.
+ */
+export async function cpuResult({ ms, tasks = 2 }, serial, parallel) {
+  const iterations = calibrate(spin, ms);
+  const slots = Array.from({ length: tasks }, (_, i) => i);
+  const run = async (how, n) => {
+    const s = stamps(2 * tasks);
+    const t0 = nowUs();
+    await how(n, s.shared, slots);
+    return { ms: (nowUs() - t0) / 1000, runs: slots.map((slot) => workSpan(s, slot, t0)) };
+  };
+  const small = Math.max(1, Math.round(iterations / 100));
+  await run(serial, small);
+  await run(parallel, small);
+  const one = await run(serial, iterations);
+  const all = await run(parallel, iterations);
+  return {
+    ms, tasks, iterations, serialMs: round3(one.ms), parallelMs: round3(all.ms), speedup: one.ms / all.ms,
+    serial: one.runs, parallel: all.runs,
+  };
+}
+
+/** The serial half of cpuResult for the peers whose threads need a Worker: the runs on this thread. */
+export async function onThisThread(iterations, shared, slots) {
+  for (const slot of slots) cpuWork(iterations, shared, slot);
 }
 
 /** One CPU-bound run: when its work began (ms after t0) and how long it took (ms), from stamps. */

@@ -3,9 +3,10 @@
  *   pthreads latency N WARMUP            -> {"samples":[us,...],"startCall":[us,...]}
  *   pthreads throughput N INFLIGHT WARMUP -> {"n","inFlight","seconds","perSecond"}
  *   pthreads rss ALIVE STACK WARMUP      -> {"alive","stack","before","after","perThreadKiB","tasks"}
- *   pthreads cpu MS                      -> {"ms","iterations","serialMs","parallelMs","speedup","serial","parallel"}
- *     spin(iterations) (the xorshift32 loop of module-work.mjs), calibrated here to ~MS, twice in
- *     a row on the main thread, then in two pthreads at once: the machine's own parallelism.
+ *   pthreads cpu MS [TASKS]              -> {"ms","tasks","iterations","serialMs","parallelMs","speedup","serial","parallel"}
+ *     spin(iterations) (the xorshift32 loop of module-work.mjs), calibrated here to ~MS, TASKS
+ *     (default 2) times in a row on the main thread, then in TASKS pthreads at once: the
+ *     machine's own parallelism.
  * STACK 0 = the default (glibc: RLIMIT_STACK, usually 8 MiB), else pthread_attr_setstacksize.
  * Times with clock_gettime(CLOCK_MONOTONIC); RSS from /proc/self/status (VmRSS).
  */
@@ -167,6 +168,7 @@ static uint32_t spin(uint64_t iterations) {
   return x;
 }
 
+#define MAX_TASKS 64
 struct work { uint64_t iterations, began, ended; uint32_t result; };
 
 static void *work_run(void *arg) {
@@ -183,47 +185,49 @@ static double timed_spin(uint64_t n, uint32_t *sink) {
   return (now_ns() - t0) / 1e6;
 }
 
-/* Two runs of `iterations`; serial: in a row on this thread; else two threads. Returns wall ms. */
-static double two_runs(uint64_t iterations, int parallel, struct work w[2]) {
-  pthread_t th[2];
-  for (int i = 0; i < 2; i++) w[i].iterations = iterations;
+/* `tasks` runs of `iterations`; serial: in a row on this thread; else a thread each. Returns wall ms. */
+static double all_runs(uint64_t iterations, int tasks, int parallel, struct work *w) {
+  pthread_t th[MAX_TASKS];
+  for (int i = 0; i < tasks; i++) w[i].iterations = iterations;
   uint64_t t0 = now_ns();
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < tasks; i++) {
     if (!parallel) { work_run(&w[i]); continue; }
     int err = pthread_create(&th[i], NULL, work_run, &w[i]);
     if (err) die("pthread_create", err);
   }
-  if (parallel) for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  if (parallel) for (int i = 0; i < tasks; i++) pthread_join(th[i], NULL);
   double ms = (now_ns() - t0) / 1e6;
-  for (int i = 0; i < 2; i++) { w[i].began -= t0; w[i].ended -= t0; }
+  for (int i = 0; i < tasks; i++) { w[i].began -= t0; w[i].ended -= t0; }
   return ms;
 }
 
-static void print_runs(const char *key, struct work w[2]) {
+static void print_runs(const char *key, int tasks, struct work *w) {
   printf(",\"%s\":[", key);
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < tasks; i++) {
     printf("%s{\"beganMs\":%.3f,\"workMs\":%.3f}", i ? "," : "", w[i].began / 1e6, (w[i].ended - w[i].began) / 1e6);
   }
   printf("]");
 }
 
-static void cpu(double ms) {
+static void cpu(double ms, int tasks) {
+  if (tasks < 1 || tasks > MAX_TASKS) { fprintf(stderr, "cpu: TASKS must be 1..%d\n", MAX_TASKS); exit(2); }
   uint32_t sink = 0;
   uint64_t n = 1u << 20;
   while (timed_spin(n, &sink) < 30 && n < (1ull << 40)) n *= 2;
   double best = timed_spin(n, &sink);
   for (int i = 0; i < 2; i++) { double t = timed_spin(n, &sink); if (t < best) best = t; }
   uint64_t iterations = (uint64_t)(n * ms / best + 0.5);
-  struct work ws[2], wp[2];
-  two_runs(iterations / 100 + 1, 0, ws);  /* warm-up: both paths once, with 1% of the work */
-  two_runs(iterations / 100 + 1, 1, wp);
-  double serial = two_runs(iterations, 0, ws);
-  double parallel = two_runs(iterations, 1, wp);
-  printf("{\"ms\":%g,\"iterations\":%llu,\"serialMs\":%.3f,\"parallelMs\":%.3f,\"speedup\":%.4f",
-         ms, (unsigned long long)iterations, serial, parallel, serial / parallel);
-  print_runs("serial", ws);
-  print_runs("parallel", wp);
-  printf(",\"sink\":%u}\n", sink ^ ws[0].result ^ ws[1].result ^ wp[0].result ^ wp[1].result);
+  struct work ws[MAX_TASKS], wp[MAX_TASKS];
+  all_runs(iterations / 100 + 1, tasks, 0, ws);  /* warm-up: both paths once, with 1% of the work */
+  all_runs(iterations / 100 + 1, tasks, 1, wp);
+  double serial = all_runs(iterations, tasks, 0, ws);
+  double parallel = all_runs(iterations, tasks, 1, wp);
+  printf("{\"ms\":%g,\"tasks\":%d,\"iterations\":%llu,\"serialMs\":%.3f,\"parallelMs\":%.3f,\"speedup\":%.4f",
+         ms, tasks, (unsigned long long)iterations, serial, parallel, serial / parallel);
+  print_runs("serial", tasks, ws);
+  print_runs("parallel", tasks, wp);
+  for (int i = 0; i < tasks; i++) sink ^= ws[i].result ^ wp[i].result;
+  printf(",\"sink\":%u}\n", sink);
 }
 
 int main(int argc, char **argv) {
@@ -238,9 +242,9 @@ int main(int argc, char **argv) {
   } else if (argc >= 5 && strcmp(argv[1], "rss") == 0) {
     rss(atoi(argv[2]), atol(argv[3]), atoi(argv[4]));
   } else if (argc >= 3 && strcmp(argv[1], "cpu") == 0) {
-    cpu(atof(argv[2]));
+    cpu(atof(argv[2]), argc >= 4 ? atoi(argv[3]) : 2);
   } else {
-    fprintf(stderr, "usage: %s latency N WARMUP | throughput N INFLIGHT WARMUP | rss ALIVE STACK WARMUP | cpu MS\n", argv[0]);
+    fprintf(stderr, "usage: %s latency N WARMUP | throughput N INFLIGHT WARMUP | rss ALIVE STACK WARMUP | cpu MS [TASKS]\n", argv[0]);
     return 2;
   }
   return 0;

@@ -6,9 +6,9 @@ Same protocol as bench/peers/common.mjs:
     {"metric": "latency", "n", "warmup"}            -> {"samples": [us, ...], "startCall": [us, ...]}
     {"metric": "throughput", "n", "inFlight", "warmup"} -> {"n", "inFlight", "seconds", "perSecond"}
     {"metric": "rss", "alive", "stack", "warmup"}   -> {"alive", "stack", "before", "after", "perThreadKiB", "tasks"}
-    {"metric": "cpu", "ms"}                         -> {"ms", "iterations", "serialMs", "parallelMs", "speedup", "serial", "parallel"}
-        spin(iterations), calibrated to ~ms here, twice in a row on the main thread, then in two
-        threads at once (they share the GIL).
+    {"metric": "cpu", "ms", "tasks"}                -> {"ms", "tasks", "iterations", "serialMs", "parallelMs", "speedup", "serial", "parallel"}
+        spin(iterations), calibrated to ~ms here, `tasks` (default 2) times in a row on the main
+        thread, then in `tasks` threads at once (they share the GIL).
 Times with time.perf_counter_ns() (CLOCK_MONOTONIC); RSS from /proc/self/status (VmRSS).
 """
 import collections
@@ -131,9 +131,10 @@ def calibrate(ms):
     return round(n * ms / best)
 
 
-def cpu(ms):
+def cpu(ms, tasks=2):
     iterations = calibrate(ms)
-    stamps = [[0, 0], [0, 0]]
+    slots = range(tasks)
+    stamps = [[0, 0] for _ in slots]
 
     def work(n, slot):
         stamps[slot][0] = time.perf_counter_ns()
@@ -145,12 +146,12 @@ def cpu(ms):
 
     def serial(n):
         t0 = time.perf_counter_ns()
-        work(n, 0)
-        work(n, 1)
+        for slot in slots:
+            work(n, slot)
         return (time.perf_counter_ns() - t0) / 1e6, spans(t0)
 
     def parallel(n):
-        threads = [threading.Thread(target=work, args=(n, slot)) for slot in (0, 1)]
+        threads = [threading.Thread(target=work, args=(n, slot)) for slot in slots]
         t0 = time.perf_counter_ns()
         for t in threads:
             t.start()
@@ -163,8 +164,9 @@ def cpu(ms):
     parallel(small)
     serial_ms, serial_runs = serial(iterations)
     parallel_ms, parallel_runs = parallel(iterations)
-    return {'ms': ms, 'iterations': iterations, 'serialMs': round(serial_ms, 3), 'parallelMs': round(parallel_ms, 3),
-            'speedup': serial_ms / parallel_ms, 'serial': serial_runs, 'parallel': parallel_runs}
+    return {'ms': ms, 'tasks': tasks, 'iterations': iterations, 'serialMs': round(serial_ms, 3),
+            'parallelMs': round(parallel_ms, 3), 'speedup': serial_ms / parallel_ms,
+            'serial': serial_runs, 'parallel': parallel_runs}
 
 
 def main():
@@ -180,7 +182,7 @@ def main():
     elif metric == 'rss':
         out = rss(p['alive'], p['stack'], p['warmup'])
     elif metric == 'cpu':
-        out = cpu(p['ms'])
+        out = cpu(p['ms'], p.get('tasks', 2))
     else:
         sys.exit('unknown metric ' + metric)
     sys.stdout.write(json.dumps(out) + '\n')

@@ -2,8 +2,7 @@
 // A Worker is the closest Node.js built-in to "a real OS thread": it also gets its own isolate and
 // event loop, which is what it pays for at start and in memory.
 import { Worker } from 'node:worker_threads';
-import { calibrate, done, fail, lagResult, lanes, nowUs, params, round1, round3, settledRss, sleep, stamps, tasks, warmedUp, workSpan } from './common.mjs';
-import { cpuWork, spin } from './module-work.mjs';
+import { cpuResult, done, fail, lagResult, lanes, nowUs, onThisThread, params, round1, settledRss, sleep, stamps, tasks, warmedUp } from './common.mjs';
 
 // First line: the monotonic clock (shared by all threads of the process); then tell the parent.
 const FIRST_LINE = `const t = process.hrtime.bigint(); require('node:worker_threads').parentPort.postMessage(t);`;
@@ -53,33 +52,12 @@ async function moduleLatency(n) {
   return { samples, startCall, joined, seconds, perSecond: n / seconds };
 }
 
-// Serial: the work twice in a row on the main thread. Parallel: two plain Workers at once.
-async function cpu(ms) {
-  const iterations = calibrate(spin, ms);
-  const serialRun = (n) => {
-    const s = stamps(4);
-    const t0 = nowUs();
-    cpuWork(n, s.shared, 0);
-    cpuWork(n, s.shared, 1);
-    return { ms: (nowUs() - t0) / 1000, runs: [0, 1].map((slot) => workSpan(s, slot, t0)) };
-  };
-  const parallelRun = async (n) => {
-    const s = stamps(4);
-    const t0 = nowUs();
-    const workers = [0, 1].map((slot) => plainWorker('cpuWork', [n, s.shared, slot]));
-    await Promise.race([Promise.all(workers.map(exited)), timeout(120_000, 'workers')]);
-    return { ms: (nowUs() - t0) / 1000, runs: [0, 1].map((slot) => workSpan(s, slot, t0)) };
-  };
-  const small = Math.max(1, Math.round(iterations / 100));
-  serialRun(small);  // warm-up: both paths once, with 1% of the work
-  await parallelRun(small);
-  const serial = serialRun(iterations);
-  const parallel = await parallelRun(iterations);
-  return {
-    ms, iterations, serialMs: round3(serial.ms), parallelMs: round3(parallel.ms), speedup: serial.ms / parallel.ms,
-    serial: serial.runs, parallel: parallel.runs,
-  };
-}
+// Serial: the runs one after the other on the main thread. Parallel: a plain Worker each, at once.
+const allAtOnce = async (iterations, shared, slots) => {
+  const workers = slots.map((slot) => plainWorker('cpuWork', [iterations, shared, slot]));
+  await Promise.race([Promise.all(workers.map(exited)), timeout(120_000, 'workers')]);
+};
+const cpu = () => cpuResult(params, onThisThread, allAtOnce);
 
 async function throughput(n, inFlight) {
   return lanes(n, inFlight, async () => {
@@ -123,8 +101,10 @@ try {
     void workers;
   } else if (metric === 'module-latency') {
     await warmedUp(moduleLatency);
+  } else if (metric === 'module-throughput') {
+    await warmedUp((n) => lanes(n, params.inFlight, () => Promise.race([exited(plainWorker('empty', [])), timeout(60_000, 'worker exit')])));
   } else if (metric === 'cpu') {
-    done(await cpu(params.ms));
+    done(await cpu());
   } else if (metric === 'lag') {
     if (params.idle) await startIdle(params.idle);
     done(await lagResult(params.idle, params.seconds));
