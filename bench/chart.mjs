@@ -2,8 +2,8 @@
 // scale, one panel for start -> first line of the target (µs, lower is better; when the results
 // have module-target rows, a module target's start is the lighter bar of each group, fresh and
 // then warm: for worker_threads a plain Worker running the same module, for piscina a task of a
-// warm pool, which only has the warm bar) and one for start+join throughput
-// (threads/s, higher is better: 100 in flight, with sequential as the lighter bar of each group).
+// warm pool, which only has the warm bar) and one for start+join throughput (threads/s, higher
+// is better: 100 in flight, then sequential and a warm module target's, 100 in flight, lighter).
 // Bars are per-round medians; the thin whiskers span min to max. With a baseline peer
 // (run.mjs --baseline), it gets its own bars below background-thread's.
 //
@@ -134,12 +134,15 @@ export function renderChart(report) {
   const row = (id) => report.rows.find((r) => r.id === id);
   const peers = report.peers;
   const cellsOf = (id, peer) => row(id)?.cells?.[peer.id];
+  // worker_threads' cells in the warm rows are fresh Workers, for scale: no warm bar for them.
+  const cellOf = (k, p) => (p.id === 'worker' && k.startsWith('warm-') ? { na: 'a fresh Worker each (bar above)' } : cellsOf(k, p));
   const groups = (keys) => peers.map((p) => ({
     id: p.id,
     label: p.id === 'baseline' ? 'baseline build' : p.label,  // the full label overflows LEFT
-    cells: Object.fromEntries(keys.map((k) => [k, cellsOf(k, p)])),
+    cells: Object.fromEntries(keys.map((k) => [k, cellOf(k, p)])),
   }));
   const inflight = row('inflight');
+  const warmInflight = row('warm-inflight');
   const module = row('module-latency');
   const warm = row('warm-latency');
   const latencyKeys = ['latency', ...(module ? ['module-latency'] : []), ...(warm ? ['warm-latency'] : [])];
@@ -165,9 +168,10 @@ export function renderChart(report) {
       axisLabel: 'threads per second (log scale)',
       series: [
         { key: 'inflight', label: inflight ? inflight.label.replace('start+join, ', '') : '100 in flight', short: '', opacity: 0.9 },
-        { key: 'seq', label: 'sequential', short: 'seq', opacity: 0.4 },
+        { key: 'seq', label: 'sequential', short: 'seq', opacity: 0.55 },
+        ...(warmInflight ? [{ key: 'warm-inflight', label: 'module target, warm, 100 in flight', short: 'warm module', opacity: 0.3 }] : []),
       ],
-      groups: groups(['inflight', 'seq']),
+      groups: groups(['inflight', 'seq', ...(warmInflight ? ['warm-inflight'] : [])]),
     },
   ];
   const title = `background-thread vs ${peers.some((p) => p.id === 'baseline') ? 'its baseline, ' : ''}${peers.filter((p) => p.id !== 'bt' && p.id !== 'baseline').map((p) => p.label).join(', ')}`;

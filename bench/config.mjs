@@ -70,7 +70,7 @@ export function counts({ quick, rounds }) {
         latency: { bt: [300, 100], worker: [8, 2], immediate: [1000, 200], python: [300, 50], pthreads: [1000, 100] },
         moduleLatency: [8, 2], cpuMs: 100, poolRounds: 1,
         warmLatency: { bt: [200, 20], piscina: [200, 20], worker: [8, 2] },
-        warmInflight: { bt: 2000, piscina: 5000 }, cpu8: [8, 50], idlePool: 8,
+        warmInflight: { bt: 5000, piscina: 5000 }, cpu8: [8, 50], idlePool: 8,
         seq: { bt: 2000, worker: 10, immediate: 20000, python: 2000, pthreads: 5000 },
         inflight: { bt: 5000, worker: 100, immediate: 50000, python: 3000, pthreads: 10000 },
         alive: [1000], workerAlive: { 1000: 20 }, lagIdle: 1000, workerIdle: 50,

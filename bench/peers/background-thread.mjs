@@ -162,7 +162,9 @@ if (metric === 'latency') {
   if (!hasPool) done(NO_POOL);
   else {
     if (params.cap) setIsolatePool({ maxIsolates: os.availableParallelism() });
-    await warmedUp((n) => moduleThroughput(n, params.inFlight));
+    // The pool's isolates once measured: how many the default policy's burst left.
+    const isolates = () => { const { idle, busy } = isolatePool(); return idle + busy; };
+    await warmedUp(async (n) => ({ ...(await moduleThroughput(n, params.inFlight)), isolates: isolates() }));
   }
 } else if (metric === 'idle-rss') {
   done(hasPool ? await idleRss(params.n) : NO_POOL);
