@@ -1,6 +1,6 @@
-// npm run bench: background-thread against worker_threads, setImmediate, Python's threading and
-// raw pthreads, in one run on one machine (full: 5 rounds, about 5 minutes; --quick: fewer rounds
-// and smaller counts, under a minute).
+// npm run bench: background-thread against worker_threads, piscina (module targets and CPU-bound
+// work), setImmediate, Python's threading and raw pthreads, in one run on one machine (full: 5
+// rounds, about 7 minutes; --quick: fewer rounds and smaller counts, about a minute and a half).
 //
 //   node bench/run.mjs [--quick] [--rounds N] [--only latency,seq,...] [--out DIR] [--baseline DIR]
 //   node bench/run.mjs --report FILE [--out DIR]

@@ -16,12 +16,15 @@ const { BackgroundThread, setIsolatePool, isolatePool } = pkg;
 const hasPool = typeof setIsolatePool === 'function';
 const NO_POOL = { na: 'no warm isolates' };
 
-/** A module target's options: isolate 'fresh' / 'warm' where the build has warm isolates. */
-const moduleThread = (exportName, args, isolate) => new BackgroundThread({
-  target: { module: WORK, export: exportName }, args, ...(isolate && hasPool ? { isolate } : {}),
-});
-
 const WORK = new URL('./module-work.mjs', import.meta.url);
+
+/**
+ * A module thread running module-work.mjs's export. isolate 'fresh': the option, where the build
+ * has it (without, every module target is fresh); 'warm' or none: no option, the default policy.
+ */
+const moduleThread = (exportName, args, isolate) => new BackgroundThread({
+  target: { module: WORK, export: exportName }, args, ...(isolate === 'fresh' && hasPool ? { isolate } : {}),
+});
 
 const never = new Promise(() => {});
 
