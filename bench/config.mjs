@@ -185,7 +185,7 @@ export function jobsFor(C) {
     })),
     // CPU-bound work, `tasks` threads of `ms` each: one after the other on one thread, then at once.
     ...[[2, C.cpuMs, 'cpu', C.rounds], [C.cpu8[0], C.cpu8[1], 'cpu8', C.poolRounds]].map(([tasks, ms, id, rounds]) => {
-      const cpu = { metric: 'cpu', ms, ...(tasks === 2 ? {} : { tasks }) };
+      const cpu = { metric: 'cpu', ms, tasks };
       const what = `CPU-bound ${tasks} x ${ms} ms`;
       return {
         id, rounds, timeout: 120,
