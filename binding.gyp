@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "background_thread",
-      "sources": ["native/addon.cc", "native/joiners.cc", "native/thread.cc", "native/isolated_thread.cc", "native/os_thread.cc", "native/portable_abi.cc"],
+      "sources": ["native/addon.cc", "native/joiners.cc", "native/thread.cc", "native/module_thread.cc", "native/os_thread.cc", "native/portable_abi.cc"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       # A Worker terminated while JS is inside one of our calls makes every Node-API call fail;
       # node-addon-api would then throw while throwing (std::terminate). Swallow what cannot be

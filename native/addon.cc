@@ -4,7 +4,7 @@
 #include <cmath>
 #include <utility>
 
-#include "isolated_thread.h"
+#include "module_thread.h"
 #include "os_thread.h"
 
 namespace bgthread {
@@ -83,11 +83,11 @@ Napi::Value Addon::InitLoop(const Napi::CallbackInfo& info) {
       InstanceMethod("join", &Addon::Join),
       InstanceMethod("joinSync", &Addon::JoinSync),
       InstanceMethod("identifyCurrentThread", &Addon::IdentifyCurrentThread),
-      InstanceMethod("adoptIsolated", &Addon::AdoptIsolatedThread),
-      InstanceMethod("dropIsolated", &Addon::DropIsolatedThread),
-      InstanceMethod("bindIsolated", &Addon::BindIsolatedThread),
-      InstanceMethod("exitedCleanly", &Addon::ExitedCleanlyIsolatedThread),
-      InstanceMethod("finishIsolated", &Addon::FinishIsolatedThread),
+      InstanceMethod("adoptModuleThread", &Addon::AdoptModuleThreadJs),
+      InstanceMethod("dropModuleThread", &Addon::DropModuleThreadJs),
+      InstanceMethod("bindModuleThread", &Addon::BindModuleThreadJs),
+      InstanceMethod("moduleThreadExited", &Addon::ModuleThreadExitedJs),
+      InstanceMethod("finishModuleThread", &Addon::FinishModuleThreadJs),
       InstanceMethod("nativeId", &Addon::NativeId),
       InstanceMethod("pollWithoutBlocking", &Addon::PollWithoutBlocking),
   });
@@ -199,7 +199,7 @@ Napi::Value Addon::JoinSync(const Napi::CallbackInfo& info) {
   // Waiting would deadlock while the thread's end needs this loop: an event-loop target that has
   // not settled, or a Worker that ended uncleanly (its 'exit' event, on this loop, ends it).
   auto needs_loop = [&record] {
-    return record->isolated ? record->body_gone : record->state < ThreadState::kSettled;
+    return record->module_target ? record->body_gone : record->state < ThreadState::kSettled;
   };
   uv_mutex_lock(&shared_->mutex);
   if (seconds < 0) {
@@ -232,61 +232,68 @@ Napi::Value Addon::IdentifyCurrentThread(const Napi::CallbackInfo& info) {
   return ids;
 }
 
-// adoptIsolated(name, daemon) -> ident: registers a thread whose body is a Worker the caller is
-// about to create (src/isolated-thread.ts). It is alive from now until the Worker's env ends.
-Napi::Value Addon::AdoptIsolatedThread(const Napi::CallbackInfo& info) {
+// adoptModuleThread(name, daemon) -> ident: registers a thread whose body is a module target's run
+// in an isolate (src/module-target.ts). It is alive from now until finishModuleThread.
+Napi::Value Addon::AdoptModuleThreadJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString() || !info[1].IsBoolean()) {
-    throw Napi::TypeError::New(env, "adoptIsolated(name: string, daemon: boolean)");
+    throw Napi::TypeError::New(env, "adoptModuleThread(name: string, daemon: boolean)");
   }
   const bool daemon = info[1].As<Napi::Boolean>().Value();
   auto record = std::make_shared<ThreadRecord>(shared_, NextIdent(),
                                                info[0].As<Napi::String>().Utf8Value(), 0);
-  AdoptIsolated(record);
+  AdoptModuleThread(record);
   const uint64_t ident = Register(env, std::move(record), daemon);
   return Napi::Number::New(env, static_cast<double>(ident));
 }
 
-// dropIsolated(ident): the Worker could not be created; the thread never was.
-Napi::Value Addon::DropIsolatedThread(const Napi::CallbackInfo& info) {
+// dropModuleThread(ident): the run could not be handed to an isolate; the thread never was.
+Napi::Value Addon::DropModuleThreadJs(const Napi::CallbackInfo& info) {
   auto it = live_.find(IdentArg(info, 0));
-  if (it == live_.end() || !it->second.record->isolated) return info.Env().Undefined();
-  DropIsolated(it->second.record);
+  if (it == live_.end() || !it->second.record->module_target) return info.Env().Undefined();
+  DropModuleThread(it->second.record);
   Unregister(info.Env(), it);
   return info.Env().Undefined();
 }
 
-// bindIsolated(ident) -> nativeId, in the Worker's env: this OS thread is the body of `ident`.
-// It takes the thread's name, and the thread ends (finishIsolated) when this env tears down.
-Napi::Value Addon::BindIsolatedThread(const Napi::CallbackInfo& info) {
+// bindModuleThread(ident) -> nativeId, in the isolate's env: this OS thread is now the body of
+// `ident`, and takes its name. If this env tears down before finishModuleThread, that ends it.
+Napi::Value Addon::BindModuleThreadJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::shared_ptr<ThreadRecord> record = FindIsolated(IdentArg(info, 0));
-  if (record == nullptr) throw Napi::Error::New(env, "no isolated thread with this ident");
+  std::shared_ptr<ThreadRecord> record = FindModuleThread(IdentArg(info, 0));
+  if (record == nullptr) throw Napi::Error::New(env, "no module thread with this ident");
   bound_.push_back(record);
-  return Napi::Number::New(env, static_cast<double>(BindIsolated(*record)));
+  return Napi::Number::New(env, static_cast<double>(BindModuleThread(*record)));
 }
 
-// exitedCleanly(ident), in the Worker's env at its process 'exit' event: see ExitedCleanly.
-Napi::Value Addon::ExitedCleanlyIsolatedThread(const Napi::CallbackInfo& info) {
-  std::shared_ptr<ThreadRecord> record = FindIsolated(IdentArg(info, 0));
-  if (record != nullptr) ExitedCleanly(*record);
+// moduleThreadExited(ident), in the isolate's env at its process 'exit' event: see ModuleThreadExited.
+Napi::Value Addon::ModuleThreadExitedJs(const Napi::CallbackInfo& info) {
+  std::shared_ptr<ThreadRecord> record = FindModuleThread(IdentArg(info, 0));
+  if (record != nullptr) ModuleThreadExited(*record);
   return info.Env().Undefined();
 }
 
-// finishIsolated(ident): the body has ended (any env may say so; only the first call counts).
-// The creator calls it on the Worker's 'exit', for a Worker that died before it could bind.
-Napi::Value Addon::FinishIsolatedThread(const Napi::CallbackInfo& info) {
-  std::shared_ptr<ThreadRecord> record = FindIsolated(IdentArg(info, 0));
-  if (record != nullptr) FinishIsolated(record);
+// finishModuleThread(ident): the run has ended (any env may say so; only the first call counts).
+// The isolate calls it when the export has settled (and the isolate goes on, idle); the creator
+// on the isolate's 'exit', for an isolate that died under the run or before it could bind.
+Napi::Value Addon::FinishModuleThreadJs(const Napi::CallbackInfo& info) {
+  const uint64_t ident = IdentArg(info, 0);
+  bound_.erase(std::remove_if(bound_.begin(), bound_.end(),
+                              [ident](const std::shared_ptr<ThreadRecord>& r) {
+                                return r->ident == ident;
+                              }),
+               bound_.end());
+  std::shared_ptr<ThreadRecord> record = FindModuleThread(ident);
+  if (record != nullptr) FinishModuleThread(record);
   return info.Env().Undefined();
 }
 
 // nativeId(ident) -> the kernel id of a live thread's OS thread, waiting (microseconds) for a new
-// thread to report in; null for an isolated thread whose Worker is still booting, or unknown here.
+// thread to report in; null for a module thread no isolate has bound yet, or unknown here.
 Napi::Value Addon::NativeId(const Napi::CallbackInfo& info) {
   auto it = live_.find(IdentArg(info, 0));
   if (it == live_.end()) return info.Env().Null();
-  if (!it->second.record->isolated) WaitUntilRunning(*it->second.record);
+  if (!it->second.record->module_target) WaitUntilRunning(*it->second.record);
   uv_mutex_lock(&shared_->mutex);
   const int64_t native_id = it->second.record->native_id;
   uv_mutex_unlock(&shared_->mutex);
@@ -399,19 +406,19 @@ void Addon::OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
   static_cast<Addon*>(arg)->Teardown(handle);
 }
 
-// The env is going away (process exit, Worker end): no more JS. Isolated threads bound to it
+// The env is going away (process exit, Worker end): no more JS. Module threads bound to it
 // end; threads that still wait are woken to end on their own (EnvShared::gone); threads past
 // their last decision are detached; handles are closed, and teardown waits for that (one loop
 // turn).
 void Addon::Teardown(napi_async_cleanup_hook_handle handle) {
   tearing_down_ = true;
   cleanup_handle_ = handle;
-  // This env is an isolated thread's Worker: its thread has run its last JavaScript.
-  for (auto& record : bound_) BodyGone(record);
+  // This env is an isolate running a module thread: that thread has run its last JavaScript.
+  for (auto& record : bound_) ModuleBodyGone(record);
   bound_.clear();
-  // Isolated threads this env created can no longer be joined: the registry lets go of them.
+  // Module threads this env created can no longer be joined: the registry lets go of them.
   for (auto& item : live_) {
-    if (item.second.record->isolated) ForgetIsolated(item.first);
+    if (item.second.record->module_target) ForgetModuleThread(item.first);
   }
 
   uv_mutex_lock(&shared_->mutex);

@@ -3,7 +3,7 @@
 // joiners.h, one thread's life in thread.h. Everything here runs on the env's JS thread; what
 // crosses to OS threads lives in EnvShared (thread.h).
 //
-// Where a thread's way goes: Start (or AdoptIsolated) registers it; its events arrive in OnEvent
+// Where a thread's way goes: Start (or AdoptModuleThreadJs) registers it; its events arrive in OnEvent
 // (kRun: JS runs the target; kEnded: Reap); Settled lets it end; Join/JoinSync wait for it;
 // Teardown ends what is left when the env goes away.
 #pragma once
@@ -51,11 +51,11 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Join(const Napi::CallbackInfo& info);
   Napi::Value JoinSync(const Napi::CallbackInfo& info);
   Napi::Value IdentifyCurrentThread(const Napi::CallbackInfo& info);
-  Napi::Value AdoptIsolatedThread(const Napi::CallbackInfo& info);
-  Napi::Value DropIsolatedThread(const Napi::CallbackInfo& info);
-  Napi::Value BindIsolatedThread(const Napi::CallbackInfo& info);
-  Napi::Value ExitedCleanlyIsolatedThread(const Napi::CallbackInfo& info);
-  Napi::Value FinishIsolatedThread(const Napi::CallbackInfo& info);
+  Napi::Value AdoptModuleThreadJs(const Napi::CallbackInfo& info);
+  Napi::Value DropModuleThreadJs(const Napi::CallbackInfo& info);
+  Napi::Value BindModuleThreadJs(const Napi::CallbackInfo& info);
+  Napi::Value ModuleThreadExitedJs(const Napi::CallbackInfo& info);
+  Napi::Value FinishModuleThreadJs(const Napi::CallbackInfo& info);
   Napi::Value NativeId(const Napi::CallbackInfo& info);
   Napi::Value PollWithoutBlocking(const Napi::CallbackInfo& info);
 
@@ -70,7 +70,7 @@ class Addon : public Napi::Addon<Addon> {
   napi_env env_;
   std::shared_ptr<EnvShared> shared_;
   Registry live_;                                     // started and not yet reaped
-  std::vector<std::shared_ptr<ThreadRecord>> bound_;  // isolated threads this env is the body of
+  std::vector<std::shared_ptr<ThreadRecord>> bound_;  // the module thread this isolate runs, if any
   Joiners joiners_{*this};
   Napi::FunctionReference on_event_;  // (kind, ident, nativeId) => void; never throws
   uint64_t reap_spin_ns_ = 50 * 1000;  // adaptive, see Settled

@@ -53,11 +53,12 @@ struct EnvShared {
 //   kFinished -> reaped   Addon::Reap (loop)               uv_thread_join (unless detached),
 //                                                          out of the registry, JS told, joins
 //                                                          resolved
-// A thread whose body is a Worker (isolated_thread.h) has no OS thread of ours:
-//   -> kRunning           AdoptIsolated (creator's loop)   the record becomes findable
-//   kRunning -> kFinished FinishIsolated (any env)         kEnded (the Worker's clean end, or
-//                                                          the creator on its 'exit' event)
-//   kRunning -> kFinished DropIsolated (creator's loop)    nothing: the Worker was never created
+// A module target's thread (module_thread.h) runs in an isolate, a Worker's OS thread (Node's):
+//   -> kRunning           AdoptModuleThread (creator)      the record becomes findable
+//   kRunning -> kFinished FinishModuleThread (any env)     kEnded: from the isolate as the export
+//                                                          settled, its teardown after a clean
+//                                                          exit, or the creator on its 'exit'
+//   kRunning -> kFinished DropModuleThread (creator)       nothing: no isolate ever ran it
 //
 // Two fast paths when the thread is its loop's only one (the rest of the time, neither waits, so
 // that creations overlap and the loop does other threads' work meanwhile):
@@ -94,9 +95,9 @@ struct ThreadRecord {
   uv_cond_t changed;  // broadcast on every state change
   bool reaper_waiting = false;  // the loop waits for kFinished itself: do not post kEnded
   bool detached = false;  // nobody will join: the thread frees itself
-  bool isolated = false;  // the body is a Worker (isolated_thread.h); set before it is shared
-  bool exited_cleanly = false;  // isolated: the Worker's JavaScript ran to its 'exit' event
-  bool body_gone = false;       // isolated: the Worker's env is gone, without a clean exit
+  bool module_target = false;  // runs in an isolate (module_thread.h); set before it is shared
+  bool exited_cleanly = false;  // module target: its isolate's JavaScript ran to its 'exit' event
+  bool body_gone = false;       // module target: the isolate's env is gone, without a clean exit
   int64_t native_id = 0;  // written by the thread before kRunning
   uv_thread_t tid;        // written by the creator, which holds env->mutex until kRunning
 };

@@ -8,13 +8,15 @@
 //   join()       a native wait (native/joiners.h); joinSync() a native timed wait (Addon::JoinSync)
 // What is left when the loop's env goes away is ended by the native teardown (Addon::Teardown).
 import { types } from 'node:util';
+import type { TransferListItem } from 'node:worker_threads';
 import { currentIsDaemon, currentThread, daemonThreadStarted, runInThread } from './context';
 import {
   RuntimeError, activeDaemonError, alreadyStartedError, joinCurrentError, joinWouldDeadlockError,
   notStartedError, startFailedError, threadCapError,
 } from './errors';
 import { reportException, routeThreadErrorsToExcepthook } from './excepthook';
-import { startIsolated, type ModuleRef, type ModuleTarget } from './isolated-thread';
+import { isTransferring } from './module-protocol';
+import { startModuleThread, type ModuleRef, type ModuleTarget, type ModuleThreadBody } from './module-target';
 import { attach, liveCount, register } from './loop';
 import { readThreadOptions, type BackgroundThreadOptions, type Target } from './options';
 import { PythonAliases } from './python-aliases';
@@ -54,8 +56,13 @@ const promiseThen = Promise.prototype.then;
  */
 export class BackgroundThread extends PythonAliases {
   #target: Target | null = null;
-  #module: ModuleRef | null = null;  // a module target: the body is a Worker
-  #drainReports: (() => void) | null = null;  // reads the rest of what that Worker posted
+  #module: ModuleRef | null = null;  // a module target: its run is carried out by an isolate
+  #body: ModuleThreadBody | null = null;  // that run, once started
+  #fresh = false;
+  #transfer: TransferListItem[] = [];
+  #result: unknown = undefined;
+  #exception: unknown = undefined;
+  #excepted = false;
   #args: unknown[];
   #kwargs: Record<string, unknown> | null;
   #name: string;
@@ -104,6 +111,8 @@ export class BackgroundThread extends PythonAliases {
     this.#kwargs = spec.kwargs;
     this.#daemon = spec.daemon;
     this.#stackSize = spec.stackSize;
+    this.#fresh = spec.fresh;
+    this.#transfer = spec.transfer;
     this.#name = spec.name;
   }
 
@@ -143,7 +152,7 @@ export class BackgroundThread extends PythonAliases {
     this.#daemon = validate.boolean(this.daemon, 'daemon');
     if (liveCount() >= settings.maxBackgroundThreads) throw threadCapError(this.#name, liveCount());
     if (this.#module !== null) {
-      this.#startIsolated(this.#module);
+      this.#startModule(this.#module);
       return;
     }
     routeThreadErrorsToExcepthook();
@@ -161,16 +170,31 @@ export class BackgroundThread extends PythonAliases {
     if (this.#daemon) daemonThreadStarted();
   }
 
-  // A module target: its body is a Worker.
-  #startIsolated(module: ModuleRef): void {
-    const { ident, drainReports } = startIsolated(module, this.#name, this.#daemon, this.#args,
-      this.#kwargs, (error) => { reportException(this, error); });
-    this.#drainReports = drainReports;
-    this.#ident = ident;
+  // A module target: an isolate carries out its run.
+  #startModule(module: ModuleRef): void {
+    const body = startModuleThread(module, {
+      name: this.#name, daemon: this.#daemon, args: this.#args, kwargs: this.#kwargs,
+      transfer: this.#transfer, fresh: this.#fresh,
+    }, {
+      onException: (error) => { this.#threw(error); },
+      onResult: (value) => { this.#result = value; },
+    });
+    this.#body = body;
+    this.#ident = body.ident;
     this.#state = 'started';
     this.#args = [];
     this.#kwargs = null;
-    register(ident, this);
+    this.#transfer = [];
+    register(body.ident, this);
+  }
+
+  // The excepthook sees it first; `exception` then keeps the first one.
+  #threw(error: unknown): void {
+    reportException(this, error);
+    if (!this.#excepted) {
+      this.#excepted = true;
+      this.#exception = error;
+    }
   }
 
   /**
@@ -290,6 +314,11 @@ export class BackgroundThread extends PythonAliases {
   joinSync(timeout?: number | null): boolean {
     const seconds = this.#checkJoin(timeout);
     if (this.#state === 'stopped') return true;
+    if (this.#body?.waiting()) {
+      if (seconds === 0) return false;
+      throw joinWouldDeadlockError(this.#name,
+        'it waits for a free isolate (setIsolatePool maxIsolates), which only this event loop can give it');
+    }
     const result = attach().joinSync(this.#ident!, seconds);
     if (result === -1) {
       if (seconds === 0) return false;
@@ -366,6 +395,20 @@ export class BackgroundThread extends PythonAliases {
   }
 
   /**
+   * What the target returned, once the thread has ended: the value its Promise resolved to, if
+   * it returned one (a module target's: structured-cloned, or moved with `transfer()`).
+   * `undefined` before the end, and when the target threw (see `exception`).
+   */
+  get result(): unknown { return this.#state === 'stopped' ? this.#result : undefined; }
+
+  /**
+   * What the target threw (or its Promise rejected with, or what ended its isolate), once the
+   * thread has ended and the excepthook has seen it; the first, if there were several.
+   * `undefined` before the end and when nothing was thrown.
+   */
+  get exception(): unknown { return this.#state === 'stopped' ? this.#exception : undefined; }
+
+  /**
    * `<ClassName(name, initial|started|stopped[ daemon][ ident])>`, e.g.
    * `<BackgroundThread(Thread-1 (sendReport), started daemon 2)>`, as Python's `repr()`; a
    * subclass shows its own class name. `util.inspect` and `console.log` print the same.
@@ -394,16 +437,20 @@ export class BackgroundThread extends PythonAliases {
     try {
       result = this.run();
     } catch (error) {
-      reportException(this, error);
+      this.#threw(error);
       loop.settled(ident);
       return;
     }
     if (result === null || (typeof result !== 'object' && typeof result !== 'function')) {
+      this.#result = result;
       loop.settled(ident);
       return;
     }
-    const onFulfilled = (): void => { loop.settled(ident); };
-    const onRejected = (error: unknown): void => { reportException(this, error); loop.settled(ident); };
+    const onFulfilled = (value: unknown): void => {
+      this.#result = isTransferring(value) ? value.value : value;
+      loop.settled(ident);
+    };
+    const onRejected = (error: unknown): void => { this.#threw(error); loop.settled(ident); };
     // A plain native Promise: react to it directly, so that the thread has settled by the time
     // code that awaited the same Promise resumes (adopting it would record the settling two
     // microtasks late). Plain: no own `then` or `constructor`, nor a subclass, so the intrinsic
@@ -421,11 +468,8 @@ export class BackgroundThread extends PythonAliases {
   /** @internal The OS thread (or the Worker) has ended (src/loop.ts). */
   [kEnded](nativeId: number): void {
     if (nativeId !== 0) this.#nativeId ??= nativeId;
-    if (this.#drainReports !== null) {
-      // Before anyone learns the thread ended: all it wrote, and its exceptions.
-      this.#drainReports();
-      this.#drainReports = null;
-    }
+    // Before anyone learns the thread ended: all its run wrote, returned and threw.
+    this.#body?.ended();
     this.#state = 'stopped';
   }
 }

@@ -29,17 +29,17 @@ export interface LoopBinding {
   joinSync(ident: number, seconds: number): -1 | 0 | 1;
   /** A fresh ident and the kernel thread id of the calling thread. */
   identifyCurrentThread(): [ident: number, nativeId: number];
-  /** Registers a thread whose body is a Worker the caller creates next; returns its ident. */
-  adoptIsolated(name: string, daemon: boolean): number;
-  /** The Worker could not be created: forget the thread. */
-  dropIsolated(ident: number): void;
-  /** In the Worker: this OS thread is the body of `ident` (named after it; it ends with this env). */
-  bindIsolated(ident: number): number;
-  /** In the Worker, at its process 'exit': its JavaScript ran to the end; its env's end ends the thread. */
-  exitedCleanly(ident: number): void;
-  /** The Worker is gone (idempotent; its 'exit' event, for a Worker that did not exit cleanly). */
-  finishIsolated(ident: number): void;
-  /** The kernel id of a live thread's OS thread (waiting for a new one to run); null until a Worker has booted. */
+  /** Registers a module target's thread, whose run the caller hands to an isolate next; returns its ident. */
+  adoptModuleThread(name: string, daemon: boolean): number;
+  /** No isolate could take the run: forget the thread. */
+  dropModuleThread(ident: number): void;
+  /** In the isolate: this OS thread now runs `ident` (named after it; this env's end ends it). */
+  bindModuleThread(ident: number): number;
+  /** In the isolate, at its process 'exit': its JavaScript ran to the end; its env's end ends the run. */
+  moduleThreadExited(ident: number): void;
+  /** The run has ended (idempotent): the isolate, as the export settled; the creator, at the isolate's 'exit'. */
+  finishModuleThread(ident: number): void;
+  /** The kernel id of a live thread's OS thread (waiting for a new one to run); null until an isolate has bound it. */
   nativeId(ident: number): number | null;
   /** While on, this loop's poll never blocks, yet nothing is held open (an unref'd idle handle). */
   pollWithoutBlocking(on: boolean): void;

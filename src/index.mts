@@ -4,9 +4,10 @@
 export {
   BackgroundThread, BackgroundThreadError, BackgroundThreadLimitReachedError, Error,
   FrontendsNotSupported, MainThread, RuntimeError, activeCount, currentThread, enumerate,
-  excepthook, getExcepthook, joinAll, mainThread, setExcepthook, setMaxBackgroundThreads,
-  stackSize, startNewBackgroundThread, start_new_background_thread,
+  excepthook, getExcepthook, isolatePool, joinAll, mainThread, setExcepthook, setIsolatePool,
+  setMaxBackgroundThreads, stackSize, startNewBackgroundThread, start_new_background_thread, transfer,
 } from './index.js';
 export type {
-  BackgroundThreadOptions, ErrorDetails, ExceptHook, ExceptHookArgs, ModuleTarget, Target,
+  BackgroundThreadOptions, ErrorDetails, ExceptHook, ExceptHookArgs, IsolatePoolOptions,
+  IsolatePoolState, ModuleTarget, Target,
 } from './index.js';

@@ -2,10 +2,11 @@
 export { BackgroundThread } from './background-thread';
 export type { BackgroundThreadOptions, Target } from './options';
 export { MainThread } from './main-thread';
-export type { ModuleTarget } from './isolated-thread';
+export { transfer, type ModuleTarget } from './module-target';
 export {
-  activeCount, currentThread, enumerate, joinAll, mainThread, setMaxBackgroundThreads, stackSize,
-  startNewBackgroundThread,
+  activeCount, currentThread, enumerate, isolatePool, joinAll, mainThread, setIsolatePool,
+  setMaxBackgroundThreads, stackSize, startNewBackgroundThread, type IsolatePoolOptions,
+  type IsolatePoolState,
 } from './threading';
 export { excepthook, getExcepthook, setExcepthook, type ExceptHook, type ExceptHookArgs } from './excepthook';
 export {

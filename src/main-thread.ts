@@ -37,8 +37,8 @@ export class MainThread extends PythonAliases {
     if (identity === undefined) {
       [this.ident, this.nativeId] = loop.identifyCurrentThread();
     } else {
-      // The OS thread takes the name too (the Worker's thread is Node's; see isolated_thread.h).
-      this.nativeId = loop.bindIsolated(identity.ident);
+      // The OS thread takes the name too (the isolate's thread is Node's; see module_thread.h).
+      this.nativeId = loop.bindModuleThread(identity.ident);
       this.ident = identity.ident;
       this.#name = identity.name;
       this.#daemon = identity.daemon;

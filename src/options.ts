@@ -1,8 +1,9 @@
 // The BackgroundThread constructor's options: their types and contracts, and how its two forms
 // (an options object, or the seed's positional order) are read and checked.
+import type { TransferListItem } from 'node:worker_threads';
 import { currentIsDaemon } from './context';
 import { argTypeError, groupError } from './errors';
-import { isModuleTarget, moduleLabel, moduleRef, type ModuleRef, type ModuleTarget } from './isolated-thread';
+import { isModuleTarget, moduleLabel, moduleRef, type ModuleRef, type ModuleTarget } from './module-target';
 import * as validate from './validate';
 
 /**
@@ -68,9 +69,25 @@ export interface BackgroundThreadOptions {
    * target (Node sizes a Worker's stack) throws a TypeError (`ERR_INVALID_ARG_VALUE`).
    */
   stackSize?: number | null;
+  /**
+   * Module targets only: `'warm'` (default) runs the export on an idle isolate of this loop's pool
+   * when there is one (module-level state of earlier threads on it survives, as in every thread
+   * pool), else on a new one, which then joins the pool (see `setIsolatePool()`); `'fresh'` runs
+   * it on a new isolate used for this thread alone and ended with it (a clean module state, at a
+   * Worker's cost). Another value: a TypeError (`ERR_INVALID_ARG_VALUE`); given with a function
+   * target: a TypeError (`ERR_INVALID_ARG_VALUE`).
+   */
+  isolate?: 'warm' | 'fresh' | null;
+  /**
+   * Module targets only: items of `args`/`kwargs` to move into the isolate rather than copy
+   * (ArrayBuffers, MessagePorts: as in `postMessage(value, transferList)`); after `start()` they
+   * are detached here. An array, else a TypeError (`ERR_INVALID_ARG_TYPE`); non-empty with a
+   * function target (which shares this loop's memory): a TypeError (`ERR_INVALID_ARG_VALUE`).
+   */
+  transfer?: TransferListItem[] | null;
 }
 
-const OPTION_KEYS = new Set(['group', 'target', 'name', 'args', 'kwargs', 'verbose', 'daemon', 'stackSize']);
+const OPTION_KEYS = new Set(['group', 'target', 'name', 'args', 'kwargs', 'verbose', 'daemon', 'stackSize', 'isolate', 'transfer']);
 const POSITIONAL_KEYS = ['group', 'target', 'name', 'args', 'kwargs', 'verbose'] as const;
 
 let lastAutoName = 0;
@@ -103,12 +120,14 @@ export interface ThreadSpec {
   kwargs: Record<string, unknown> | null;
   daemon: boolean;
   stackSize: number;  // 0: stackSize()'s value at start()
+  fresh: boolean;     // a module target on an isolate of its own
+  transfer: TransferListItem[];
   name: string;
 }
 
 /** Reads and checks the constructor's arguments, in the order Python checks them. */
 export function readThreadOptions(params: unknown[]): ThreadSpec {
-  const { group, target, name, args, kwargs, daemon, stackSize } = readOptions(params);
+  const { group, target, name, args, kwargs, daemon, stackSize, isolate, transfer } = readOptions(params);
   if (group !== null && group !== undefined) {
     throw groupError();
   }
@@ -123,8 +142,29 @@ export function readThreadOptions(params: unknown[]): ThreadSpec {
     kwargs: validate.kwargs(kwargs),
     daemon: daemon === null || daemon === undefined ? currentIsDaemon() : validate.boolean(daemon, 'daemon'),
     stackSize: stackSize === undefined || stackSize === null ? 0 : validate.stackSize(stackSize, 'stackSize'),
+    fresh: false,
+    transfer: [],
     name: '',
   };
+  if (isolate !== undefined && isolate !== null) {
+    if (isolate !== 'warm' && isolate !== 'fresh') {
+      throw argTypeError(`The "isolate" option must be 'warm' or 'fresh'. ${validate.received(isolate)}`, 'ERR_INVALID_ARG_VALUE');
+    }
+    if (module === null) {
+      throw argTypeError('The "isolate" option applies to a module target only', 'ERR_INVALID_ARG_VALUE');
+    }
+    spec.fresh = isolate === 'fresh';
+  }
+  if (transfer !== undefined && transfer !== null) {
+    if (!Array.isArray(transfer)) {
+      throw argTypeError(`The "transfer" option must be an array. ${validate.received(transfer)}`);
+    }
+    if (module === null && transfer.length > 0) {
+      throw argTypeError('The "transfer" option applies to a module target only: a function target ' +
+        'shares this loop\'s memory', 'ERR_INVALID_ARG_VALUE');
+    }
+    spec.transfer = [...transfer];
+  }
   if (module !== null && spec.stackSize !== 0) {
     throw argTypeError('The "stackSize" option does not apply to a module target: Node sizes a ' +
       'Worker\'s stack', 'ERR_INVALID_ARG_VALUE');

@@ -1,9 +1,10 @@
 // The module-level functions of Python's threading and App Engine's background_thread.
 import { BackgroundThread } from './background-thread';
-import { isModuleTarget, type ModuleTarget } from './isolated-thread';
+import { isModuleTarget, type ModuleTarget } from './module-target';
 import { currentThread } from './context';
 import { mainThread, type MainThread } from './main-thread';
-import { argTypeError } from './errors';
+import { argRangeError, argTypeError } from './errors';
+import { configurePool, poolCounts, poolSettings, type IsolatePoolSettings } from './isolate-pool';
 import { liveThreads } from './loop';
 import type { Target } from './options';
 import { settings } from './settings';
@@ -132,4 +133,73 @@ export function stackSize(size?: number): number {
  */
 export function setMaxBackgroundThreads(n: number): void {
   settings.maxBackgroundThreads = validate.threadCount(n, 'n');
+}
+
+/** What `setIsolatePool()` takes: each key optional, the others keep their value. */
+export interface IsolatePoolOptions {
+  /**
+   * Idle isolates kept without a time limit (they hold nothing open): a non-negative integer or
+   * Infinity. Default: `os.availableParallelism()`.
+   */
+  maxIdle?: number;
+  /**
+   * Seconds an idle isolate beyond `maxIdle` (one a burst left) is kept unused before it is ended,
+   * least recently used first: a number >= 0, or Infinity. Default 10.
+   */
+  idleTimeout?: number;
+  /**
+   * Isolates at most (running a thread or idle; fresh isolates not counted): a positive integer or
+   * Infinity (the default). Past it a module thread's `start()` returns with the thread queued,
+   * as a thread pool queues: it is alive (`isAlive()`, `join()` waits) but runs only once an
+   * isolate is free, `nativeId` is null until then, and `joinSync()` throws
+   * `ERR_JOIN_WOULD_DEADLOCK` meanwhile.
+   */
+  maxIsolates?: number;
+}
+
+/** The pool's settings and what it holds now. */
+export interface IsolatePoolState extends Required<IsolatePoolOptions> {
+  /** Warm isolates waiting for a thread. */
+  idle: number;
+  /** Warm isolates running a thread. */
+  busy: number;
+  /** Module threads waiting for an isolate (only with `maxIsolates`). */
+  waiting: number;
+}
+
+const POOL_KEYS = new Set(['maxIdle', 'idleTimeout', 'maxIsolates']);
+
+/**
+ * Sets how this event loop keeps the isolates of module targets (see the README: Module
+ * targets). Idle isolates beyond new limits are ended at once, or when their timeout passes;
+ * threads waiting under a raised `maxIsolates` start at once.
+ *
+ * @param options - `maxIdle`, `idleTimeout`, `maxIsolates`; omitted keys keep their value.
+ * @returns The settings now in force, with the pool's counts.
+ * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `options` is not an object or a value not a
+ *   number; `ERR_INVALID_ARG_VALUE` for an unknown key.
+ * @throws {RangeError} `ERR_OUT_OF_RANGE` for a value out of its range.
+ */
+export function setIsolatePool(options: IsolatePoolOptions): IsolatePoolState {
+  if (typeof options !== 'object' || options === null) {
+    throw argTypeError(`The "options" argument must be an object. ${validate.received(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!POOL_KEYS.has(key)) throw argTypeError(`Unknown isolate pool option "${key}"`, 'ERR_INVALID_ARG_VALUE');
+  }
+  const { maxIdle, idleTimeout, maxIsolates } = options;
+  const changes: Partial<IsolatePoolSettings> = {};
+  if (maxIdle !== undefined) changes.maxIdle = validate.threadCount(maxIdle, 'maxIdle');
+  if (idleTimeout !== undefined) changes.idleTimeout = validate.seconds(idleTimeout, 'idleTimeout');
+  if (maxIsolates !== undefined) {
+    changes.maxIsolates = validate.threadCount(maxIsolates, 'maxIsolates');
+    if (changes.maxIsolates === 0) throw argRangeError('The "maxIsolates" argument must be at least 1. Received 0');
+  }
+  configurePool(changes);
+  return isolatePool();
+}
+
+/** This event loop's isolate pool: its settings (`setIsolatePool()`) and its counts now. */
+export function isolatePool(): IsolatePoolState {
+  return { ...poolSettings, ...poolCounts() };
 }

@@ -49,6 +49,15 @@ export function stackSize(value: unknown, name = 'size'): number {
   return value === 0 ? 0 : value;  // -0 is 0
 }
 
+/** A duration in seconds: a number >= 0, or Infinity. */
+export function seconds(value: unknown, name: string): number {
+  if (typeof value !== 'number') {
+    throw argTypeError(`The "${name}" argument must be a number of seconds. ${received(value)}`);
+  }
+  if (!(value >= 0)) throw argRangeError(`The "${name}" argument must be >= 0. Received ${value}`);
+  return value;
+}
+
 /** A thread count limit: a non-negative integer or Infinity. */
 export function threadCount(value: unknown, name: string): number {
   if (typeof value !== 'number') {

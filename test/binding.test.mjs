@@ -30,9 +30,9 @@ test('the addon exports init() and the limits only; init() returns the loop bind
     console.log(JSON.stringify({ exported, bound: Object.getOwnPropertyNames(loop).sort(), again }));
   `);
   assert.equal(out.exported, ['init', 'maxStackSize', 'maxThreadNameBytes', 'minStackSize']);
-  assert.equal(out.bound, ['adoptIsolated', 'bindIsolated', 'dropIsolated', 'exitedCleanly',
-    'finishIsolated', 'identifyCurrentThread', 'join', 'joinSync', 'nativeId', 'pollWithoutBlocking',
-    'settled', 'start']);
+  assert.equal(out.bound, ['adoptModuleThread', 'bindModuleThread', 'dropModuleThread',
+    'finishModuleThread', 'identifyCurrentThread', 'join', 'joinSync', 'moduleThreadExited', 'nativeId',
+    'pollWithoutBlocking', 'settled', 'start']);
   assert.is(out.again, 'init() was already called');
 });
 

@@ -141,9 +141,13 @@ test('the checks see the members they must check', () => {
     assert.ok(members('MainThread').includes(name), `MainThread.${name}`);
   }
   assert.equal(members('BackgroundThreadOptions').sort(),
-    ['args', 'daemon', 'group', 'kwargs', 'name', 'stackSize', 'target', 'verbose']);
+    ['args', 'daemon', 'group', 'isolate', 'kwargs', 'name', 'stackSize', 'target', 'transfer', 'verbose']);
+  for (const name of ['result', 'exception']) {
+    assert.ok(members('BackgroundThread').includes(name), `BackgroundThread.${name}`);
+  }
   for (const name of ['startNewBackgroundThread', 'start_new_background_thread', 'Error',
-    'excepthook', 'ExceptHookArgs', 'ModuleTarget', 'RuntimeError', 'currentThread']) {
+    'excepthook', 'ExceptHookArgs', 'ModuleTarget', 'RuntimeError', 'currentThread',
+    'setIsolatePool', 'isolatePool', 'IsolatePoolOptions', 'IsolatePoolState', 'transfer']) {
     assert.ok(byName.has(name), name);
   }
 });

@@ -335,25 +335,30 @@ test('bad module references, stackSize: TypeError at construction; run(): ERR_MO
 
 const PRINTS = ['line 1 of 3', 'line 2 of 3', 'line 3 of 3', 'bytes', 'hex'];
 
+// A warm isolate outlives the thread, so the module's own 'exit' listener runs only when the
+// isolate ends: at once on a fresh isolate, or when the module itself calls process.exit().
 for (const [how, join, exitCode] of [
   ['await join(), then process.exit()', 'await t.join();', 'null'],
   ['joinSync(20), then process.exit()', 't.joinSync(20);', 'null'],
   ['joinSync(), the module calling process.exit(3)', 't.joinSync();', '3'],
   ['joinAll(), then process.exit()', 'await joinAll();', 'null'],
 ]) {
-  test(`a module's stdout and stderr reach this process before ${how} returns, every time`, async () => {
-    for (let run = 0; run < 8; run++) {
-      const r = await runChild(IMPORT + `
-const t = new BackgroundThread({ target: { module: ${JSON.stringify(fixture('prints.mjs'))} }, args: [3, ${exitCode}] });
+  for (const isolate of ['warm', 'fresh']) {
+    test(`a module's stdout and stderr reach this process before ${how} returns, every time (${isolate})`, async () => {
+      const exitListener = isolate === 'fresh' || exitCode !== 'null' ? ['exit listener'] : [];
+      for (let run = 0; run < 4; run++) {
+        const r = await runChild(IMPORT + `
+const t = new BackgroundThread({ target: { module: ${JSON.stringify(fixture('prints.mjs'))} }, args: [3, ${exitCode}], isolate: '${isolate}' });
 t.start();
 ${join}
 console.log('JOINED', t.isAlive());
 process.exit(0);
 `, QUICK);
-      assertExit(r, 0, [...PRINTS, 'exit listener', 'JOINED false']);
-      assert.equal(lines(r.stderr), ['to stderr'], describe(r));
-    }
-  });
+        assertExit(r, 0, [...PRINTS, ...exitListener, 'JOINED false']);
+        assert.equal(lines(r.stderr), ['to stderr'], describe(r));
+      }
+    });
+  }
 }
 
 test('a module target that runs out of memory: its error reaches the excepthook before join() resolves', async () => {

@@ -1,4 +1,4 @@
-#include "isolated_thread.h"
+#include "module_thread.h"
 
 #include <mutex>
 #include <unordered_map>
@@ -23,23 +23,23 @@ Registry& TheRegistry() {
 
 }  // namespace
 
-void AdoptIsolated(const std::shared_ptr<ThreadRecord>& record) {
+void AdoptModuleThread(const std::shared_ptr<ThreadRecord>& record) {
   record->state = ThreadState::kRunning;
-  record->isolated = true;
+  record->module_target = true;
   record->detached = true;  // nothing to uv_thread_join: the Worker's thread is Node's
   Registry& registry = TheRegistry();
   std::lock_guard<std::mutex> lock(registry.mutex);
   registry.records.emplace(record->ident, record);
 }
 
-std::shared_ptr<ThreadRecord> FindIsolated(uint64_t ident) {
+std::shared_ptr<ThreadRecord> FindModuleThread(uint64_t ident) {
   Registry& registry = TheRegistry();
   std::lock_guard<std::mutex> lock(registry.mutex);
   auto it = registry.records.find(ident);
   return it == registry.records.end() ? nullptr : it->second;
 }
 
-int64_t BindIsolated(ThreadRecord& record) {
+int64_t BindModuleThread(ThreadRecord& record) {
   const int64_t native_id = NameCurrentThread(record.name);
   EnvShared& env = *record.env;
   uv_mutex_lock(&env.mutex);
@@ -48,7 +48,7 @@ int64_t BindIsolated(ThreadRecord& record) {
   return native_id;
 }
 
-void ForgetIsolated(uint64_t ident) {
+void ForgetModuleThread(uint64_t ident) {
   Registry& registry = TheRegistry();
   std::lock_guard<std::mutex> lock(registry.mutex);
   registry.records.erase(ident);
@@ -72,14 +72,14 @@ bool SetFinished(ThreadRecord& record, bool post) {
 
 }  // namespace
 
-void ExitedCleanly(ThreadRecord& record) {
+void ModuleThreadExited(ThreadRecord& record) {
   EnvShared& env = *record.env;
   uv_mutex_lock(&env.mutex);
   record.exited_cleanly = true;
   uv_mutex_unlock(&env.mutex);
 }
 
-void BodyGone(const std::shared_ptr<ThreadRecord>& record) {
+void ModuleBodyGone(const std::shared_ptr<ThreadRecord>& record) {
   EnvShared& env = *record->env;
   uv_mutex_lock(&env.mutex);
   const bool clean = record->exited_cleanly;
@@ -88,16 +88,16 @@ void BodyGone(const std::shared_ptr<ThreadRecord>& record) {
     uv_cond_broadcast(&record->changed);  // joinSync() waiters: the end needs the creator's loop
   }
   uv_mutex_unlock(&env.mutex);
-  if (clean) FinishIsolated(record);  // takes the registry's lock, then the env's: not nested
+  if (clean) FinishModuleThread(record);  // takes the registry's lock, then the env's: not nested
 }
 
-void FinishIsolated(const std::shared_ptr<ThreadRecord>& record) {
-  ForgetIsolated(record->ident);
+void FinishModuleThread(const std::shared_ptr<ThreadRecord>& record) {
+  ForgetModuleThread(record->ident);
   SetFinished(*record, true);
 }
 
-void DropIsolated(const std::shared_ptr<ThreadRecord>& record) {
-  ForgetIsolated(record->ident);
+void DropModuleThread(const std::shared_ptr<ThreadRecord>& record) {
+  ForgetModuleThread(record->ident);
   SetFinished(*record, false);
 }
 

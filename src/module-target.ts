@@ -4,9 +4,11 @@
 // isolated-runner.ts; the native record that makes join/joinSync work is native/isolated_thread.
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { TransferListItem } from 'node:worker_threads';
 import { BackgroundThreadError, argTypeError, startFailedError } from './errors';
+import { runEnded, startRun, type Run } from './isolate-pool';
 import { attach } from './loop';
+import { kTransfer, type Report, type Transferring } from './module-protocol';
 import { received } from './validate';
 
 /**
@@ -101,26 +103,6 @@ export interface ModuleRef {
   readonly exportName: string;
 }
 
-/** What the Worker receives (structured-cloned). */
-export interface RunnerData {
-  ident: number;
-  name: string;
-  daemon: boolean;
-  url: string;
-  exportName: string;
-  args: unknown[];
-  kwargs: Record<string, unknown> | null;
-  port: MessagePort;
-}
-
-/** What the Worker reports: what it writes, and what it throws or why its module cannot be used. */
-export type RunnerReport =
-  | { kind: 'output'; stream: 'stdout' | 'stderr'; chunk: Uint8Array }
-  | { kind: 'thrown'; value: unknown; code?: unknown }
-  | { kind: 'load'; message: string }
-  | { kind: 'export'; message: string };
-
-const RUNNER = path.join(__dirname, 'isolated-runner.js');
 const MODULE_KEYS = new Set(['module', 'export']);
 
 /** A non-function object with a `module` key is meant as a module target. */
@@ -181,74 +163,96 @@ export function moduleLabel(ref: ModuleRef): string {
   return base.length > 40 ? `${base.slice(0, 37)}...` : base;
 }
 
-/** A started module target's thread: its ident, and what reads the rest of its Worker's reports. */
-export interface StartedIsolated {
-  ident: number;
-  drainReports: () => void;
+/** What the thread that runs a module target hears of its run. */
+export interface ModuleThreadEvents {
+  /** What the export threw, or why it could not be called, or what killed its isolate. */
+  onException(error: unknown): void;
+  /** What the export returned (resolved to), structured-cloned. */
+  onResult(value: unknown): void;
+}
+
+/** A started module target's thread, as its BackgroundThread sees it. */
+export interface ModuleThreadBody {
+  readonly ident: number;
+  /** True while it waits for a free isolate (the `maxIsolates` cap). */
+  waiting(): boolean;
+  /** Its end has arrived (kEnded): reads the rest of its reports, then frees its isolate. */
+  ended(): void;
+}
+
+export interface ModuleThreadStart {
+  name: string;
+  daemon: boolean;
+  args: unknown[];
+  kwargs: Record<string, unknown> | null;
+  transfer: TransferListItem[];
+  fresh: boolean;
 }
 
 /**
- * Starts a module target's thread: adopts a native record for it, creates the Worker that is its
- * body, and wires the Worker's reports and end. Nothing is left running when it throws: a
- * TypeError (ERR_INVALID_ARG_VALUE) when args or kwargs cannot be structured-cloned, or the start
- * error of a Worker that cannot be created.
+ * Starts a module target's thread: adopts a native record for it and hands the run to an isolate
+ * (src/isolate-pool.ts). Nothing is left running when it throws: a TypeError
+ * (ERR_INVALID_ARG_VALUE) when args or kwargs cannot be structured-cloned, or the start error of
+ * an isolate that cannot be created.
  */
-export function startIsolated(ref: ModuleRef, name: string, daemon: boolean, args: unknown[],
-  kwargs: Record<string, unknown> | null, onException: (error: unknown) => void): StartedIsolated {
+export function startModuleThread(ref: ModuleRef, start: ModuleThreadStart,
+  events: ModuleThreadEvents): ModuleThreadBody {
   const loop = attach();
-  const ident = loop.adoptIsolated(name, daemon);
-  const { port1, port2 } = new MessageChannel();
-  const workerData: RunnerData = { ident, name, daemon, ...ref, args, kwargs, port: port2 };
-  let worker: Worker;
+  const ident = loop.adoptModuleThread(start.name, start.daemon);
+  const run: Run = {
+    message: {
+      ident, name: start.name, daemon: start.daemon, url: ref.url, exportName: ref.exportName,
+      args: start.args, kwargs: start.kwargs, fresh: start.fresh,
+    },
+    transfer: start.transfer,
+    onReport: (report) => {
+      if (report.kind === 'result') events.onResult(report.value);
+      else events.onException(exceptionOf(report, ref));
+    },
+    onIsolateError: (error) => { events.onException(error); },
+    queued: false,
+    isolate: null,
+  };
   try {
-    worker = new Worker(RUNNER, { workerData, transferList: [port2] });
+    startRun(run, start.fresh);
   } catch (error) {
-    port1.close();
-    port2.close();
-    loop.dropIsolated(ident);
+    loop.dropModuleThread(ident);
     if ((error as Error | null)?.name === 'DataCloneError') {
       throw Object.assign(argTypeError(
-        `cannot start ${name}: the args and kwargs of a module target must be structured-cloneable ` +
+        `cannot start ${start.name}: the args and kwargs of a module target must be structured-cloneable ` +
         `(${(error as Error).message})`, 'ERR_INVALID_ARG_VALUE'), { cause: error });
     }
     if (error instanceof TypeError) throw error;  // Node's own check of the Worker's options
-    throw startFailedError(name, error);
+    throw startFailedError(start.name, error);
   }
-  if (daemon) worker.unref();
-  const drainReports = listen(port1, ref, onException);
-  // Never an unhandled 'error' (out of memory): it is the thread's exception. Node emits it just
-  // before 'exit', and 'exit' ends a thread whose Worker did not exit cleanly (or never bound).
-  worker.on('error', onException);
-  worker.on('exit', () => { loop.finishIsolated(ident); });
-  return { ident, drainReports };
+  return { ident, waiting: () => run.queued, ended: () => { runEnded(run); } };
 }
 
 /**
- * Handles the Worker's reports as they come (output written to this process's streams, each
- * exception to `onException`), and returns what reads the rest without waiting, in order, and
- * closes the port: called as the thread ends, everything the Worker posted is there by then.
+ * Marks a module target's return value (or a function target's) to be moved, not copied: the
+ * thread's `result` is `value`, and the `transferList` items (ArrayBuffers, MessagePorts, ...)
+ * are transferred with it, as in `postMessage(value, transferList)`.
+ *
+ * @param value - What the target returns.
+ * @param transferList - What in `value` to move; an array, else a TypeError (`ERR_INVALID_ARG_TYPE`).
+ * @returns A wrapper the thread unwraps: return it from the target as it is.
+ * @example
+ * ```js
+ * export function render(width, height) {
+ *   const pixels = new Uint8Array(width * height * 4);
+ *   // ... fill it ...
+ *   return transfer(pixels, [pixels.buffer]);   // thread.result is pixels, moved
+ * }
+ * ```
  */
-function listen(port: MessagePort, ref: ModuleRef, onException: (error: unknown) => void): () => void {
-  const handle = (report: RunnerReport): void => {
-    if (report.kind !== 'output') {
-      onException(exceptionOf(report, ref));
-      return;
-    }
-    try {
-      (report.stream === 'stdout' ? process.stdout : process.stderr).write(report.chunk);
-    } catch { /* this process's stream is closed: the output has nowhere to go */ }
-  };
-  port.on('message', handle);
-  port.unref();  // the Worker holds the process open, or not (a daemon)
-  return () => {
-    for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) {
-      handle(next.message as RunnerReport);
-    }
-    port.close();
-  };
+export function transfer<T>(value: T, transferList: readonly TransferListItem[]): T {
+  if (!Array.isArray(transferList)) {
+    throw argTypeError(`The "transferList" argument must be an array. ${received(transferList)}`);
+  }
+  return { [kTransfer]: [...transferList], value } as Transferring as T;
 }
 
-function exceptionOf(report: Exclude<RunnerReport, { kind: 'output' }>, ref: ModuleRef): unknown {
+function exceptionOf(report: Exclude<Report, { kind: 'output' | 'result' | 'exiting' }>, ref: ModuleRef): unknown {
   const where = `module target ${ref.url} (export "${ref.exportName}")`;
   switch (report.kind) {
     case 'load':

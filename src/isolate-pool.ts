@@ -1,0 +1,236 @@
+// This event loop's isolates: Workers running src/module-runner.ts, each running one module
+// thread at a time. A warm isolate goes back to the idle set when its thread ends, for the next
+// one; a module thread never waits for one (starting is running, as with an OS thread) unless
+// `maxIsolates` caps them. Idle isolates are unref'd: they never hold the process open.
+//
+// Policy (setIsolatePool): up to `maxIdle` idle isolates are kept without a time limit; more (a
+// burst leaves as many as it had threads) are kept for `idleTimeout` seconds unused, so that
+// repeated bursts land on warm isolates, then ended, least recently used first. An isolate that
+// died (its thread called process.exit(), left an uncaught error, ran out of memory, or was
+// terminated) is never reused. A fresh isolate (the `isolate: 'fresh'` option) runs one thread
+// and ends with it, outside the pool and its cap.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { attach } from './loop';
+import type { IsolateData, Report, RunMessage } from './module-protocol';
+
+const RUNNER = path.join(__dirname, 'module-runner.js');
+
+/** The pool's settings (setIsolatePool). */
+export interface IsolatePoolSettings {
+  /** Idle isolates kept without a time limit. Default: `os.availableParallelism()`. */
+  maxIdle: number;
+  /** Seconds an idle isolate beyond `maxIdle` is kept unused before it is ended. Default 10. */
+  idleTimeout: number;
+  /** Isolates (busy and idle) at most; past it a module thread's start waits. Default Infinity. */
+  maxIsolates: number;
+}
+
+export const poolSettings: IsolatePoolSettings = {
+  maxIdle: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
+  idleTimeout: 10,
+  maxIsolates: Infinity,
+};
+
+/** One module thread's run, as an isolate carries it out. */
+export interface Run {
+  message: RunMessage;
+  transfer: readonly TransferListItem[];
+  /** Each report of the run (output excepted), in order. */
+  onReport(report: Exclude<Report, { kind: 'output' | 'exiting' }>): void;
+  /** The isolate failed under the run (a Worker 'error': out of memory). */
+  onIsolateError(error: unknown): void;
+  /** Set while the run waits for a free isolate (maxIsolates reached). */
+  queued: boolean;
+  /** The isolate carrying it out, once it has one. */
+  isolate: Isolate | null;
+}
+
+class Isolate {
+  readonly worker: Worker;
+  readonly port: MessagePort;
+  run: Run | null = null;   // the run it carries out now
+  last: Run | null = null;  // the run before, to which reports between runs belong
+  idleSince = 0;
+  dead = false;
+
+  constructor(readonly fresh: boolean) {
+    const { port1, port2 } = new MessageChannel();
+    try {
+      this.worker = new Worker(RUNNER, { workerData: { port: port2 } satisfies IsolateData, transferList: [port2] });
+    } catch (error) {
+      port1.close();
+      port2.close();
+      throw error;
+    }
+    this.port = port1;
+    port1.on('message', (report: Report) => { this.route(report); });
+    // After the listener, which refs the port: an isolate never holds the process open (a
+    // running non-daemon thread does, natively, as every thread).
+    port1.unref();
+    this.worker.unref();
+    // Never an unhandled 'error': it is the run's exception. Node emits it just before 'exit'.
+    this.worker.on('error', (error) => { (this.run ?? this.last)?.onIsolateError(error); });
+    this.worker.on('exit', () => { isolateExited(this); });
+  }
+
+  route(report: Report): void {
+    if (report.kind === 'exiting') {
+      this.dead = true;
+      return;
+    }
+    if (report.kind === 'output') {
+      try {
+        (report.stream === 'stdout' ? process.stdout : process.stderr).write(report.chunk);
+      } catch { /* this process's stream is closed: the output has nowhere to go */ }
+      return;
+    }
+    const run = this.run?.message.ident === report.ident ? this.run : this.last;
+    if (run?.message.ident === report.ident) run.onReport(report);
+  }
+
+  /** Hands the run over; throws (DataCloneError) with nothing sent. */
+  begin(run: Run): void {
+    this.port.postMessage(run.message, run.transfer);
+    this.run = run;
+    run.isolate = this;
+    run.queued = false;
+  }
+
+  /** Reads what the run posted to the end, synchronously: it is all there once it has ended. */
+  drain(): void {
+    for (let next = receiveMessageOnPort(this.port); next !== undefined; next = receiveMessageOnPort(this.port)) {
+      this.route(next.message as Report);
+    }
+  }
+
+  end(): void {
+    this.dead = true;
+    this.port.close();
+    void this.worker.terminate();
+  }
+}
+
+const pooled = new Set<Isolate>();  // warm isolates, busy or idle
+const idle: Isolate[] = [];          // most recently used last
+const waiting: Run[] = [];           // runs waiting for an isolate (maxIsolates)
+let sweep: NodeJS.Timeout | null = null;
+
+/**
+ * Starts `run` on an idle isolate, a new one (fresh, or below the cap), or queues it. Throws,
+ * with nothing left running or queued: a DataCloneError when its arguments cannot be cloned, or
+ * the Worker constructor's error.
+ */
+export function startRun(run: Run, fresh: boolean): void {
+  if (fresh) {
+    const isolate = new Isolate(true);
+    try {
+      isolate.begin(run);
+    } catch (error) {
+      isolate.end();
+      throw error;
+    }
+    return;
+  }
+  let isolate = idle.pop();
+  if (isolate === undefined && pooled.size < poolSettings.maxIsolates) {
+    isolate = new Isolate(false);
+    pooled.add(isolate);
+  }
+  if (isolate === undefined) {
+    // Cloned now, so that what cannot be cloned is an error of start(); moved values are moved.
+    const { args, kwargs } = structuredClone({ args: run.message.args, kwargs: run.message.kwargs },
+      { transfer: [...run.transfer] });
+    Object.assign(run, { message: { ...run.message, args, kwargs }, transfer: [] });
+    run.queued = true;
+    waiting.push(run);
+    return;
+  }
+  try {
+    isolate.begin(run);
+  } catch (error) {
+    becomeIdle(isolate);
+    throw error;
+  }
+}
+
+/** The run's thread has ended: its reports are read to the end, and its isolate freed. */
+export function runEnded(run: Run): void {
+  const isolate = run.isolate;
+  if (isolate === null) {  // it never left the queue (its creator's env is going away)
+    const at = waiting.indexOf(run);
+    if (at >= 0) waiting.splice(at, 1);
+    return;
+  }
+  isolate.drain();
+  if (isolate.run === run) {
+    isolate.run = null;
+    isolate.last = run;
+  }
+  if (isolate.dead) return;
+  if (isolate.fresh) {
+    isolate.end();
+    return;
+  }
+  becomeIdle(isolate);
+}
+
+function becomeIdle(isolate: Isolate): void {
+  const next = waiting.shift();
+  if (next !== undefined) {
+    isolate.begin(next);  // cloned when it was queued: cannot throw
+    return;
+  }
+  isolate.idleSince = performance.now();
+  idle.push(isolate);
+  trimIdle();
+}
+
+function isolateExited(isolate: Isolate): void {
+  isolate.dead = true;
+  pooled.delete(isolate);
+  const at = idle.indexOf(isolate);
+  if (at >= 0) idle.splice(at, 1);
+  // The run it carried out ends with it (after a clean process.exit() its teardown did already).
+  if (isolate.run !== null) attach().finishModuleThread(isolate.run.message.ident);
+  if (isolate.fresh || waiting.length === 0 || pooled.size >= poolSettings.maxIsolates) return;
+  const replacement = new Isolate(false);
+  pooled.add(replacement);
+  replacement.begin(waiting.shift()!);
+}
+
+// Ends idle isolates beyond maxIdle that have been unused for idleTimeout, oldest first, and
+// schedules the next look while any are left.
+function trimIdle(): void {
+  if (sweep !== null) {
+    clearTimeout(sweep);
+    sweep = null;
+  }
+  const now = performance.now();
+  const timeoutMs = poolSettings.idleTimeout * 1000;
+  while (idle.length > poolSettings.maxIdle && now - idle[0].idleSince >= timeoutMs) {
+    const isolate = idle.shift()!;
+    pooled.delete(isolate);
+    isolate.end();
+  }
+  if (idle.length > poolSettings.maxIdle && Number.isFinite(timeoutMs)) {
+    sweep = setTimeout(trimIdle, Math.max(idle[0].idleSince + timeoutMs - now, 1)).unref();
+  }
+}
+
+/** Applies new settings: idle isolates beyond the new limits go at once or on their timeout. */
+export function configurePool(settings: Partial<IsolatePoolSettings>): void {
+  Object.assign(poolSettings, settings);
+  trimIdle();
+  while (waiting.length > 0 && pooled.size < poolSettings.maxIsolates) {
+    const isolate = new Isolate(false);
+    pooled.add(isolate);
+    isolate.begin(waiting.shift()!);
+  }
+}
+
+/** Counts of this loop's warm isolates. */
+export function poolCounts(): { idle: number; busy: number; waiting: number } {
+  return { idle: idle.length, busy: pooled.size - idle.length, waiting: waiting.length };
+}
