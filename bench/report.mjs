@@ -8,7 +8,7 @@
 // A quick run writes results-quick*.json and chart-quick.svg, an --only / --rounds run
 // results-partial*.json and chart-partial.svg, so that only a complete full run overwrites the
 // committed figures.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderChart } from './chart.mjs';
 import { counts, IN_FLIGHT, jobsFor, US } from './config.mjs';
@@ -173,6 +173,7 @@ export const suffixOf = (summary) => (summary.mode === 'quick' ? '-quick' : summ
 export function writeReport(summary, raw, dir) {
   const suffix = suffixOf(summary);
   const files = { summary: join(dir, `results${suffix}.json`), chart: join(dir, `chart${suffix}.svg`) };
+  mkdirSync(dir, { recursive: true });  // --out DIR need not exist (else the run is lost at the end)
   writeFileSync(files.summary, `${compactJson(summary)}\n`);
   writeFileSync(files.chart, renderChart(summary));
   if (raw) {

@@ -57,7 +57,10 @@ try {
     const pool = poolOf(cores);
     await warmedUp((n) => lanes(n, params.inFlight, () => run(pool, 'empty', [])));
   } else if (metric === 'cpu') {
+    // The pool's threads boot before the loop is calibrated, not while (they would slow it down).
     const pool = poolOf(cores);
+    await Promise.all(Array.from({ length: 2 * cores }, () => run(pool, 'empty', [])));
+    await sleep(100);
     const parallel = (iterations, shared, slots) => Promise.all(slots.map((slot) => run(pool, 'cpuWork', [iterations, shared, slot])));
     done({ ...(await cpuResult(params, onThisThread, parallel)), threads: cores });
   } else if (metric === 'idle-rss') {
