@@ -1,6 +1,6 @@
 // Stress: start/join cycles (mixed daemon flags, batches in flight), then many threads alive at
-// once, then module targets (each a Worker), then Workers terminated under live threads (module
-// threads of their own included); checks that OS threads, active handles and
+// once, then module targets (warm and fresh isolates, some ending theirs), then Workers
+// terminated under live threads (module threads of their own included); checks that OS threads, active handles and
 // RSS come back to their baseline. Prints one JSON summary line; exit 1 when a check fails.
 //   node scripts/stress.mjs [--cycles 100000] [--inFlight 100] [--alive 10000] [--stack 65536]
 //                           [--isolated 40] [--terminate 20] [--warmup 2] [--memory on|off]
@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
-import { BackgroundThread, setExcepthook } from 'background-thread';
+import { BackgroundThread, isolatePool, setExcepthook, setIsolatePool } from 'background-thread';
 
 const { values } = parseArgs({
   options: {
@@ -97,9 +97,11 @@ async function alivePhase() {
   };
 }
 
-// Module targets as data: URLs; one in four throws (to the excepthook, as the cycles' targets do).
+// Module targets as data: URLs; one in four throws (to the excepthook, as the cycles' targets do),
+// one in eight ends its isolate (process.exit: never reused), one in five gets a fresh isolate.
 const moduleTarget = (body) => ({ module: `data:text/javascript,${encodeURIComponent(body)}` });
-const SETTLES = moduleTarget('export default (i) => { if (i % 4 === 3) throw new Error(`stress ${i}`); }');
+const SETTLES = moduleTarget('export default (i) => { if (i % 8 === 5) process.exit(0); ' +
+  'if (i % 4 === 3) throw new Error(`stress ${i}`); return i; }');
 const NEVER_SETTLES = moduleTarget('export default () => new Promise(() => {});');
 
 async function isolatedPhase() {
@@ -107,14 +109,21 @@ async function isolatedPhase() {
   async function lane() {
     while (next < isolated) {
       const i = next++;
-      const t = new BackgroundThread({ daemon: i % 2 === 0, target: SETTLES, args: [i] });
+      const isolate = i % 5 === 0 ? 'fresh' : 'warm';
+      const t = new BackgroundThread({ daemon: i % 2 === 0, target: SETTLES, args: [i], isolate });
       t.start();
       // Every third one joined with the blocking native wait.
       const ended = i % 3 === 0 ? t.joinSync(120) : await t.join(120);
       if (!ended) throw new Error(`module thread ${i} did not end`);
+      const expected = i % 8 === 5 || i % 4 === 3 ? undefined : i;
+      if (t.result !== expected) throw new Error(`module thread ${i}: result ${t.result}`);
     }
   }
   await Promise.all(Array.from({ length: Math.min(4, isolated) }, lane));
+  // End the idle isolates (the pool's trim), so that OS threads return to the baseline.
+  const { maxIdle, idleTimeout } = isolatePool();
+  setIsolatePool({ maxIdle: 0, idleTimeout: 0 });
+  setIsolatePool({ maxIdle, idleTimeout });
   return { isolated };
 }
 

@@ -1,7 +1,8 @@
-// Module targets: `{ module, export }` runs in a worker_threads Worker, its own isolate
-// on its own OS thread. This is the creator's half: checking the reference, creating the Worker,
-// and turning what the Worker reports into the thread's exception. The Worker's half is
-// isolated-runner.ts; the native record that makes join/joinSync work is native/isolated_thread.
+// Module targets: `{ module, export }` runs in an isolate (a worker_threads Worker) on its own OS
+// thread. This is the creator's half: checking the reference, starting a module thread's run on
+// an isolate (src/isolate-pool.ts), and turning what the isolate reports into the thread's output,
+// result and exceptions. The isolate's half is module-runner.ts, what they say to each other
+// module-protocol.ts; the native record that makes join/joinSync work is native/module_thread.
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TransferListItem } from 'node:worker_threads';
@@ -14,30 +15,36 @@ import { received } from './validate';
 /**
  * A module target, the `target` of a BackgroundThread or of `startNewBackgroundThread()`: the
  * thread runs the module's export in its own V8 isolate on its own OS thread (a `worker_threads`
- * Worker), in parallel with the event loop, with the same class and the same rules. It costs a
- * Worker (about 40 ms to start and some 8 MiB of memory while it runs, on the README's benchmark
- * machine) plus the cloning of its arguments: use it for CPU-bound work of tens of milliseconds
- * or more; a function target suits I/O-bound work and anything that touches the caller's objects.
+ * Worker), in parallel with the event loop, with the same class and the same rules. On a warm
+ * isolate it starts in tens of microseconds; a new isolate costs a Worker (tens of milliseconds
+ * to start); each isolate holds some 8 MiB while it lives, and arguments and result are cloned:
+ * use it for CPU-bound work; a function target suits I/O-bound work and anything that touches
+ * the caller's objects.
  * Any key but `module` and `export` throws a TypeError (`ERR_INVALID_ARG_VALUE`,
  * `Unknown module target key "KEY"`), and so do properties that cannot be read
  * (`ERR_INVALID_ARG_TYPE`).
  *
- * - Arguments: `args` and `kwargs` are structured-cloned into the Worker when `start()` runs (a
- *   `SharedArrayBuffer` is shared, not copied; a class instance arrives as a plain object). A
- *   value that cannot be cloned (a function, a symbol) is a TypeError (`ERR_INVALID_ARG_VALUE`)
- *   from `start()`, which leaves the thread unstarted. Nothing is returned: share results through
- *   a `SharedArrayBuffer`, a file, or whatever the module writes to.
- * - The end: the export may be sync or async; its settling ends the thread, and the Worker is
- *   ended then, even if the module left timers running. `process.exit()` in the module, or an
- *   uncaught error, ends it too. "Ended" means the Worker has run its last JavaScript and all it
- *   wrote and threw has been handed to the creator; its OS thread exits right after. `join()`
- *   and `joinSync()` are the same native waits as for other threads, and `joinSync()` really
- *   waits, since the export needs nothing from the caller's loop (but see `joinSync()` for a
- *   Worker that dies out of memory). How: `start()` registers a native thread record, as for
- *   any thread, and creates the Worker, whose environment binds to that record as it starts
- *   (and names its OS thread); once the Worker's JavaScript has run to its `'exit'` event, its
- *   environment's teardown finishes the record, and a Worker that never got there (out of
- *   memory) is finished by its `'exit'` event in the creator.
+ * - Arguments: `args` and `kwargs` are structured-cloned into the isolate when `start()` runs (a
+ *   `SharedArrayBuffer` is shared, not copied; a class instance arrives as a plain object; the
+ *   `transfer` option moves what it lists). A value that cannot be cloned (a function, a symbol)
+ *   is a TypeError (`ERR_INVALID_ARG_VALUE`) from `start()`, which leaves the thread unstarted.
+ *   What the export returns (resolves to) is cloned back into `thread.result` (moved, with
+ *   `transfer()`); a result that cannot be cloned is the thread's exception
+ *   (`ERR_MODULE_TARGET_RESULT`).
+ * - Isolates: by default a warm one (see `setIsolatePool()`): the module is imported once per
+ *   isolate and its module-level state, and what it left scheduled, outlive the thread, for the
+ *   next thread on that isolate; `isolate: 'fresh'` gives the thread an isolate of its own,
+ *   ended with it. An isolate whose thread ended uncleanly is never reused.
+ * - The end: the export may be sync or async; its settling ends the thread. `process.exit()` in
+ *   the module, or an uncaught error, ends it too, and its isolate. "Ended" means all the run
+ *   wrote, returned and threw has been handed to the creator. `join()` and `joinSync()` are the
+ *   same native waits as for other threads, and `joinSync()` really waits, since the export needs
+ *   nothing from the caller's loop (but see `joinSync()` for an isolate that dies out of memory,
+ *   and for a thread queued under `maxIsolates`). How: `start()` registers a native thread record,
+ *   as for any thread, and hands the run to an isolate, whose environment binds to that record
+ *   (and names its OS thread); when the export has settled the isolate finishes the record; an
+ *   isolate's teardown (after a clean `process.exit()`) or its `'exit'` event in the creator
+ *   (out of memory) finishes a run it could not finish itself.
  * - Output: what the module writes to `process.stdout` and `process.stderr` (`console.log`
  *   included) is written to the creator's streams, in order with its exceptions, as it comes and
  *   at the latest before the thread is seen to end: when `join()`, `joinSync()` or `joinAll()`
@@ -51,16 +58,18 @@ import { received } from './validate';
  *   URL and the export. An error the Worker raises outside the export (a timer of the module
  *   throwing, say) is reported the same way, and so is a Worker that runs out of memory
  *   (`ERR_WORKER_OUT_OF_MEMORY`); neither becomes an unhandled Worker `'error'`, and both reach
- *   the hook before any join returns.
+ *   the hook before any join returns; the first of them is `thread.exception`.
  * - Inside the module, `currentThread()` (and `mainThread()`, since that loop is this thread's)
- *   answers with the thread's name, ident and daemon flag, provided the module imports this
+ *   answers with the thread's name, ident and daemon flag (a new identity for each thread, also on a
+ *   reused isolate), provided the module imports this
  *   package from the same copy the runner loads (the package's own `dist/`, normally the one in
  *   `node_modules`); threads the module starts inherit its daemon flag. That object lives in the
  *   Worker's isolate: renaming it does not rename the creator's object.
  * - The thread object: `name` (the Worker's OS thread takes it, cut to 15 bytes on Linux),
- *   `ident`, `isAlive()`, `daemon` (a daemon module thread's Worker is unref'd: it never holds the
+ *   `ident`, `isAlive()`, `daemon` (isolates are unref'd: only a running non-daemon thread holds the
  *   process open), `enumerate()`, `joinAll()` and the cap of `setMaxBackgroundThreads()` work as
- *   for any thread; `nativeId` is null until the Worker has booted; the `stackSize` option does
+ *   for any thread; `nativeId` is null until an isolate runs the thread (it may repeat across
+ *   threads on one isolate, as kernel ids do); the `stackSize` option does
  *   not apply (a TypeError, `ERR_INVALID_ARG_VALUE`: Node sizes a Worker's stack), nor does
  *   `stackSize()`; `run()` throws a RuntimeError (`ERR_MODULE_TARGET_RUN`).
  *
