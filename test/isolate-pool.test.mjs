@@ -28,6 +28,7 @@ const gate = () => {
   return { buffer: cells.buffer, started: async () => { while (Atomics.load(cells, 0) === 0) await sleep(1); } };
 };
 `;
+const runPoolChild = (source, options = QUICK) => runChild(CHILD + source, options);
 const comm = (nativeId) => readFileSync(`/proc/self/task/${nativeId}/comm`, 'utf8').trim();
 const truncated = (name) => Buffer.from(name).subarray(0, 15).toString();
 
@@ -220,74 +221,203 @@ console.log('NEXT', home.result, next.result, next.nativeId !== home.nativeId);
   assertExit(r, 0, ['SAME ISOLATE true', 'HOOK ERR_WORKER_OUT_OF_MEMORY', 'POOL [0,0]', 'NEXT 1 1 true']);
 });
 
-// --- the process's end -------------------------------------------------------------------------
+// --- maxIdle and idleTimeout ---------------------------------------------------------------------
 
-function runPoolChild(source, options = QUICK) {
-  return runChild(CHILD + source, options);
-}
-
-for (const [label, settings] of [
-  ['the default settings', '{}'],
-  ['maxIdle: 0, idleTimeout: 120 (a sweep pending)', '{ maxIdle: 0, idleTimeout: 120 }'],
-  ['maxIdle: 0, idleTimeout: Infinity', '{ maxIdle: 0, idleTimeout: Infinity }'],
-]) {
-  test(`idle isolates never hold the process open (${label})`, async () => {
-    // A hang guard only: held open, the child would be killed after QUICK.timeout.
-    const r = await runPoolChild(`
-setIsolatePool(${settings});
-const threads = [0, 1, 2].map(() => new BackgroundThread({ target: { module: POOL, export: 'count' } }));
-for (const t of threads) t.start();
-await Promise.all(threads.map((t) => t.join()));
-const again = new BackgroundThread({ target: { module: POOL, export: 'count' } });
-again.start();
-await again.join();
-process.on('exit', (code) => console.log('EXIT', code, isolatePool().idle > 0, isolatePool().busy));
-console.log('MAIN END', again.result > 1);
-`);
-    assertExit(r, 0, ['MAIN END true', 'EXIT 0 true 0']);
-  });
-}
-
-test('a daemon module thread that never ends, on a reused isolate, does not hold the process open', async () => {
-  const r = await runPoolChild(`
-const warm = new BackgroundThread({ target: { module: POOL, export: 'count' } });
-warm.start();
-await warm.join();
-const g = gate();
-const forever = new BackgroundThread({ daemon: true, target: { module: POOL, export: 'count' }, args: [g.buffer] });
-forever.start();
-await g.started();
-process.on('exit', (code) => console.log('EXIT', code, forever.isAlive()));
-console.log('MAIN END', forever.nativeId === warm.nativeId);
-`);
-  assertExit(r, 0, ['MAIN END true', 'EXIT 0 true']);
+test('maxIdle: 1, idleTimeout: 0: a burst of 3 leaves 1 idle isolate, the most recently used; the others end', async () => {
+  await emptyPool();
+  setIsolatePool({ maxIdle: 1, idleTimeout: 0 });
+  const threads = await burst(3);
+  assert.equal(counts(), { idle: 1, busy: 0, waiting: 0 });
+  const ids = threads.map((t) => t.nativeId);
+  if (linux) assert.ok(await gone(ids.slice(0, 2), 30), 'the two least recently used isolates ended');
+  const next = await ended({ target: poolTarget('count') });
+  assert.equal([next.nativeId, next.result], [ids[2], 2], 'the kept one is the last to have ended');
 });
 
-test('a non-daemon module thread on a reused (unref\'d) isolate holds the process open until it ends', async () => {
-  const r = await runPoolChild(`
-const SLEEP = ${JSON.stringify(fixture('sleep.mjs'))};
-const warm = new BackgroundThread({ target: { module: SLEEP }, args: [1] });
-warm.start();
-await warm.join();
-const flag = new Int32Array(new SharedArrayBuffer(4));
-const t = new BackgroundThread({ target: { module: SLEEP }, args: [300, flag.buffer] });
-t.start();
-while (t.nativeId === null) await sleep(1);
-process.on('exit', (code) => console.log('EXIT', code, Atomics.load(flag, 0), t.isAlive()));
-console.log('MAIN END', t.nativeId === warm.nativeId, Atomics.load(flag, 0));
-`);
-  assertExit(r, 0, ['MAIN END true 0', 'EXIT 0 1 false']);
+test('idleTimeout: idle isolates beyond maxIdle are ended once unused that long, down to maxIdle, and not below', async () => {
+  await emptyPool();
+  setIsolatePool({ maxIdle: 1, idleTimeout: 0.2 });
+  const threads = await burst(3);
+  assert.ok(counts().idle >= 1, `idle right after the burst: ${counts().idle}`);
+  await until(() => counts().idle === 1, 30, 'the idle timeout to end the extra isolates');
+  await sleep(500);  // several timeouts more
+  assert.equal(counts(), { idle: 1, busy: 0, waiting: 0 }, 'maxIdle isolates are kept without a time limit');
+  const next = await ended({ target: poolTarget('count') });
+  assert.is(next.nativeId, threads[2].nativeId, 'the most recently used one was kept');
 });
 
-test('non-daemon module threads waiting under maxIsolates hold the process open until they have run', async () => {
-  const r = await runPoolChild(`
-setIsolatePool({ maxIsolates: 1 });
-const threads = [1, 2, 3].map((i) => new BackgroundThread({ target: { module: POOL, export: 'later' }, args: [i] }));
-for (const t of threads) t.start();
-process.on('exit', (code) => console.log('EXIT', code, threads.map((t) => t.result).join()));
-console.log('MAIN END', isolatePool().waiting);
-`);
-  assertExit(r, 0, ['MAIN END 2', 'EXIT 0 1,2,3']);
+test('new limits take effect at once: a long idleTimeout keeps a burst, lowering it or maxIdle ends the extra ones', async () => {
+  await emptyPool();
+  let state = setIsolatePool({ maxIdle: 1, idleTimeout: 3600 });
+  assert.equal([state.maxIdle, state.idleTimeout], [1, 3600], 'setIsolatePool returns the settings now in force');
+  await burst(3);
+  assert.equal(counts(), { idle: 3, busy: 0, waiting: 0 }, 'kept: an hour is not over');
+  state = setIsolatePool({ idleTimeout: 0.2 });
+  assert.equal([state.maxIdle, state.idleTimeout], [1, 0.2], 'an omitted key keeps its value');
+  await until(() => counts().idle === 1, 30, 'the lowered idle timeout');
+  state = setIsolatePool({ maxIdle: 3, idleTimeout: 0 });
+  await burst(3);
+  assert.equal(counts(), { idle: 3, busy: 0, waiting: 0 }, 'a raised maxIdle keeps all three');
+  state = setIsolatePool({ maxIdle: 1 });
+  assert.is(state.idle, 1, 'lowering maxIdle with idleTimeout 0 ends the extra ones at once');
+  assert.equal(counts(), { idle: 1, busy: 0, waiting: 0 });
+  state = setIsolatePool({ maxIdle: 0, idleTimeout: Infinity });
+  assert.is(state.idle, 1, 'idleTimeout Infinity: kept, unused for ever');
+  state = setIsolatePool({ idleTimeout: 0 });
+  assert.is(state.idle, 0);
+});
+
+// --- maxIsolates -------------------------------------------------------------------------------
+
+test('maxIsolates: 1: of 3 threads one runs, 2 wait (alive, nativeId null, joinSync refuses); all end in order', async () => {
+  await emptyPool();
+  assert.is(setIsolatePool({ maxIsolates: 1 }).maxIsolates, 1);
+  const g = gate();
+  const threads = [[g.buffer], [], []].map((args, i) =>
+    new BackgroundThread({ name: `capped-${i}`, target: poolTarget('count'), args }));
+  for (const t of threads) t.start();
+  assert.ok(threads.every((t) => t.isAlive()), 'start() returned with every thread alive');
+  assert.ok(threads.every((t) => enumerate().includes(t)));
+  assert.equal(counts(), { idle: 0, busy: 1, waiting: 2 });
+  await g.started();
+  assert.ok(Number.isSafeInteger(threads[0].nativeId));
+  for (const t of threads.slice(1)) {
+    assert.is(t.nativeId, null, 'a waiting thread has no OS thread yet');
+    throwsTyped(() => t.joinSync(1), RuntimeError, 'ERR_JOIN_WOULD_DEADLOCK', `${t.name}.joinSync(1)`);
+    throwsTyped(() => t.joinSync(), RuntimeError, 'ERR_JOIN_WOULD_DEADLOCK', `${t.name}.joinSync()`);
+    assert.is(t.joinSync(0), false);
+    assert.is(await t.join(0.05), false, 'it cannot have run: the one isolate is held');
+    assert.ok(t.isAlive());
+  }
+  const order = [];
+  const joins = threads.map((t, i) => t.join().then((joined) => { order.push(i); return joined; }));
+  g.release();
+  assert.equal(await Promise.all(joins), [true, true, true]);
+  assert.equal(order, [0, 1, 2]);
+  assert.equal(threads.map((t) => t.result), [1, 2, 3], 'one after the other, on the one isolate');
+  assert.is(new Set(threads.map((t) => t.nativeId)).size, 1);
+  assert.equal(counts(), { idle: 1, busy: 0, waiting: 0 });
+});
+
+test('raising maxIsolates starts the waiting threads at once, on new isolates, while the first still runs', async () => {
+  await emptyPool();
+  setIsolatePool({ maxIsolates: 1 });
+  const gates = [gate(), gate(), gate()];
+  const threads = gates.map((g) => new BackgroundThread({ target: poolTarget('count'), args: [g.buffer] }));
+  for (const t of threads) t.start();
+  await gates[0].started();
+  assert.equal(counts(), { idle: 0, busy: 1, waiting: 2 });
+  const state = setIsolatePool({ maxIsolates: 3 });
+  assert.equal([state.busy, state.waiting], [3, 0]);
+  await gates[1].started();
+  await gates[2].started();
+  assert.is(new Set(threads.map((t) => t.nativeId)).size, 3, 'three isolates, all running');
+  for (const g of gates) g.release();
+  assert.equal(await Promise.all(threads.map((t) => t.join())), [true, true, true]);
+  assert.equal(threads.map((t) => t.result), [1, 1, 1], 'each module loaded on its own isolate');
+});
+
+test('lowering maxIsolates holds: idle isolates beyond it end at once, and busy ones end rather than take waiting threads', async () => {
+  await emptyPool();
+  const warm = await burst(3);
+  assert.equal(counts(), { idle: 3, busy: 0, waiting: 0 });
+  let state = setIsolatePool({ maxIsolates: 1 });
+  assert.equal([state.idle, state.busy], [1, 0], 'the idle isolates beyond the cap ended at once');
+  const gates = [gate(), gate(), gate()];
+  const threads = gates.map((g) => new BackgroundThread({ target: poolTarget('count'), args: [g.buffer] }));
+  for (const t of threads) t.start();
+  assert.equal(counts(), { idle: 0, busy: 1, waiting: 2 }, 'one runs, on the kept isolate');
+  await gates[0].started();
+  assert.is(threads[0].nativeId, warm[2].nativeId, 'the most recently used was kept');
+  // Three running, then the cap lowered to 1: as they end, no waiting thread takes their isolate.
+  setIsolatePool({ maxIsolates: 3 });
+  await gates[1].started();
+  await gates[2].started();
+  const more = [gate(), gate()];
+  const waiting = more.map((g) => new BackgroundThread({ target: poolTarget('count'), args: [g.buffer] }));
+  setIsolatePool({ maxIsolates: 1 });
+  for (const t of waiting) t.start();
+  assert.equal(counts(), { idle: 0, busy: 3, waiting: 2 });
+  gates[0].release();
+  assert.is(await threads[0].join(), true);
+  gates[1].release();
+  assert.is(await threads[1].join(), true);
+  assert.equal(counts(), { idle: 0, busy: 1, waiting: 2 }, 'over the cap, the isolates of ended threads ended');
+  assert.is(await waiting[0].join(0.05), false, 'no waiting thread ran');
+  assert.is(Atomics.load(more[0].cells, 0), 0);
+  gates[2].release();
+  for (const g of more) g.release();
+  assert.equal(await Promise.all(waiting.map((t) => t.join())), [true, true]);
+  assert.is(await threads[2].join(), true);
+  assert.is(new Set(waiting.map((t) => t.nativeId)).add(threads[2].nativeId).size, 1, 'all on the one isolate left');
+  assert.equal(counts(), { idle: 1, busy: 0, waiting: 0 });
+});
+
+test("fresh isolates are outside maxIsolates: isolate: 'fresh' runs at once while the cap is reached", async () => {
+  await emptyPool();
+  setIsolatePool({ maxIsolates: 1 });
+  const g = gate();
+  const held = new BackgroundThread({ target: poolTarget('count'), args: [g.buffer] });
+  held.start();
+  await g.started();
+  const fresh = await ended({ target: poolTarget('count'), isolate: 'fresh' });
+  assert.is(fresh.result, 1);
+  assert.is.not(fresh.nativeId, held.nativeId);
+  assert.equal(counts(), { idle: 0, busy: 1, waiting: 0 });
+  g.release();
+  assert.is(await held.join(), true);
+});
+
+// --- setIsolatePool() checks its input -----------------------------------------------------------
+
+test('setIsolatePool: bad input throws typed errors and changes nothing, not even the valid keys beside it', async () => {
+  await emptyPool();
+  const before = isolatePool();
+  const cases = [
+    [undefined, TypeError, 'ERR_INVALID_ARG_TYPE'],
+    [null, TypeError, 'ERR_INVALID_ARG_TYPE'],
+    [5, TypeError, 'ERR_INVALID_ARG_TYPE'],
+    ['maxIdle', TypeError, 'ERR_INVALID_ARG_TYPE'],
+    [{ maxIdel: 1 }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    [{ maxIdle: 1, maxThreads: 2 }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    [{ maxIdle: '1' }, TypeError, 'ERR_INVALID_ARG_TYPE'],
+    [{ maxIdle: null }, TypeError, 'ERR_INVALID_ARG_TYPE'],
+    [{ maxIdle: -1 }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ maxIdle: NaN }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ maxIdle: 1.5 }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ maxIdle: -Infinity }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ maxIsolates: 0 }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ maxIsolates: -2 }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ maxIsolates: 2.5 }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ maxIsolates: NaN }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ maxIsolates: 2n }, TypeError, 'ERR_INVALID_ARG_TYPE'],
+    [{ idleTimeout: -0.5 }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ idleTimeout: NaN }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ idleTimeout: -Infinity }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ idleTimeout: '10' }, TypeError, 'ERR_INVALID_ARG_TYPE'],
+    [{ maxIdle: 7, idleTimeout: -1 }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ maxIdle: 7, maxIsolates: 0 }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ idleTimeout: 5, maxIdle: 'x' }, TypeError, 'ERR_INVALID_ARG_TYPE'],
+  ];
+  for (const [options, Type, code] of cases) {
+    const what = `setIsolatePool(${typeof options === 'object' && options !== null
+      ? JSON.stringify(options, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : typeof v === 'bigint' ? `${v}n` : v))
+      : String(options)})`;
+    throwsTyped(() => setIsolatePool(options), Type, code, what);
+    assert.equal(isolatePool(), before, `${what} changed nothing`);
+  }
+});
+
+test('setIsolatePool: the limits of each range are accepted; isolatePool() is a copy', () => {
+  for (const options of [{ maxIdle: 0 }, { maxIdle: Infinity }, { idleTimeout: 0 }, { idleTimeout: Infinity },
+    { maxIsolates: 1 }, { maxIsolates: Infinity }, { maxIdle: 3, idleTimeout: 1.5, maxIsolates: 4 }]) {
+    const state = setIsolatePool(options);
+    for (const [key, value] of Object.entries(options)) assert.is(state[key], value, JSON.stringify(options));
+  }
+  assert.equal(setIsolatePool({}), isolatePool(), '{} changes nothing');
+  const state = isolatePool();
+  state.maxIdle = 99;
+  assert.is(isolatePool().maxIdle, 3);
 });
 
 test.run();
