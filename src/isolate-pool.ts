@@ -193,6 +193,13 @@ export function runEnded(run: Run): void {
 }
 
 function becomeIdle(isolate: Isolate): void {
+  // Over a lowered maxIsolates: ended, rather than take a waiting run or stay idle (which would
+  // let more threads run at once than the cap allows).
+  if (pooled.size > poolSettings.maxIsolates) {
+    pooled.delete(isolate);
+    isolate.end();
+    return;
+  }
   const next = waiting.shift();
   if (next !== undefined) {
     isolate.begin(next);  // cloned when it was queued: cannot throw
@@ -229,11 +236,17 @@ function isolateExited(isolate: Isolate): void {
 }
 
 // Ends idle isolates beyond maxIdle that have been unused for idleTimeout, oldest first, and
-// schedules the next look while any are left.
+// schedules the next look while any are left. Idle isolates beyond a lowered maxIsolates end at
+// once, oldest first: kept, they would take runs past the cap.
 function trimIdle(): void {
   if (sweep !== null) {
     clearTimeout(sweep);
     sweep = null;
+  }
+  while (idle.length > 0 && pooled.size > poolSettings.maxIsolates) {
+    const isolate = idle.shift()!;
+    pooled.delete(isolate);
+    isolate.end();
   }
   const now = performance.now();
   const timeoutMs = poolSettings.idleTimeout * 1000;
