@@ -1,34 +1,21 @@
 // Warm isolates (src/isolate-pool.ts): a module thread runs on an idle isolate of this loop when
-// there is one, with the module state earlier threads left there and its own identity; an
-// isolate that died (process.exit(), an uncaught error, out of memory) is never reused; idle
-// isolates never hold the process open; maxIdle and idleTimeout trim the idle ones, maxIsolates
-// queues; setIsolatePool() checks its input; isolates go away with their Worker or process.
-// Which isolate a thread ran on is its nativeId (the isolate's OS thread); a module's state is
-// pool.mjs's counter. Results and exceptions: test/thread-results.test.mjs.
+// there is one, with the module state earlier threads left there and its own identity, and
+// `isolate: 'fresh'` on one of its own; maxIdle and idleTimeout trim the idle ones, maxIsolates
+// queues (and holds when lowered); setIsolatePool() checks its input. Which isolate a thread ran
+// on is its nativeId (the isolate's OS thread); a module's state is pool.mjs's counter. Each test
+// starts from an empty pool (other files leave idle isolates) and the settings are reset after
+// it. Isolates that die, exit and teardown: test/isolate-pool-ends.test.mjs; results and
+// exceptions: test/thread-results.test.mjs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync } from 'node:fs';
-import {
-  BackgroundThread, BackgroundThreadError, RuntimeError, enumerate, getExcepthook, isolatePool, setExcepthook, setIsolatePool,
-} from 'background-thread';
-import { IMPORT, QUICK, assertExit, describe, repeatChildren, runChild } from './helpers/child.mjs';
+import { readFileSync } from 'node:fs';
+import { BackgroundThread, RuntimeError, enumerate, isolatePool, setIsolatePool } from 'background-thread';
 import { throwsTyped } from './helpers/errors.mjs';
 import {
-  SETTINGS, burst, counts, emptyPool, ended, fixture, gate, poolTarget, sleep, until,
+  SETTINGS, burst, counts, emptyPool, ended, gate, poolTarget, sleep, until,
 } from './helpers/isolates.mjs';
 import { gone, linux } from './helpers/os-threads.mjs';
 
-const POOL = JSON.stringify(fixture('pool.mjs'));
-// Child scripts: the package, the pool's API, and a gate like helpers/isolates.mjs's.
-const CHILD = IMPORT + `
-import { isolatePool, setIsolatePool } from 'background-thread';
-const POOL = ${POOL};
-const gate = () => {
-  const cells = new Int32Array(new SharedArrayBuffer(16));
-  return { buffer: cells.buffer, started: async () => { while (Atomics.load(cells, 0) === 0) await sleep(1); } };
-};
-`;
-const runPoolChild = (source, options = QUICK) => runChild(CHILD + source, options);
 const comm = (nativeId) => readFileSync(`/proc/self/task/${nativeId}/comm`, 'utf8').trim();
 const truncated = (name) => Buffer.from(name).subarray(0, 15).toString();
 
@@ -104,121 +91,6 @@ test('on a reused isolate currentThread() is each thread: its ident, name, daemo
       calls: i + 1,
     }, `inside thread ${i}`);
   }
-});
-
-// --- poisoned isolates ---------------------------------------------------------------------------
-
-/** A thread on the warm isolate (counter 1 -> 2), then `poison` on it; returns the home nativeId. */
-async function warmIsolate() {
-  const warm = await ended({ target: poolTarget('count') });
-  assert.is(warm.result, 1);
-  return warm.nativeId;
-}
-
-/**
- * After the poisoned isolate, at once (its Worker may not have exited yet): the next thread runs
- * elsewhere, on a module loaded from scratch; the dead isolate then leaves the pool.
- */
-async function assertNotReused(home) {
-  const next = await ended({ target: poolTarget('count') });
-  assert.is.not(next.nativeId, home, 'another isolate');
-  assert.is(next.result, 1, 'fresh module state');
-  if (linux) assert.ok(await gone([home], 30), 'the dead isolate\'s OS thread is gone');
-  await until(() => counts().busy === 0, 30, 'the dead isolate to leave the pool');
-  assert.equal(counts(), { idle: 1, busy: 0, waiting: 0 }, 'only the next thread\'s isolate is left');
-}
-
-test('an isolate whose module called process.exit(3) is never reused', async () => {
-  await emptyPool();
-  const home = await warmIsolate();
-  const calls = [];
-  const previous = getExcepthook();
-  setExcepthook((args) => { calls.push(args); });
-  try {
-    const exiting = await ended({ target: poolTarget('exitWith'), args: [3] });
-    assert.is(exiting.nativeId, home, 'it ran on the warm isolate');
-    assert.is(exiting.exception, undefined, 'process.exit() is not an exception');
-    assert.is(exiting.result, undefined);
-    await assertNotReused(home);
-  } finally {
-    setExcepthook(previous);
-  }
-  assert.is(calls.length, 0);
-});
-
-test('an isolate left with an uncaught error (a timer throwing after its thread ended) dies; the error is that thread\'s', async () => {
-  await emptyPool();
-  const home = await warmIsolate();
-  const calls = [];
-  const previous = getExcepthook();
-  setExcepthook((args) => { calls.push(args); });
-  try {
-    const leaver = await ended({ target: poolTarget('throwLater'), args: ['left behind'] });
-    assert.equal([leaver.nativeId, leaver.result], [home, 2], 'it ran and returned on the warm isolate');
-    await until(() => calls.length === 1, 30, 'the stray error to reach the excepthook');
-    assert.is(calls[0].thread, leaver, 'the ended thread\'s error');
-    assert.is(calls[0].excValue.message, 'left behind');
-    assert.is(leaver.exception, calls[0].excValue);
-    await assertNotReused(home);
-  } finally {
-    setExcepthook(previous);
-  }
-  assert.is(calls.length, 1);
-});
-
-test('a thread handed to an idle isolate that a stray error then ends is not silently lost', async () => {
-  // The isolate is idle and blocked in the timer that will throw (pool.mjs throwLater with cells
-  // 2 and 3) when the next thread is handed to it: that run can never begin there.
-  await emptyPool();
-  const home = await warmIsolate();
-  const calls = [];
-  const previous = getExcepthook();
-  setExcepthook((args) => { calls.push(args); });
-  try {
-    const g = gate();
-    const leaver = await ended({ target: poolTarget('throwLater'), args: ['left behind', g.buffer] });
-    assert.is(leaver.nativeId, home);
-    await until(() => Atomics.load(g.cells, 2) === 1, 30, 'the timer to run');
-    const next = new BackgroundThread({ name: 'handed-to-a-dying-isolate', target: poolTarget('count') });
-    next.start();
-    Atomics.store(g.cells, 3, 1);
-    Atomics.notify(g.cells, 3);
-    assert.is(await next.join(), true);
-    // It cannot run there, and it must not end as if it had: it is told, as a broken pool's work is.
-    const mine = calls.filter((call) => call.thread === next);
-    assert.is(mine.length, 1, `told once why it did not run: result ${next.result}, exception ${next.exception}`);
-    assert.instance(mine[0].excValue, BackgroundThreadError);
-    assert.is(mine[0].excValue.code, 'ERR_MODULE_TARGET_ISOLATE_ENDED');
-    assert.match(mine[0].excValue.message, /did not run/);
-    assert.is(next.exception, mine[0].excValue);
-    assert.is(next.result, undefined);
-    assert.is(next.nativeId, null, 'it never ran on an OS thread');
-    assert.ok(calls.some((call) => call.thread === leaver && call.excValue.message === 'left behind'));
-    await assertNotReused(home);
-  } finally {
-    setExcepthook(previous);
-  }
-});
-
-test('an isolate that ran out of memory is never reused', async () => {
-  const r = await runPoolChild(`
-const home = new BackgroundThread({ target: { module: POOL, export: 'count' } });
-home.start();
-await home.join();
-setExcepthook((args) => console.log('HOOK', args.excValue?.code));
-const oom = new BackgroundThread({ target: { module: ${JSON.stringify(fixture('oom.mjs'))} } });
-oom.start();
-while (oom.nativeId === null) await sleep(1);
-console.log('SAME ISOLATE', oom.nativeId === home.nativeId);
-await oom.join();
-while (isolatePool().busy > 0) await sleep(1);
-console.log('POOL', JSON.stringify([isolatePool().idle, isolatePool().busy]));
-const next = new BackgroundThread({ target: { module: POOL, export: 'count' } });
-next.start();
-await next.join();
-console.log('NEXT', home.result, next.result, next.nativeId !== home.nativeId);
-`, { timeout: 60000, execArgv: ['--max-old-space-size=64'] });
-  assertExit(r, 0, ['SAME ISOLATE true', 'HOOK ERR_WORKER_OUT_OF_MEMORY', 'POOL [0,0]', 'NEXT 1 1 true']);
 });
 
 // --- maxIdle and idleTimeout ---------------------------------------------------------------------
