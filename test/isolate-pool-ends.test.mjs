@@ -9,10 +9,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  BackgroundThread, BackgroundThreadError, getExcepthook, setExcepthook, setIsolatePool,
+  BackgroundThread, BackgroundThreadError, getExcepthook, setExcepthook,
 } from 'background-thread';
 import { IMPORT, QUICK, assertExit, importHelpers, repeatChildren, runChild } from './helpers/child.mjs';
-import { SETTINGS, counts, emptyPool, ended, fixture, gate, poolTarget, until } from './helpers/isolates.mjs';
+import { counts, emptyPool, ended, fixture, gate, poolTarget, releaseAll, until } from './helpers/isolates.mjs';
 import { gone, linux } from './helpers/os-threads.mjs';
 
 const POOL = JSON.stringify(fixture('pool.mjs'));
@@ -27,7 +27,7 @@ const gate = () => {
 `;
 const runPoolChild = (source, options = QUICK) => runChild(CHILD + source, options);
 
-test.after.each(() => { setIsolatePool(SETTINGS); });
+test.after.each(releaseAll);
 
 // --- poisoned isolates ---------------------------------------------------------------------------
 

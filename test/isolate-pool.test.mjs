@@ -12,14 +12,14 @@ import { readFileSync } from 'node:fs';
 import { BackgroundThread, RuntimeError, enumerate, isolatePool, setIsolatePool } from 'background-thread';
 import { throwsTyped } from './helpers/errors.mjs';
 import {
-  SETTINGS, burst, counts, emptyPool, ended, gate, poolTarget, sleep, until,
+  burst, counts, emptyPool, ended, gate, poolTarget, releaseAll, sleep, until,
 } from './helpers/isolates.mjs';
 import { gone, linux } from './helpers/os-threads.mjs';
 
 const comm = (nativeId) => readFileSync(`/proc/self/task/${nativeId}/comm`, 'utf8').trim();
 const truncated = (name) => Buffer.from(name).subarray(0, 15).toString();
 
-test.after.each(() => { setIsolatePool(SETTINGS); });
+test.after.each(releaseAll);
 
 // --- reuse ---------------------------------------------------------------------------------------
 

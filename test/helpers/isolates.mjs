@@ -32,16 +32,32 @@ export async function emptyPool() {
 
 /**
  * A gate for pool.mjs's `hold`: `buffer` to pass, `started()` resolves once the run is held at
- * it (a hang guard, generous: the machine may be loaded), `release()` lets it go on.
+ * it (a hang guard, generous: the machine may be loaded), `release()` lets it go on (see
+ * releaseAll).
  */
 export function gate() {
   const cells = new Int32Array(new SharedArrayBuffer(16));
-  return {
+  const g = {
     cells,
     buffer: cells.buffer,
     started: () => until(() => Atomics.load(cells, 0) === 1, 30, 'the module to reach its gate'),
     release() { Atomics.store(cells, 1, 1); Atomics.notify(cells, 1); },
   };
+  gates.add(g);
+  return g;
+}
+
+const gates = new Set();
+
+/**
+ * Releases every gate made so far, and restores SETTINGS (which starts threads waiting under a
+ * lowered maxIsolates): after each test, so that a failed one leaves no module thread held
+ * forever (a non-daemon one would keep the test process from exiting).
+ */
+export function releaseAll() {
+  for (const g of gates) g.release();
+  gates.clear();
+  setIsolatePool(SETTINGS);
 }
 
 /** Starts a module thread and waits for its end; returns the thread. */
