@@ -12,6 +12,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { BackgroundThreadError } from './errors';
 import { attach } from './loop';
 import type { IsolateData, Report, RunMessage } from './module-protocol';
 
@@ -54,6 +55,7 @@ class Isolate {
   last: Run | null = null;  // the run before, to which reports between runs belong
   idleSince = 0;
   dead = false;
+  errored = false;  // a Worker 'error' was delivered to its run
 
   constructor(readonly fresh: boolean) {
     const { port1, port2 } = new MessageChannel();
@@ -71,13 +73,16 @@ class Isolate {
     port1.unref();
     this.worker.unref();
     // Never an unhandled 'error': it is the run's exception. Node emits it just before 'exit'.
-    this.worker.on('error', (error) => { (this.run ?? this.last)?.onIsolateError(error); });
+    this.worker.on('error', (error) => {
+      this.errored = true;
+      (this.run ?? this.last)?.onIsolateError(error);
+    });
     this.worker.on('exit', () => { isolateExited(this); });
   }
 
   route(report: Report): void {
     if (report.kind === 'exiting') {
-      this.dead = true;
+      this.retire();
       return;
     }
     if (report.kind === 'output') {
@@ -88,6 +93,17 @@ class Isolate {
     }
     const run = this.run?.message.ident === report.ident ? this.run : this.last;
     if (run?.message.ident === report.ident) run.onReport(report);
+    // A report of the run before, after its end, is an uncaught error of its module: the runner
+    // exits right after posting it.
+    if (run !== this.run) this.retire();
+  }
+
+  // Dying: out of the idle set at once, not at its Worker's 'exit' (which comes later), so that
+  // an idle isolate an uncaught error ends is not handed the next run meanwhile.
+  retire(): void {
+    this.dead = true;
+    const at = idle.indexOf(this);
+    if (at >= 0) idle.splice(at, 1);
   }
 
   /** Hands the run over; throws (DataCloneError) with nothing sent. */
@@ -177,6 +193,13 @@ export function runEnded(run: Run): void {
 }
 
 function becomeIdle(isolate: Isolate): void {
+  // Over a lowered maxIsolates: ended, rather than take a waiting run or stay idle (which would
+  // let more threads run at once than the cap allows).
+  if (pooled.size > poolSettings.maxIsolates) {
+    pooled.delete(isolate);
+    isolate.end();
+    return;
+  }
   const next = waiting.shift();
   if (next !== undefined) {
     isolate.begin(next);  // cloned when it was queued: cannot throw
@@ -193,7 +216,19 @@ function isolateExited(isolate: Isolate): void {
   const at = idle.indexOf(isolate);
   if (at >= 0) idle.splice(at, 1);
   // The run it carried out ends with it (after a clean process.exit() its teardown did already).
-  if (isolate.run !== null) attach().finishModuleThread(isolate.run.message.ident);
+  if (isolate.run !== null) {
+    const { ident, url, exportName } = isolate.run.message;
+    // Handed to an idle isolate that was already dying (a stray error of an earlier run's module,
+    // not yet reported here), the run never began: it must not end as if it had run. Never
+    // bound (no nativeId) and no Worker 'error' to say why: say so, as Python's
+    // ProcessPoolExecutor fails the work of a pool process that died (BrokenProcessPool).
+    if (!isolate.errored && attach().nativeId(ident) === null) {
+      isolate.run.onIsolateError(new BackgroundThreadError(`module target ${url} (export "${exportName}") ` +
+        'did not run: its isolate ended before the run could begin (an uncaught error or process.exit() ' +
+        "that an earlier thread's module left behind)", { code: 'ERR_MODULE_TARGET_ISOLATE_ENDED' }));
+    }
+    attach().finishModuleThread(ident);
+  }
   if (isolate.fresh || waiting.length === 0 || pooled.size >= poolSettings.maxIsolates) return;
   const replacement = new Isolate(false);
   pooled.add(replacement);
@@ -201,11 +236,17 @@ function isolateExited(isolate: Isolate): void {
 }
 
 // Ends idle isolates beyond maxIdle that have been unused for idleTimeout, oldest first, and
-// schedules the next look while any are left.
+// schedules the next look while any are left. Idle isolates beyond a lowered maxIsolates end at
+// once, oldest first: kept, they would take runs past the cap.
 function trimIdle(): void {
   if (sweep !== null) {
     clearTimeout(sweep);
     sweep = null;
+  }
+  while (idle.length > 0 && pooled.size > poolSettings.maxIsolates) {
+    const isolate = idle.shift()!;
+    pooled.delete(isolate);
+    isolate.end();
   }
   const now = performance.now();
   const timeoutMs = poolSettings.idleTimeout * 1000;

@@ -58,7 +58,9 @@ import { received } from './validate';
  *   URL and the export. An error the Worker raises outside the export (a timer of the module
  *   throwing, say) is reported the same way, and so is a Worker that runs out of memory
  *   (`ERR_WORKER_OUT_OF_MEMORY`); neither becomes an unhandled Worker `'error'`, and both reach
- *   the hook before any join returns; the first of them is `thread.exception`.
+ *   the hook before any join returns; the first of them is `thread.exception`. A thread handed
+ *   to an idle isolate that such an error was already ending never runs: its exception is a
+ *   BackgroundThreadError (`ERR_MODULE_TARGET_ISOLATE_ENDED`).
  * - Inside the module, `currentThread()` (and `mainThread()`, since that loop is this thread's)
  *   answers with the thread's name, ident and daemon flag (a new identity for each thread, also on a
  *   reused isolate), provided the module imports this

@@ -152,7 +152,8 @@ export interface IsolatePoolOptions {
    * Infinity (the default). Past it a module thread's `start()` returns with the thread queued,
    * as a thread pool queues: it is alive (`isAlive()`, `join()` waits) but runs only once an
    * isolate is free, `nativeId` is null until then, and `joinSync()` throws
-   * `ERR_JOIN_WOULD_DEADLOCK` meanwhile.
+   * `ERR_JOIN_WOULD_DEADLOCK` meanwhile. Lowered below the isolates there are, it ends the idle
+   * ones beyond it at once and busy ones as their threads end, until the cap holds.
    */
   maxIsolates?: number;
 }
