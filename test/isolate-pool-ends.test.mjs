@@ -216,7 +216,7 @@ test('a Worker terminated with busy and idle isolates of its own: the parent goe
   await repeatChildren('terminate a Worker with a pool', 4, () => ({
     source: CHILD + `
 import { Worker } from 'node:worker_threads';
-const w = new Worker(new URL(${JSON.stringify(new URL('./fixtures/isolated/pool-worker.mjs', import.meta.url).href)}), { execArgv: [] });
+const w = new Worker(new URL(${JSON.stringify(new URL('./fixtures/module-targets/pool-worker.mjs', import.meta.url).href)}), { execArgv: [] });
 w.on('error', (e) => console.log('WORKER ERROR', e && e.stack));
 const ready = await new Promise((resolve, reject) => {
   w.on('message', (m) => { if (m.kind === 'ready') resolve(m); });

@@ -1,12 +1,12 @@
 // Module threads on this loop's isolate pool, for test/isolate-pool.test.mjs and
-// test/thread-results.test.mjs: targets in test/fixtures/isolated/, gates that hold a run inside
+// test/thread-results.test.mjs: targets in test/fixtures/module-targets/, gates that hold a run inside
 // its module (see pool.mjs), and the pool's counts, emptied and reset between tests.
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import { BackgroundThread, isolatePool, setIsolatePool } from 'background-thread';
 import { sleep, until } from './wait.mjs';
 
-export const fixture = (file) => fileURLToPath(new URL(`../fixtures/isolated/${file}`, import.meta.url));
+export const fixture = (file) => fileURLToPath(new URL(`../fixtures/module-targets/${file}`, import.meta.url));
 /** A module target of pool.mjs (or of another fixture). */
 export const poolTarget = (exportName, file = 'pool.mjs') => ({ module: fixture(file), export: exportName });
 

@@ -20,7 +20,7 @@ import {
 import { throwsTyped } from './helpers/errors.mjs';
 import { until } from './helpers/wait.mjs';
 
-const fixture = (file) => fileURLToPath(new URL(`./fixtures/isolated/${file}`, import.meta.url));
+const fixture = (file) => fileURLToPath(new URL(`./fixtures/module-targets/${file}`, import.meta.url));
 const moduleOf = (file, exportName) => ({ module: fixture(file), ...(exportName && { export: exportName }) });
 const cellsOf = (n = 4) => new Int32Array(new SharedArrayBuffer(4 * n));
 const release = (cells, i = 1) => { Atomics.store(cells, i, 1); Atomics.notify(cells, i); };
