@@ -191,14 +191,21 @@ Napi::Value Addon::Join(const Napi::CallbackInfo& info) {
     keep_alive = info[2].ToBoolean().Value();  // not a boolean (never from src/)
   }
 
-  // The first call that needs JS; nothing has changed yet when it fails.
+  // The first call that needs JS; nothing has changed yet when it fails. A pending exception
+  // propagates if it can still be thrown; it may be the termination itself, which Node-API's
+  // TryCatch caught in this call: once the env is stopping it cannot be thrown, and we answer as
+  // for any other failure then.
   napi_deferred deferred;
   napi_value promise;
   if (napi_create_promise(env, &deferred, &promise) != napi_ok) {
     bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) throw Napi::Error::New(env);  // a real exception: it propagates
-    return never_settles_.Value();             // the env is stopping (see above)
+    napi_value error;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
+        napi_get_and_clear_last_exception(env, &error) == napi_ok &&
+        napi_throw(env, error) == napi_ok) {
+      return Napi::Value();
+    }
+    return never_settles_.Value();  // the env is stopping (see above)
   }
 
   auto it = live_.find(ident);
