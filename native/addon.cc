@@ -63,6 +63,18 @@ Napi::Value Addon::InitLoop(const Napi::CallbackInfo& info) {
   on_event_ = Napi::Persistent(info[0].As<Napi::Function>());
   joiners_.Init(env);
 
+  // join()'s answer once the env is stopping (see Join), made while JS can still run. Resolved
+  // with a thenable whose then() never calls back, it stays pending and leaves no deferred behind.
+  {
+    Napi::Object thenable = Napi::Object::New(env);
+    thenable.Set("then", Napi::Function::New(env, [](const Napi::CallbackInfo&) {}));
+    napi_deferred deferred;
+    napi_value promise;
+    NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &deferred, &promise), Napi::Value());
+    NAPI_THROW_IF_FAILED(env, napi_resolve_deferred(env, deferred, thenable), Napi::Value());
+    never_settles_ = Napi::Persistent(Napi::Object(env, promise));
+  }
+
   shared_->events = EventQueue::New(
       env, "BackgroundThread", 0 /* unbounded: calls never block */, 1, this,
       [](Napi::Env, EnvShared* shared, Addon*) {
@@ -162,11 +174,39 @@ Napi::Value Addon::Settled(const Napi::CallbackInfo& info) {
 
 // join(ident, seconds, keepAlive) -> Promise<boolean>: true once the OS thread has ended,
 // false when `seconds` (negative: forever) pass first. The timeout is a libuv timer.
+//
+// Once the env is stopping (a Worker being terminated), every Node-API call that can run JS fails
+// and node-addon-api swallows what it cannot throw: join() returned undefined, and a loop of
+// `await Promise.all(joins)` never yielded to libuv. Only V8's termination ends such a loop, and
+// it can be lost: V8 reports and clears it when it lands in a JS promise hook (async_hooks,
+// AsyncLocalStorage) run from C++, as in our napi_create_promise. The Worker spun forever and its
+// terminate() never resolved. A Promise that never settles lets the loop yield: Node's uv_stop
+// and teardown run.
 Napi::Value Addon::Join(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const uint64_t ident = IdentArg(info, 0);
   const double seconds = SecondsArg(info, 1);
-  const bool keep_alive = info[2].ToBoolean().Value();
+  bool keep_alive = false;
+  if (napi_get_value_bool(env, info[2], &keep_alive) != napi_ok) {
+    keep_alive = info[2].ToBoolean().Value();  // not a boolean (never from src/)
+  }
+
+  // The first call that needs JS; nothing has changed yet when it fails. A pending exception
+  // propagates if it can still be thrown; it may be the termination itself, which Node-API's
+  // TryCatch caught in this call: once the env is stopping it cannot be thrown, and we answer as
+  // for any other failure then.
+  napi_deferred deferred;
+  napi_value promise;
+  if (napi_create_promise(env, &deferred, &promise) != napi_ok) {
+    bool pending = false;
+    napi_value error;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
+        napi_get_and_clear_last_exception(env, &error) == napi_ok &&
+        napi_throw(env, error) == napi_ok) {
+      return Napi::Value();
+    }
+    return never_settles_.Value();  // the env is stopping (see above)
+  }
 
   auto it = live_.find(ident);
   if (it != live_.end() && IsFinished(*it->second.record)) {
@@ -174,15 +214,12 @@ Napi::Value Addon::Join(const Napi::CallbackInfo& info) {
     it = live_.end();
   }
   if (it == live_.end() || seconds == 0) {
-    napi_deferred deferred;
-    napi_value promise, result;
-    NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &deferred, &promise), Napi::Value());
+    napi_value result;
     napi_get_boolean(env, it == live_.end(), &result);
     napi_resolve_deferred(env, deferred, result);
-    return Napi::Value(env, promise);
+  } else {
+    joiners_.Add(env, deferred, ident, seconds, keep_alive);
   }
-  napi_value promise = joiners_.Add(env, ident, seconds, keep_alive);
-  if (promise == nullptr) return Napi::Value();  // the exception is pending
   return Napi::Value(env, promise);
 }
 

@@ -73,6 +73,7 @@ class Addon : public Napi::Addon<Addon> {
   std::vector<std::shared_ptr<ThreadRecord>> bound_;  // the module thread this isolate runs, if any
   Joiners joiners_{*this};
   Napi::FunctionReference on_event_;  // (kind, ident, nativeId) => void; never throws
+  Napi::ObjectReference never_settles_;  // a pending Promise: join() once the env stops (Join)
   uint64_t reap_spin_ns_ = 50 * 1000;  // adaptive, see Settled
   uint32_t holds_ = 0;                 // the events TSFN is ref'd while > 0
   bool tearing_down_ = false;

@@ -16,10 +16,8 @@ void Joiners::Init(napi_env env) {
                                                 &async_context_));
 }
 
-napi_value Joiners::Add(napi_env env, uint64_t ident, double seconds, bool keep_alive) {
-  napi_deferred deferred;
-  napi_value promise;
-  NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &deferred, &promise), nullptr);
+void Joiners::Add(napi_env env, napi_deferred deferred, uint64_t ident, double seconds,
+                  bool keep_alive) {
   auto* joiner = new Joiner{this, ident, deferred, keep_alive, seconds > 0, {}};
   by_ident_[ident].push_back(joiner);
   if (keep_alive) addon_.Hold(env);
@@ -34,7 +32,6 @@ napi_value Joiners::Add(napi_env env, uint64_t ident, double seconds, bool keep_
     uv_timer_start(&joiner->timer, OnTimeout, static_cast<uint64_t>(std::ceil(seconds * 1000)), 0);
     if (!keep_alive) uv_unref(reinterpret_cast<uv_handle_t*>(&joiner->timer));
   }
-  return promise;
 }
 
 void Joiners::ResolveAll(napi_env env, uint64_t ident) {

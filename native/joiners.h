@@ -24,9 +24,10 @@ class Joiners {
   // Creates the async context timeouts resolve in. Once, before the first Add.
   void Init(napi_env env);
 
-  // A Promise for `ident`'s end, false after `seconds` (negative: never; 0 is the caller's).
-  // A keep-alive joiner holds the loop open while it waits (the caller is not a daemon thread).
-  napi_value Add(napi_env env, uint64_t ident, double seconds, bool keep_alive);
+  // Settles `deferred` (the caller's new Promise) at `ident`'s end, false after `seconds`
+  // (negative: never; 0 is the caller's). A keep-alive joiner holds the loop open while it waits
+  // (the caller is not a daemon thread).
+  void Add(napi_env env, napi_deferred deferred, uint64_t ident, double seconds, bool keep_alive);
 
   // `ident` has ended: every joiner of it resolves true.
   void ResolveAll(napi_env env, uint64_t ident);
