@@ -6,7 +6,7 @@
 import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cpuResult, done, fail, lagResult, lanes, nowUs, params, round1, settledRss, sleep, stamps, tasks, warmedUp } from './common.mjs';
+import { cpuResult, done, fail, oneAtATime, lagResult, lanes, nowUs, params, round1, settledRss, sleep, tasks, warmedUp } from './common.mjs';
 import { cpuWork } from './module-work.mjs';
 
 const pkg = process.env.BENCH_PACKAGE
@@ -71,24 +71,14 @@ async function startWaiting(count, stack, gate) {
 }
 
 /** Module targets, one at a time: start -> the export's first line, and -> join() resolved. */
-async function moduleLatency(n, isolate) {
-  const samples = [];
-  const startCall = [];
-  const joined = [];
-  const began = nowUs();
-  for (let i = 0; i < n; i++) {
-    const s = stamps(1);
-    const t = moduleThread('firstLine', [s.shared], isolate);
-    const t0 = nowUs();  // just before start(): construction is not counted
+function moduleLatency(n, isolate) {
+  // Constructed before the clock starts: construction is not counted.
+  const start = (_shared, t) => {
     t.start();
-    startCall.push(nowUs() - t0);
-    if (!(await t.join(30))) fail('join timed out');
-    joined.push(nowUs() - t0);
-    if (s.us(0) === 0) fail('the export did not run');
-    samples.push(s.us(0) - t0);
-  }
-  const seconds = (nowUs() - began) / 1e6;
-  return { samples, startCall, joined, seconds, perSecond: n / seconds };
+    return t.join(30).then((ended) => { if (!ended) fail('join timed out'); });
+  };
+  start.prepare = (shared) => moduleThread('firstLine', [shared], isolate);
+  return oneAtATime(n, start);
 }
 
 /** Start+join of the empty export, inFlight lanes (warm isolates: the default policy, or capped). */

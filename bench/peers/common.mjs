@@ -117,6 +117,32 @@ export async function lanes(n, inFlight, one) {
 }
 
 /** A SharedArrayBuffer of `n` int64 slots (process.hrtime.bigint() stamps, ns) and a reader in µs. */
+/**
+ * Module-target latency, one at a time: `start(shared)` starts one run of module-work.mjs's
+ * firstLine (it stamps shared slot 0) and returns what settles when it has ended; the clock runs
+ * from just before start(). Returns the samples to the first line, the time inside start(), to
+ * the end, and the rate.
+ */
+export async function oneAtATime(n, start) {
+  const samples = [];
+  const startCall = [];
+  const joined = [];
+  const began = nowUs();
+  for (let i = 0; i < n; i++) {
+    const s = stamps(1);
+    const prepared = start.prepare?.(s.shared);
+    const t0 = nowUs();
+    const ended = start(s.shared, prepared);
+    startCall.push(nowUs() - t0);
+    await ended;
+    joined.push(nowUs() - t0);
+    if (s.us(0) === 0) fail('the export did not run');
+    samples.push(s.us(0) - t0);
+  }
+  const seconds = (nowUs() - began) / 1e6;
+  return { samples, startCall, joined, seconds, perSecond: n / seconds };
+}
+
 export function stamps(n) {
   const shared = new SharedArrayBuffer(8 * n);
   const view = new BigInt64Array(shared);

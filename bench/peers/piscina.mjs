@@ -8,7 +8,7 @@
 // loaded (the warm-up tasks), as a long-lived server's pool is.
 import os from 'node:os';
 import { Piscina } from 'piscina';
-import { cpuResult, done, fail, lanes, nowUs, onThisThread, params, round1, settledRss, sleep, stamps, warmedUp } from './common.mjs';
+import { cpuResult, done, fail, oneAtATime, lanes, onThisThread, params, round1, settledRss, sleep, warmedUp } from './common.mjs';
 
 const TASK = new URL('./piscina-task.mjs', import.meta.url).href;
 const cores = os.availableParallelism();
@@ -16,24 +16,7 @@ const poolOf = (threads) => new Piscina({ filename: TASK, maxThreads: threads, m
 const run = (pool, exportName, args) => pool.run({ exportName, args });
 
 /** Tasks one at a time: pool.run() -> the export's first line, and -> run() settled. */
-async function moduleLatency(pool, n) {
-  const samples = [];
-  const startCall = [];
-  const joined = [];
-  const began = nowUs();
-  for (let i = 0; i < n; i++) {
-    const s = stamps(1);
-    const t0 = nowUs();
-    const settled = run(pool, 'firstLine', [s.shared]);
-    startCall.push(nowUs() - t0);
-    await settled;
-    joined.push(nowUs() - t0);
-    if (s.us(0) === 0) fail('the export did not run');
-    samples.push(s.us(0) - t0);
-  }
-  const seconds = (nowUs() - began) / 1e6;
-  return { samples, startCall, joined, seconds, perSecond: n / seconds };
-}
+const moduleLatency = (pool, n) => oneAtATime(n, (shared) => run(pool, 'firstLine', [shared]));
 
 /** n tasks of module-work.mjs gather at once (n threads), ended: RSS per idle pool thread. */
 async function idleRss(n) {

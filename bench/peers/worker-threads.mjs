@@ -2,7 +2,7 @@
 // A Worker is the closest Node.js built-in to "a real OS thread": it also gets its own isolate and
 // event loop, which is what it pays for at start and in memory.
 import { Worker } from 'node:worker_threads';
-import { cpuResult, done, fail, lagResult, lanes, nowUs, onThisThread, params, round1, settledRss, sleep, stamps, tasks, warmedUp } from './common.mjs';
+import { cpuResult, done, fail, oneAtATime, lagResult, lanes, nowUs, onThisThread, params, round1, settledRss, sleep, tasks, warmedUp } from './common.mjs';
 
 // First line: the monotonic clock (shared by all threads of the process); then tell the parent.
 const FIRST_LINE = `const t = process.hrtime.bigint(); require('node:worker_threads').parentPort.postMessage(t);`;
@@ -33,24 +33,8 @@ const PLAIN = new URL('./plain-worker.mjs', import.meta.url);
 const WORK = new URL('./module-work.mjs', import.meta.url).href;
 const plainWorker = (exportName, args) => new Worker(PLAIN, { workerData: { url: WORK, exportName, args } });
 
-async function moduleLatency(n) {
-  const samples = [];
-  const startCall = [];
-  const joined = [];
-  const began = nowUs();
-  for (let i = 0; i < n; i++) {
-    const s = stamps(1);
-    const t0 = nowUs();
-    const w = plainWorker('firstLine', [s.shared]);
-    startCall.push(nowUs() - t0);
-    await Promise.race([exited(w), timeout(30_000, 'worker exit')]);
-    joined.push(nowUs() - t0);
-    if (s.us(0) === 0) fail('the export did not run');
-    samples.push(s.us(0) - t0);
-  }
-  const seconds = (nowUs() - began) / 1e6;
-  return { samples, startCall, joined, seconds, perSecond: n / seconds };
-}
+const moduleLatency = (n) => oneAtATime(n, (shared) =>
+  Promise.race([exited(plainWorker('firstLine', [shared])), timeout(30_000, 'worker exit')]));
 
 // Serial: the runs one after the other on the main thread. Parallel: a plain Worker each, at once.
 const allAtOnce = async (iterations, shared, slots) => {
