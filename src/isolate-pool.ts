@@ -98,10 +98,11 @@ class Isolate {
     if (run !== this.run) this.retire();
   }
 
-  // Dying: out of the idle set at once, not at its Worker's 'exit' (which comes later), so that
-  // an idle isolate an uncaught error ends is not handed the next run meanwhile.
+  // Dying (or ended by us): out of the pool and the idle set at once, not at its Worker's 'exit'
+  // (which comes later), so that it is neither handed the next run nor counted meanwhile.
   retire(): void {
     this.dead = true;
+    pooled.delete(this);
     const at = idle.indexOf(this);
     if (at >= 0) idle.splice(at, 1);
   }
@@ -122,7 +123,7 @@ class Isolate {
   }
 
   end(): void {
-    this.dead = true;
+    this.retire();
     this.port.close();
     void this.worker.terminate();
   }
@@ -150,10 +151,7 @@ export function startRun(run: Run, fresh: boolean): void {
     return;
   }
   let isolate = idle.pop();
-  if (isolate === undefined && pooled.size < poolSettings.maxIsolates) {
-    isolate = new Isolate(false);
-    pooled.add(isolate);
-  }
+  if (isolate === undefined && pooled.size < poolSettings.maxIsolates) isolate = newPooled();
   if (isolate === undefined) {
     // Cloned now, so that what cannot be cloned is an error of start(); moved values are moved.
     const { args, kwargs } = structuredClone({ args: run.message.args, kwargs: run.message.kwargs },
@@ -196,7 +194,6 @@ function becomeIdle(isolate: Isolate): void {
   // Over a lowered maxIsolates: ended, rather than take a waiting run or stay idle (which would
   // let more threads run at once than the cap allows).
   if (pooled.size > poolSettings.maxIsolates) {
-    pooled.delete(isolate);
     isolate.end();
     return;
   }
@@ -207,14 +204,23 @@ function becomeIdle(isolate: Isolate): void {
   }
   isolate.idleSince = performance.now();
   idle.push(isolate);
-  trimIdle();
+  // A sweep already scheduled is due no later than this isolate's (it went idle earlier).
+  if (sweep === null) trimIdle();
+}
+
+function newPooled(): Isolate {
+  const isolate = new Isolate(false);
+  pooled.add(isolate);
+  return isolate;
+}
+
+// Runs waiting under the cap get new isolates while the cap allows.
+function startWaiting(): void {
+  while (waiting.length > 0 && pooled.size < poolSettings.maxIsolates) newPooled().begin(waiting.shift()!);
 }
 
 function isolateExited(isolate: Isolate): void {
-  isolate.dead = true;
-  pooled.delete(isolate);
-  const at = idle.indexOf(isolate);
-  if (at >= 0) idle.splice(at, 1);
+  isolate.retire();
   // The run it carried out ends with it (after a clean process.exit() its teardown did already).
   if (isolate.run !== null) {
     const { ident, url, exportName } = isolate.run.message;
@@ -229,10 +235,7 @@ function isolateExited(isolate: Isolate): void {
     }
     attach().finishModuleThread(ident);
   }
-  if (isolate.fresh || waiting.length === 0 || pooled.size >= poolSettings.maxIsolates) return;
-  const replacement = new Isolate(false);
-  pooled.add(replacement);
-  replacement.begin(waiting.shift()!);
+  if (!isolate.fresh) startWaiting();
 }
 
 // Ends idle isolates beyond maxIdle that have been unused for idleTimeout, oldest first, and
@@ -243,18 +246,10 @@ function trimIdle(): void {
     clearTimeout(sweep);
     sweep = null;
   }
-  while (idle.length > 0 && pooled.size > poolSettings.maxIsolates) {
-    const isolate = idle.shift()!;
-    pooled.delete(isolate);
-    isolate.end();
-  }
+  while (idle.length > 0 && pooled.size > poolSettings.maxIsolates) idle[0].end();
   const now = performance.now();
   const timeoutMs = poolSettings.idleTimeout * 1000;
-  while (idle.length > poolSettings.maxIdle && now - idle[0].idleSince >= timeoutMs) {
-    const isolate = idle.shift()!;
-    pooled.delete(isolate);
-    isolate.end();
-  }
+  while (idle.length > poolSettings.maxIdle && now - idle[0].idleSince >= timeoutMs) idle[0].end();
   if (idle.length > poolSettings.maxIdle && Number.isFinite(timeoutMs)) {
     sweep = setTimeout(trimIdle, Math.max(idle[0].idleSince + timeoutMs - now, 1)).unref();
   }
@@ -264,11 +259,7 @@ function trimIdle(): void {
 export function configurePool(settings: Partial<IsolatePoolSettings>): void {
   Object.assign(poolSettings, settings);
   trimIdle();
-  while (waiting.length > 0 && pooled.size < poolSettings.maxIsolates) {
-    const isolate = new Isolate(false);
-    pooled.add(isolate);
-    isolate.begin(waiting.shift()!);
-  }
+  startWaiting();
 }
 
 /** Counts of this loop's warm isolates. */
