@@ -9,11 +9,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  BackgroundThread, BackgroundThreadError, getExcepthook, setExcepthook,
+  BackgroundThread, BackgroundThreadError,
 } from 'background-thread';
 import { IMPORT, QUICK, assertExit, importHelpers, repeatChildren, runChild } from './helpers/child.mjs';
 import { counts, emptyPool, ended, fixture, gate, poolTarget, releaseAll, until } from './helpers/isolates.mjs';
 import { gone, linux } from './helpers/os-threads.mjs';
+import { withExcepthook } from './helpers/excepthook.mjs';
 
 const POOL = JSON.stringify(fixture('pool.mjs'));
 // Child scripts: the package, the pool's API, and a gate like helpers/isolates.mjs's.
@@ -54,28 +55,20 @@ async function assertNotReused(home) {
 test('an isolate whose module called process.exit(3) is never reused', async () => {
   await emptyPool();
   const home = await warmIsolate();
-  const calls = [];
-  const previous = getExcepthook();
-  setExcepthook((args) => { calls.push(args); });
-  try {
+  const calls = await withExcepthook(async (calls) => {
     const exiting = await ended({ target: poolTarget('exitWith'), args: [3] });
     assert.is(exiting.nativeId, home, 'it ran on the warm isolate');
     assert.is(exiting.exception, undefined, 'process.exit() is not an exception');
     assert.is(exiting.result, undefined);
     await assertNotReused(home);
-  } finally {
-    setExcepthook(previous);
-  }
+  });
   assert.is(calls.length, 0);
 });
 
 test('an isolate left with an uncaught error (a timer throwing after its thread ended) dies; the error is that thread\'s', async () => {
   await emptyPool();
   const home = await warmIsolate();
-  const calls = [];
-  const previous = getExcepthook();
-  setExcepthook((args) => { calls.push(args); });
-  try {
+  const calls = await withExcepthook(async (calls) => {
     const leaver = await ended({ target: poolTarget('throwLater'), args: ['left behind'] });
     assert.equal([leaver.nativeId, leaver.result], [home, 2], 'it ran and returned on the warm isolate');
     await until(() => calls.length === 1, 30, 'the stray error to reach the excepthook');
@@ -83,9 +76,7 @@ test('an isolate left with an uncaught error (a timer throwing after its thread 
     assert.is(calls[0].excValue.message, 'left behind');
     assert.is(leaver.exception, calls[0].excValue);
     await assertNotReused(home);
-  } finally {
-    setExcepthook(previous);
-  }
+  });
   assert.is(calls.length, 1);
 });
 
@@ -94,10 +85,7 @@ test('a thread handed to an idle isolate that a stray error then ends is not sil
   // 2 and 3) when the next thread is handed to it: that run can never begin there.
   await emptyPool();
   const home = await warmIsolate();
-  const calls = [];
-  const previous = getExcepthook();
-  setExcepthook((args) => { calls.push(args); });
-  try {
+  const calls = await withExcepthook(async (calls) => {
     const g = gate();
     const leaver = await ended({ target: poolTarget('throwLater'), args: ['left behind', g.buffer] });
     assert.is(leaver.nativeId, home);
@@ -118,9 +106,7 @@ test('a thread handed to an idle isolate that a stray error then ends is not sil
     assert.is(next.nativeId, null, 'it never ran on an OS thread');
     assert.ok(calls.some((call) => call.thread === leaver && call.excValue.message === 'left behind'));
     await assertNotReused(home);
-  } finally {
-    setExcepthook(previous);
-  }
+  });
 });
 
 test('an isolate that ran out of memory is never reused', async () => {

@@ -11,13 +11,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  BackgroundThread, BackgroundThreadError, RuntimeError, enumerate, getExcepthook, mainThread,
-  setExcepthook, startNewBackgroundThread,
+  BackgroundThread, BackgroundThreadError, RuntimeError, enumerate, mainThread,
+  startNewBackgroundThread,
 } from 'background-thread';
 import {
   IMPORT, MARKERS, QUICK, assertExit, assertPrompt, describe, lines, runChild,
 } from './helpers/child.mjs';
 import { throwsTyped } from './helpers/errors.mjs';
+import { withExcepthook } from './helpers/excepthook.mjs';
 import { until } from './helpers/wait.mjs';
 
 const fixture = (file) => fileURLToPath(new URL(`./fixtures/module-targets/${file}`, import.meta.url));
@@ -29,16 +30,9 @@ const started = (cells) => until(() => Atomics.load(cells, 0) === 1, 30, 'the mo
 const listed = (t) => enumerate().includes(t);
 
 /** Runs fn with a hook that records each call and whether `state.joined` was set by then. */
-async function withHook(fn) {
-  const previous = getExcepthook();
-  const state = { joined: false, calls: [] };
-  setExcepthook((args) => { state.calls.push({ args, joinedBefore: state.joined }); });
-  try {
-    await fn(state);
-  } finally {
-    setExcepthook(previous);
-  }
-  return state.calls;
+function withHook(fn) {
+  const state = { joined: false };
+  return withExcepthook(() => fn(state), (args) => ({ args, joinedBefore: state.joined }));
 }
 
 
