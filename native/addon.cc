@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <utility>
 
 #include "module_thread.h"
@@ -33,6 +35,23 @@ double SecondsArg(const Napi::CallbackInfo& info, size_t i) {
   return seconds >= kForeverSeconds ? -1 : seconds;
 }
 
+// How long a parked OS thread waits for its next thread: BACKGROUND_THREAD_PARKED_IDLE_SECONDS
+// (seconds, 0: never park), read once per env, or kParkedIdleSeconds.
+uint64_t ParkedIdleNs(Napi::Env env) {
+  const char* text = std::getenv("BACKGROUND_THREAD_PARKED_IDLE_SECONDS");
+  if (text == nullptr || *text == '\0') return static_cast<uint64_t>(kParkedIdleSeconds * 1e9);
+  char* end = nullptr;
+  const double seconds = std::strtod(text, &end);
+  if (*end != '\0' || !(seconds >= 0 && seconds <= kForeverSeconds)) {
+    Napi::RangeError error = Napi::RangeError::New(
+        env, "BACKGROUND_THREAD_PARKED_IDLE_SECONDS must be a number of seconds >= 0, not \"" +
+                 std::string(text) + "\"");
+    error.Set("code", Napi::String::New(env, "ERR_INVALID_PARKED_IDLE_SECONDS"));
+    throw error;
+  }
+  return static_cast<uint64_t>(seconds * 1e9);
+}
+
 }  // namespace
 
 void CallJs(Napi::Env env, Napi::Function /*unused*/, Addon* addon, Event* event) {
@@ -51,6 +70,11 @@ Addon::Addon(Napi::Env env, Napi::Object exports)
       InstanceValue("maxStackSize", Napi::Number::New(env, kMaxStackSize)),
       InstanceValue("maxThreadNameBytes",
                     Napi::Number::New(env, static_cast<double>(MaxThreadNameBytes()))),
+      InstanceValue("parkedThreadName", Napi::String::New(env, kParkedThreadName)),
+      InstanceValue("maxParkedPerStackSize",
+                    Napi::Number::New(env, static_cast<double>(kMaxParkedPerStackSize))),
+      InstanceValue("defaultParkedIdleSeconds",
+                    Napi::Number::New(env, static_cast<double>(kParkedIdleSeconds))),
   });
 }
 
@@ -60,6 +84,7 @@ Napi::Value Addon::InitLoop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!on_event_.IsEmpty()) throw Napi::Error::New(env, "init() was already called");
   if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "onEvent must be a function");
+  shared_->parked_idle_ns = ParkedIdleNs(env);
   on_event_ = Napi::Persistent(info[0].As<Napi::Function>());
   joiners_.Init(env);
 
@@ -80,6 +105,7 @@ Napi::Value Addon::InitLoop(const Napi::CallbackInfo& info) {
       [](Napi::Env, EnvShared* shared, Addon*) {
         uv_mutex_lock(&shared->mutex);
         shared->gone = true;
+        WakeParked(*shared);
         uv_mutex_unlock(&shared->mutex);
       },
       shared_.get());
@@ -391,20 +417,14 @@ bool Addon::IsFinished(const ThreadRecord& record) {
   return finished;
 }
 
-// The thread has finished (kFinished): join it, forget it, tell JS, settle its joiners.
+// The thread has finished (kFinished): forget it, tell JS, settle its joiners.
 void Addon::Reap(napi_env env, uint64_t ident) {
   auto it = live_.find(ident);
   if (it == live_.end()) return;  // joinSync got there first
   Entry entry = Unregister(env, it);
 
-  ThreadRecord& record = *entry.record;
-  uv_mutex_lock(&shared_->mutex);
-  const bool detached = record.detached;
-  uv_mutex_unlock(&shared_->mutex);
-  // The thread is past its last decision: this waits only for it to return.
-  if (!detached) uv_thread_join(&record.tid);
-
-  Notify(env, EventKind::kEnded, ident, record.native_id);
+  // Its OS thread has let go of it (thread.h): it parks or ends on its own, no join needed.
+  Notify(env, EventKind::kEnded, ident, entry.record->native_id);
   joiners_.ResolveAll(env, ident);
 }
 
@@ -444,9 +464,8 @@ void Addon::OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
 }
 
 // The env is going away (process exit, Worker end): no more JS. Module threads bound to it
-// end; threads that still wait are woken to end on their own (EnvShared::gone); threads past
-// their last decision are detached; handles are closed, and teardown waits for that (one loop
-// turn).
+// end; threads that still wait, and parked OS threads, are woken to end on their own
+// (EnvShared::gone); handles are closed, and teardown waits for that (one loop turn).
 void Addon::Teardown(napi_async_cleanup_hook_handle handle) {
   tearing_down_ = true;
   cleanup_handle_ = handle;
@@ -460,14 +479,8 @@ void Addon::Teardown(napi_async_cleanup_hook_handle handle) {
 
   uv_mutex_lock(&shared_->mutex);
   shared_->gone = true;
-  for (auto& item : live_) {
-    ThreadRecord& record = *item.second.record;
-    if (record.state == ThreadState::kFinished) {
-      DetachOnce(record);
-    } else {
-      uv_cond_broadcast(&record.changed);
-    }
-  }
+  for (auto& item : live_) uv_cond_broadcast(&item.second.record->changed);
+  WakeParked(*shared_);
   uv_mutex_unlock(&shared_->mutex);
   live_.clear();
 

@@ -26,7 +26,6 @@ Registry& TheRegistry() {
 void AdoptModuleThread(const std::shared_ptr<ThreadRecord>& record) {
   record->state = ThreadState::kRunning;
   record->module_target = true;
-  record->detached = true;  // nothing to uv_thread_join: the Worker's thread is Node's
   Registry& registry = TheRegistry();
   std::lock_guard<std::mutex> lock(registry.mutex);
   registry.records.emplace(record->ident, record);

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "os_thread.h"
 
@@ -16,43 +17,140 @@ std::atomic<uint64_t> last_ident{0};
 // How long a waiter looks for a new thread to report in before it sleeps on the condvar.
 constexpr uint64_t kStartSpinNs = 200 * 1000;
 
-void ThreadMain(void* arg) {
-  // Take over the reference the creator left in the record: no allocation, and no free, on this
-  // thread. A thread that never calls malloc or free gets no malloc tcache (~0.6 KiB each).
-  std::shared_ptr<ThreadRecord> self = std::move(static_cast<ThreadRecord*>(arg)->self);
-  EnvShared& env = *self->env;
-
-  // Outside the lock: naming and gettid are syscalls, and the creator holds the mutex.
-  const int64_t native_id = NameCurrentThread(self->name);
+// Carries one thread from kStarting to kFinished (thread.h's table).
+void RunThread(ThreadRecord& record) {
+  EnvShared& env = *record.env;
+  // Outside the lock: naming and gettid are syscalls.
+  const int64_t native_id = NameCurrentThread(record.name);
 
   uv_mutex_lock(&env.mutex);
-  self->native_id = native_id;
-  self->run_event->native_id = native_id;
-  self->state = ThreadState::kRunning;
-  PostEvent(env, self->run_event);
-  uv_cond_broadcast(&self->changed);  // start() or nativeId() returns
-
-  while (self->state == ThreadState::kRunning && !env.gone) {
-    uv_cond_wait(&self->changed, &env.mutex);
-  }
-
-  self->state = ThreadState::kFinished;
-  uv_cond_broadcast(&self->changed);  // joinSync() waiters
-  if (self->reaper_waiting) {
-    // The loop is waiting to join this thread right now (Addon::Settled): no kEnded needed.
-  } else if (!PostEvent(env, self->ended_event)) {
-    DetachOnce(*self);  // the env is gone: nobody will join this thread
+  record.native_id = native_id;
+  record.run_event->native_id = native_id;
+  record.state = ThreadState::kRunning;
+  PostEvent(env, record.run_event);
+  uv_cond_broadcast(&record.changed);  // start() or nativeId() returns
+  while (record.state == ThreadState::kRunning && !env.gone) {
+    uv_cond_wait(&record.changed, &env.mutex);
   }
   uv_mutex_unlock(&env.mutex);
-  // `self` (and with it maybe the env's shared state) is released here, outside the lock.
+
+  // Before kFinished: once join() has returned, no OS thread carries this thread's name.
+  NameCurrentThread(kParkedThreadName);
+
+  uv_mutex_lock(&env.mutex);
+  record.state = ThreadState::kFinished;
+  uv_cond_broadcast(&record.changed);  // joinSync() waiters
+  if (!record.reaper_waiting) {
+    // Not while the loop waits to reap it right now (Addon::Settled); nothing to a gone env.
+    PostEvent(env, record.ended_event);
+  }
+  uv_mutex_unlock(&env.mutex);
+}
+
+size_t ParkedWithStackSize(const EnvShared& env, size_t stack_size) {
+  size_t count = 0;
+  for (const ParkedThread* p = env.parked; p != nullptr; p = p->next_parked) {
+    count += p->stack_size == stack_size ? 1 : 0;
+  }
+  return count;
+}
+
+// Takes `target` (or, with nullptr, the first of `stack_size`) out of the parked list.
+ParkedThread* Unpark(EnvShared& env, ParkedThread* target, size_t stack_size) {
+  for (ParkedThread** link = &env.parked; *link != nullptr; link = &(*link)->next_parked) {
+    ParkedThread* p = *link;
+    if (target == nullptr ? p->stack_size == stack_size : p == target) {
+      *link = p->next_parked;
+      p->next_parked = nullptr;
+      return p;
+    }
+  }
+  return nullptr;
+}
+
+// Parks the calling OS thread. Returns the next thread it is handed, or null when it is to end:
+// its idle time ran out, the env is going away, enough OS threads of its stack size are parked
+// already, or it was retired (then `self.retired` is set and the retirer joins it).
+std::shared_ptr<ThreadRecord> Park(EnvShared& env, ParkedThread& self) {
+  uv_mutex_lock(&env.mutex);
+  if (!env.gone && env.parked_idle_ns > 0 &&
+      ParkedWithStackSize(env, self.stack_size) < kMaxParkedPerStackSize) {
+    self.next_parked = env.parked;
+    env.parked = &self;
+    const uint64_t deadline = uv_hrtime() + env.parked_idle_ns;
+    while (self.next == nullptr && !self.retired && !env.gone) {
+      const uint64_t now = uv_hrtime();  // spurious wake-ups happen: wait against the deadline
+      if (now >= deadline) break;
+      uv_cond_timedwait(&self.wake, &env.mutex, deadline - now);
+    }
+    // Handed a thread or retired: the other side unlinked it already.
+    if (self.next == nullptr && !self.retired) Unpark(env, &self, 0);
+  }
+  std::shared_ptr<ThreadRecord> next = std::move(self.next);
+  uv_mutex_unlock(&env.mutex);
+  return next;
+}
+
+// An OS thread: carries the thread it was created for, then, parked, the next ones it is handed.
+void CarrierMain(void* arg) {
+  // Take over the reference the creator left in the record: no allocation on this thread. A
+  // thread that never calls malloc or free gets no malloc tcache (~0.6 KiB each).
+  std::shared_ptr<ThreadRecord> record = std::move(static_cast<ThreadRecord*>(arg)->self);
+  const std::shared_ptr<EnvShared> env = record->env;  // outlives every record it carries
+  ParkedThread self(record->stack_size);
+  while (record != nullptr) {
+    RunThread(*record);
+    record.reset();  // outside the lock: this may be the last reference
+    record = Park(*env, self);
+  }
+  // Ended on its own: nobody will join it. A retired one is joined by RetireParked.
+  uv_mutex_lock(&env->mutex);
+  const bool retired = self.retired;
+  uv_mutex_unlock(&env->mutex);
+  if (!retired) {
+    uv_thread_t tid = self.tid;
+    DetachThread(&tid);
+  }
+}
+
+// Ends this env's parked OS threads and waits until they have exited, so that their stacks and
+// thread slots are the OS's again (StartThread, when the OS refused a new thread). False if none.
+bool RetireParked(EnvShared& env) {
+  std::vector<uv_thread_t> tids;
+  uv_mutex_lock(&env.mutex);
+  while (ParkedThread* p = env.parked) {
+    env.parked = p->next_parked;
+    p->next_parked = nullptr;
+    p->retired = true;
+    tids.push_back(p->tid);  // copied: `p` lives on that thread's stack, gone once it returns
+    uv_cond_signal(&p->wake);
+  }
+  uv_mutex_unlock(&env.mutex);
+  for (uv_thread_t& tid : tids) uv_thread_join(&tid);
+  return !tids.empty();
+}
+
+int CreateCarrier(const std::shared_ptr<ThreadRecord>& record) {
+  record->self = record;  // the new thread's reference, moved out by CarrierMain
+  uv_thread_options_t options;
+  options.flags = UV_THREAD_HAS_STACK_SIZE;
+  options.stack_size = record->stack_size;
+  uv_thread_t tid;
+  const int err = uv_thread_create_ex(&tid, &options, CarrierMain, record.get());
+  if (err != 0) record->self.reset();
+  return err;
 }
 
 }  // namespace
 
-void DetachOnce(ThreadRecord& record) {
-  if (record.detached) return;
-  DetachThread(&record.tid);
-  record.detached = true;
+ParkedThread::ParkedThread(size_t stack_size_) : stack_size(stack_size_), tid(uv_thread_self()) {
+  uv_cond_init(&wake);
+}
+
+ParkedThread::~ParkedThread() { uv_cond_destroy(&wake); }
+
+void WakeParked(EnvShared& env) {
+  for (ParkedThread* p = env.parked; p != nullptr; p = p->next_parked) uv_cond_signal(&p->wake);
 }
 
 bool PostEvent(EnvShared& env, std::unique_ptr<Event>& event) {
@@ -83,18 +181,20 @@ ThreadRecord::~ThreadRecord() { uv_cond_destroy(&changed); }
 uint64_t NextIdent() { return last_ident.fetch_add(1, std::memory_order_relaxed) + 1; }
 
 int StartThread(const std::shared_ptr<ThreadRecord>& record, bool wait) {
-  record->self = record;  // the new thread's reference, moved out by ThreadMain
-  uv_thread_options_t options;
-  options.flags = UV_THREAD_HAS_STACK_SIZE;
-  options.stack_size = record->stack_size;
-
   EnvShared& env = *record->env;
-  uv_mutex_lock(&env.mutex);  // held while creating, so the thread sees `tid` written
-  const int err = uv_thread_create_ex(&record->tid, &options, ThreadMain, record.get());
+  uv_mutex_lock(&env.mutex);
+  ParkedThread* parked = Unpark(env, nullptr, record->stack_size);
+  if (parked != nullptr) {
+    parked->next = record;
+    uv_cond_signal(&parked->wake);
+  }
   uv_mutex_unlock(&env.mutex);
-  if (err != 0) {
-    record->self.reset();
-    return err;
+
+  if (parked == nullptr) {
+    int err = CreateCarrier(record);
+    // Parked OS threads hold thread slots and stacks: give them back and try once more.
+    if (err == UV_EAGAIN && RetireParked(env)) err = CreateCarrier(record);
+    if (err != 0) return err;
   }
   if (wait) WaitUntilRunning(*record);
   return 0;

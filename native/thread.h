@@ -1,4 +1,5 @@
-// One OS thread's life, and what it shares with the event loop (env) that started it.
+// One thread's life, the OS thread that carries it, and what both share with the event loop
+// (env) that started it.
 #pragma once
 
 #include <napi.h>
@@ -21,12 +22,40 @@ struct Event {
 };
 
 class Addon;
+struct ThreadRecord;
 void CallJs(Napi::Env env, Napi::Function unused, Addon* addon, Event* event);
 using EventQueue = Napi::TypedThreadSafeFunction<Addon, Event, CallJs>;
 
+// An OS thread between two function targets' threads, waiting in its env's list until
+// StartThread hands it the next one, its idle time runs out, or the env goes away. A function
+// target's OS thread never runs user code, so reusing one is only a saved clone, stack mmap, exit
+// and join. The object lives on the parked OS thread's own stack.
+struct ParkedThread {
+  explicit ParkedThread(size_t stack_size);
+  ~ParkedThread();
+  ParkedThread(const ParkedThread&) = delete;
+  ParkedThread& operator=(const ParkedThread&) = delete;
+
+  const size_t stack_size;  // its stack's size: it takes only threads that asked for this size
+  const uv_thread_t tid;    // the OS thread itself (uv_thread_self)
+  // Guarded by EnvShared::mutex; whoever unlinks it from EnvShared::parked decides its way:
+  uv_cond_t wake;                        // signalled when `next` is set, or `retired`, or at teardown
+  std::shared_ptr<ThreadRecord> next;    // set by StartThread: run this one
+  bool retired = false;                  // set by RetireParked: end; the retirer joins the thread
+  ParkedThread* next_parked = nullptr;   // EnvShared::parked is a list through this field
+};
+
+// How many OS threads of one stack size stay parked, and for how long an unused one stays (the
+// default of EnvShared::parked_idle_ns; BACKGROUND_THREAD_PARKED_IDLE_SECONDS sets it, 0: never
+// park).
+constexpr size_t kMaxParkedPerStackSize = 16;
+constexpr double kParkedIdleSeconds = 5;
+// The name a parked OS thread carries (ps -T, top -H): never an ended thread's name.
+constexpr char kParkedThreadName[] = "bgthread:parked";
+
 // What an env shares with its OS threads. A thread can outlive its env (a Worker terminated
 // under it), so this is reference-counted. `mutex` guards `gone`, every ThreadRecord::state and
-// every thread-side use of `events`: the env's cleanup hook and the TSFN finalizer set `gone`
+// every thread-side use of `events`, and the list of parked OS threads: the env's cleanup hook and the TSFN finalizer set `gone`
 // under it, so no thread touches a TSFN that teardown freed (nodejs/node#55706).
 struct EnvShared {
   EnvShared() { uv_mutex_init(&mutex); }
@@ -36,6 +65,8 @@ struct EnvShared {
 
   uv_mutex_t mutex;
   bool gone = false;
+  ParkedThread* parked = nullptr;  // OS threads waiting for their next thread (newest first)
+  uint64_t parked_idle_ns = static_cast<uint64_t>(kParkedIdleSeconds * 1e9);  // set before use
   EventQueue events;  // unbounded queue: a call never blocks, so holding `mutex` across it is safe
 };
 
@@ -43,15 +74,17 @@ struct EnvShared {
 // env->mutex and broadcast on ThreadRecord::changed.
 //
 //   transition            made by (where)                  posted / done
-//   -> kStarting          Addon::Start (loop)              uv_thread_create_ex, mutex held
-//   kStarting -> kRunning ThreadMain (the OS thread)       kRun: the loop runs the target
+//   -> kStarting          Addon::Start (loop)              a parked OS thread is handed the
+//                                                          record, or uv_thread_create_ex
+//   kStarting -> kRunning RunThread (the OS thread)        kRun: the loop runs the target
 //   kRunning -> kSettled  Addon::Settled (loop)            the thread is woken to end
-//   kRunning -> kFinished ThreadMain, once env gone        nothing: no loop to run the target
-//   kSettled -> kFinished ThreadMain                       kEnded, but not while the loop waits
+//   kRunning -> kFinished RunThread, once env gone         nothing: no loop to run the target
+//   kSettled -> kFinished RunThread                        kEnded, but not while the loop waits
 //                                                          for it (reaper_waiting), and not
-//                                                          to a gone env (the thread detaches)
-//   kFinished -> reaped   Addon::Reap (loop)               uv_thread_join (unless detached),
-//                                                          out of the registry, JS told, joins
+//                                                          to a gone env; the OS thread has
+//                                                          taken the parked name, and parks
+//                                                          or ends next
+//   kFinished -> reaped   Addon::Reap (loop)               out of the registry, JS told, joins
 //                                                          resolved
 // A module target's thread (module_thread.h) runs in an isolate, a Worker's OS thread (Node's):
 //   -> kRunning           AdoptModuleThread (creator)      the record becomes findable
@@ -73,7 +106,8 @@ enum class ThreadState : uint8_t {
   kFinished,  // the thread has made its last decision; it only unlocks and returns now
 };
 
-// Owned jointly by the env's registry (until reaped) and by the thread (until it returns).
+// Owned jointly by the env's registry (until reaped) and by the OS thread that carries it (until
+// it is finished).
 struct ThreadRecord {
   ThreadRecord(std::shared_ptr<EnvShared> env, uint64_t ident, std::string name,
                size_t stack_size);
@@ -94,23 +128,23 @@ struct ThreadRecord {
   // Guarded by env->mutex:
   uv_cond_t changed;  // broadcast on every state change
   bool reaper_waiting = false;  // the loop waits for kFinished itself: do not post kEnded
-  bool detached = false;  // nobody will join: the thread frees itself
   bool module_target = false;  // runs in an isolate (module_thread.h); set before it is shared
   bool exited_cleanly = false;  // module target: its isolate's JavaScript ran to its 'exit' event
   bool body_gone = false;       // module target: the isolate's env is gone, without a clean exit
   int64_t native_id = 0;  // written by the thread before kRunning
-  uv_thread_t tid;        // written by the creator, which holds env->mutex until kRunning
 };
 
-// Creates the OS thread: 0, or a negative libuv error (UV_EAGAIN when the OS refuses a thread).
-// With `wait`, returns only once the thread runs and has posted kRun. Call on the env's JS thread.
+// Hands the thread to a parked OS thread of its stack size, or creates one: 0, or a negative
+// libuv error (UV_EAGAIN when the OS refuses a thread even once this env's parked ones have
+// ended). With `wait`, returns only once the thread runs and has posted kRun. Call on the env's
+// JS thread.
 int StartThread(const std::shared_ptr<ThreadRecord>& record, bool wait);
+
+// Wakes this env's parked OS threads to end (EnvShared::gone is set); call with env.mutex held.
+void WakeParked(EnvShared& env);
 
 // Waits until the thread has reported in (kRunning or later): spins briefly, then sleeps.
 void WaitUntilRunning(ThreadRecord& record);
-
-// Lets a finished thread that nobody will join free itself; call with env->mutex held. Idempotent.
-void DetachOnce(ThreadRecord& record);
 
 // Hands `event` to the env's loop; call with env.mutex held. False when the env is gone: the
 // caller then owns the thread's end (nobody will reap it).

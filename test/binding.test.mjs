@@ -29,7 +29,8 @@ test('the addon exports init() and the limits only; init() returns the loop bind
     try { addon.init(() => {}); } catch (error) { again = error.message; }
     console.log(JSON.stringify({ exported, bound: Object.getOwnPropertyNames(loop).sort(), again }));
   `);
-  assert.equal(out.exported, ['init', 'maxStackSize', 'maxThreadNameBytes', 'minStackSize']);
+  assert.equal(out.exported, ['defaultParkedIdleSeconds', 'init', 'maxParkedPerStackSize', 'maxStackSize',
+    'maxThreadNameBytes', 'minStackSize', 'parkedThreadName']);
   assert.equal(out.bound, ['adoptModuleThread', 'bindModuleThread', 'dropModuleThread',
     'finishModuleThread', 'identifyCurrentThread', 'join', 'joinSync', 'moduleThreadExited', 'nativeId',
     'pollWithoutBlocking', 'settled', 'start']);
