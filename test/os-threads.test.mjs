@@ -64,13 +64,19 @@ test('a thread the OS refuses (EAGAIN) is BackgroundThreadLimitReachedError, lef
       retry.start();
       await retry.join();
       console.log(JSON.stringify({ retried: !retry.isAlive(), leaked: atWork() - (tasks - started.length) }));
+      // The joined 1 GiB threads' OS threads are parked, holding their stacks: a start() of
+      // another stack size that the OS refuses ends them and tries again.
+      const gate2 = new Promise((resolve) => setTimeout(resolve, 200));
+      let other = 0;
+      try { for (; other < 20; other++) new BackgroundThread({ daemon: true, stackSize: 2 ** 29, target: () => gate2 }).start(); } catch {}
+      console.log(JSON.stringify({ other }));
     });
   `;
   const child = spawnSync('bash', ['-c', `ulimit -v 16000000 && exec "${process.execPath}" -e "$0"`, script], {
     cwd: new URL('..', import.meta.url), encoding: 'utf8', timeout: 30_000,
   });
   assert.is(child.status, 0, child.stderr);
-  const [first, second] = child.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  const [first, second, third] = child.stdout.trim().split('\n').map((line) => JSON.parse(line));
   assert.ok(first.started >= 1, 'some threads fit first');
   assert.is(first.name, 'BackgroundThreadLimitReachedError');
   assert.ok(first.isLimit);
@@ -81,6 +87,8 @@ test('a thread the OS refuses (EAGAIN) is BackgroundThreadLimitReachedError, lef
   assert.is(first.ident, null, 'left unstarted');
   assert.ok(second.retried, 'threads start again once resources are back');
   assert.is(second.leaked, 0, 'the refused start leaked no OS thread');
+  assert.ok(first.started * 2 > 20, 'the parked stacks are bigger than what comes next');
+  assert.is(third.other, 20, 'parked OS threads gave back their stacks when the OS refused a thread');
 });
 
 test.run();
