@@ -8,7 +8,7 @@
 // settled; one more round must then leave OS threads, handles and memory where they were.
 // `npm run test:stress` runs it full size; the sanitizer and valgrind scripts run it smaller,
 // with --memory off (their own allocators make memory figures meaningless).
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -35,7 +35,14 @@ const stack = Number(values.stack);
 const isolated = Number(values.isolated);
 const terminations = Number(values.terminate);
 
-const tasks = () => readdirSync('/proc/self/task').length;
+// OS threads at work: those parked for reuse (named bgthread:parked) are counted apart, and must
+// end by themselves once their idle time has passed.
+const PARKED = 'bgthread:parked';
+const names = () => readdirSync('/proc/self/task').map((id) => {
+  try { return readFileSync(`/proc/self/task/${id}/comm`, 'utf8').trimEnd(); } catch { return null; }
+}).filter((name) => name !== null);
+const tasks = () => names().filter((name) => name !== PARKED).length;
+const parked = () => names().filter((name) => name === PARKED).length;
 // stdout/stderr are TTYs or pipes that node opens lazily, whenever something first writes to them.
 const resources = () => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'PipeWrap');
 const handles = () => resources().length;
@@ -169,7 +176,11 @@ for (let i = 0; i < 40; i++) {
   if (after.tasks <= baseline.tasks && after.handles <= baseline.handles) break;
 }
 summary.after = report(after);
+// And the parked OS threads end once idle (5 s by default; the loop waits up to 60 s).
+for (let i = 0; i < 600 && parked() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+summary.after.parked = parked();
 const failures = [];
+if (summary.after.parked > 0) failures.push(`${summary.after.parked} parked OS threads did not end`);
 if (summary.alive.extraTasks !== alive) failures.push(`${summary.alive.extraTasks} OS threads for ${alive} live threads`);
 if (after.tasks > baseline.tasks) failures.push(`OS threads ${baseline.tasks} -> ${after.tasks}`);
 if (after.handles > baseline.handles) failures.push(`active handles ${baseline.handles} -> ${after.handles}: ${resources().join(", ")}`);
