@@ -17,8 +17,36 @@ std::atomic<uint64_t> last_ident{0};
 // How long a waiter looks for a new thread to report in before it sleeps on the condvar.
 constexpr uint64_t kStartSpinNs = 200 * 1000;
 
-// Carries one thread from kStarting to kFinished (thread.h's table).
-void RunThread(ThreadRecord& record) {
+ParkedList* ListFor(EnvShared& env, size_t stack_size) {
+  for (ParkedList& list : env.parked) {
+    if (list.stack_size == stack_size) return &list;
+  }
+  return nullptr;
+}
+
+void Link(ParkedList& list, ParkedThread& p) {
+  p.list = &list;
+  p.newer = nullptr;
+  p.older = list.newest;
+  if (list.newest != nullptr) list.newest->newer = &p;
+  list.newest = &p;
+  list.count++;
+}
+
+void Unlink(ParkedThread& p) {
+  ParkedList& list = *p.list;
+  if (p.newer != nullptr) p.newer->older = p.older; else list.newest = p.older;
+  if (p.older != nullptr) p.older->newer = p.newer;
+  p.list = nullptr;
+  p.newer = p.older = nullptr;
+  list.count--;
+}
+
+// Carries one thread from kStarting to kFinished (thread.h's table). Returns whether the OS
+// thread is parked now: listed before kEnded is posted, so that the loop, which may start the
+// next thread as soon as it hears of this one's end, finds it. Not when the env is going away,
+// parking is off, or enough OS threads of its stack size are parked already.
+bool RunThread(ThreadRecord& record, ParkedThread& self) {
   EnvShared& env = *record.env;
   // Outside the lock: naming and gettid are syscalls.
   const int64_t native_id = NameCurrentThread(record.name);
@@ -40,52 +68,30 @@ void RunThread(ThreadRecord& record) {
   uv_mutex_lock(&env.mutex);
   record.state = ThreadState::kFinished;
   uv_cond_broadcast(&record.changed);  // joinSync() waiters
+  ParkedList* list = ListFor(env, self.stack_size);  // made by StartThread: never null here
+  const bool park = !env.gone && env.parked_idle_ns > 0 && list != nullptr &&
+                    list->count < kMaxParkedPerStackSize;
+  if (park) Link(*list, self);
   if (!record.reaper_waiting) {
     // Not while the loop waits to reap it right now (Addon::Settled); nothing to a gone env.
     PostEvent(env, record.ended_event);
   }
   uv_mutex_unlock(&env.mutex);
+  return park;
 }
 
-size_t ParkedWithStackSize(const EnvShared& env, size_t stack_size) {
-  size_t count = 0;
-  for (const ParkedThread* p = env.parked; p != nullptr; p = p->next_parked) {
-    count += p->stack_size == stack_size ? 1 : 0;
-  }
-  return count;
-}
-
-// Takes `target` (or, with nullptr, the first of `stack_size`) out of the parked list.
-ParkedThread* Unpark(EnvShared& env, ParkedThread* target, size_t stack_size) {
-  for (ParkedThread** link = &env.parked; *link != nullptr; link = &(*link)->next_parked) {
-    ParkedThread* p = *link;
-    if (target == nullptr ? p->stack_size == stack_size : p == target) {
-      *link = p->next_parked;
-      p->next_parked = nullptr;
-      return p;
-    }
-  }
-  return nullptr;
-}
-
-// Parks the calling OS thread. Returns the next thread it is handed, or null when it is to end:
-// its idle time ran out, the env is going away, enough OS threads of its stack size are parked
-// already, or it was retired (then `self.retired` is set and the retirer joins it).
-std::shared_ptr<ThreadRecord> Park(EnvShared& env, ParkedThread& self) {
+// Waits, parked, for the next thread. Null when the OS thread is to end: its idle time ran out,
+// the env is going away, or it was retired (then `self.retired` is set and the retirer joins it).
+std::shared_ptr<ThreadRecord> AwaitNext(EnvShared& env, ParkedThread& self) {
   uv_mutex_lock(&env.mutex);
-  if (!env.gone && env.parked_idle_ns > 0 &&
-      ParkedWithStackSize(env, self.stack_size) < kMaxParkedPerStackSize) {
-    self.next_parked = env.parked;
-    env.parked = &self;
-    const uint64_t deadline = uv_hrtime() + env.parked_idle_ns;
-    while (self.next == nullptr && !self.retired && !env.gone) {
-      const uint64_t now = uv_hrtime();  // spurious wake-ups happen: wait against the deadline
-      if (now >= deadline) break;
-      uv_cond_timedwait(&self.wake, &env.mutex, deadline - now);
-    }
-    // Handed a thread or retired: the other side unlinked it already.
-    if (self.next == nullptr && !self.retired) Unpark(env, &self, 0);
+  const uint64_t deadline = uv_hrtime() + env.parked_idle_ns;
+  while (self.next == nullptr && !self.retired && !env.gone) {
+    const uint64_t now = uv_hrtime();  // spurious wake-ups happen: wait against the deadline
+    if (now >= deadline) break;
+    uv_cond_timedwait(&self.wake, &env.mutex, deadline - now);
   }
+  // Handed a thread or retired: the other side unlinked it already.
+  if (self.next == nullptr && !self.retired) Unlink(self);
   std::shared_ptr<ThreadRecord> next = std::move(self.next);
   uv_mutex_unlock(&env.mutex);
   return next;
@@ -98,10 +104,12 @@ void CarrierMain(void* arg) {
   std::shared_ptr<ThreadRecord> record = std::move(static_cast<ThreadRecord*>(arg)->self);
   const std::shared_ptr<EnvShared> env = record->env;  // outlives every record it carries
   ParkedThread self(record->stack_size);
-  while (record != nullptr) {
-    RunThread(*record);
+  for (;;) {
+    const bool parked = RunThread(*record, self);
     record.reset();  // outside the lock: this may be the last reference
-    record = Park(*env, self);
+    if (!parked) break;
+    record = AwaitNext(*env, self);
+    if (record == nullptr) break;
   }
   // Ended on its own: nobody will join it. A retired one is joined by RetireParked.
   uv_mutex_lock(&env->mutex);
@@ -118,12 +126,13 @@ void CarrierMain(void* arg) {
 bool RetireParked(EnvShared& env) {
   std::vector<uv_thread_t> tids;
   uv_mutex_lock(&env.mutex);
-  while (ParkedThread* p = env.parked) {
-    env.parked = p->next_parked;
-    p->next_parked = nullptr;
-    p->retired = true;
-    tids.push_back(p->tid);  // copied: `p` lives on that thread's stack, gone once it returns
-    uv_cond_signal(&p->wake);
+  for (ParkedList& list : env.parked) {
+    while (ParkedThread* p = list.newest) {
+      Unlink(*p);
+      p->retired = true;
+      tids.push_back(p->tid);  // copied: `p` lives on that thread's stack, gone once it returns
+      uv_cond_signal(&p->wake);
+    }
   }
   uv_mutex_unlock(&env.mutex);
   for (uv_thread_t& tid : tids) uv_thread_join(&tid);
@@ -150,7 +159,9 @@ ParkedThread::ParkedThread(size_t stack_size_) : stack_size(stack_size_), tid(uv
 ParkedThread::~ParkedThread() { uv_cond_destroy(&wake); }
 
 void WakeParked(EnvShared& env) {
-  for (ParkedThread* p = env.parked; p != nullptr; p = p->next_parked) uv_cond_signal(&p->wake);
+  for (ParkedList& list : env.parked) {
+    for (ParkedThread* p = list.newest; p != nullptr; p = p->older) uv_cond_signal(&p->wake);
+  }
 }
 
 bool PostEvent(EnvShared& env, std::unique_ptr<Event>& event) {
@@ -183,8 +194,11 @@ uint64_t NextIdent() { return last_ident.fetch_add(1, std::memory_order_relaxed)
 int StartThread(const std::shared_ptr<ThreadRecord>& record, bool wait) {
   EnvShared& env = *record->env;
   uv_mutex_lock(&env.mutex);
-  ParkedThread* parked = Unpark(env, nullptr, record->stack_size);
+  ParkedList* list = ListFor(env, record->stack_size);
+  if (list == nullptr) list = &env.parked.emplace_back(record->stack_size);
+  ParkedThread* parked = list->newest;
   if (parked != nullptr) {
+    Unlink(*parked);
     parked->next = record;
     uv_cond_signal(&parked->wake);
   }

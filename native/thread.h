@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,7 @@ using EventQueue = Napi::TypedThreadSafeFunction<Addon, Event, CallJs>;
 // StartThread hands it the next one, its idle time runs out, or the env goes away. A function
 // target's OS thread never runs user code, so reusing one is only a saved clone, stack mmap, exit
 // and join. The object lives on the parked OS thread's own stack.
+struct ParkedList;
 struct ParkedThread {
   explicit ParkedThread(size_t stack_size);
   ~ParkedThread();
@@ -38,17 +40,31 @@ struct ParkedThread {
 
   const size_t stack_size;  // its stack's size: it takes only threads that asked for this size
   const uv_thread_t tid;    // the OS thread itself (uv_thread_self)
-  // Guarded by EnvShared::mutex; whoever unlinks it from EnvShared::parked decides its way:
+  // Guarded by EnvShared::mutex; whoever unlinks it from its list decides its way:
   uv_cond_t wake;                        // signalled when `next` is set, or `retired`, or at teardown
   std::shared_ptr<ThreadRecord> next;    // set by StartThread: run this one
   bool retired = false;                  // set by RetireParked: end; the retirer joins the thread
-  ParkedThread* next_parked = nullptr;   // EnvShared::parked is a list through this field
+  ParkedList* list = nullptr;            // the list it is in, if any
+  ParkedThread* newer = nullptr;         // its neighbours there
+  ParkedThread* older = nullptr;
 };
 
-// How many OS threads of one stack size stay parked, and for how long an unused one stays (the
-// default of EnvShared::parked_idle_ns; BACKGROUND_THREAD_PARKED_IDLE_SECONDS sets it, 0: never
-// park).
-constexpr size_t kMaxParkedPerStackSize = 16;
+// The OS threads of one stack size that are parked, newest first (the next start() takes the
+// newest: its stack is the warmest; the oldest run out of idle time first). Made by StartThread
+// for each stack size a thread starts with, on the JS thread, and kept for the env's life: a
+// parking OS thread allocates nothing.
+struct ParkedList {
+  explicit ParkedList(size_t stack_size_) : stack_size(stack_size_) {}
+  const size_t stack_size;
+  ParkedThread* newest = nullptr;
+  size_t count = 0;
+};
+
+// How many OS threads of one stack size stay parked: enough for a hundred threads in flight to
+// find theirs (each costs some 30 KiB of kernel and stack pages, and its stack's address space);
+// and how long an unused one stays (the default of EnvShared::parked_idle_ns;
+// BACKGROUND_THREAD_PARKED_IDLE_SECONDS sets it, 0: never park).
+constexpr size_t kMaxParkedPerStackSize = 128;
 constexpr double kParkedIdleSeconds = 5;
 // The name a parked OS thread carries (ps -T, top -H): never an ended thread's name.
 constexpr char kParkedThreadName[] = "bgthread:parked";
@@ -65,7 +81,7 @@ struct EnvShared {
 
   uv_mutex_t mutex;
   bool gone = false;
-  ParkedThread* parked = nullptr;  // OS threads waiting for their next thread (newest first)
+  std::deque<ParkedList> parked;  // one list per stack size; a deque never moves its elements
   uint64_t parked_idle_ns = static_cast<uint64_t>(kParkedIdleSeconds * 1e9);  // set before use
   EventQueue events;  // unbounded queue: a call never blocks, so holding `mutex` across it is safe
 };

@@ -53,7 +53,7 @@ test(`at most maxParkedPerStackSize (${limits.maxParkedPerStackSize}) OS threads
   if (!linux) return;
   const batch = async () => {
     const gate = deferred();
-    const threads = Array.from({ length: 40 }, () => new BackgroundThread({ target: () => gate.promise, stackSize: 131072 }));
+    const threads = Array.from({ length: limits.maxParkedPerStackSize + 24 }, () => new BackgroundThread({ target: () => gate.promise, stackSize: 131072 }));
     for (const t of threads) t.start();
     const ids = threads.map((t) => t.nativeId);
     gate.resolve();
