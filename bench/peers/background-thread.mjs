@@ -7,6 +7,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cpuResult, done, fail, oneAtATime, lagResult, lanes, nowUs, params, round1, settledRss, sleep, tasks, warmedUp } from './common.mjs';
+import { appCost } from './app-cost.mjs';
 import { cpuWork } from './module-work.mjs';
 
 const pkg = process.env.BENCH_PACKAGE
@@ -163,6 +164,8 @@ if (metric === 'latency') {
   done(hasPool ? await idleRss(params.n) : NO_POOL);
 } else if (metric === 'cpu') {
   done(await cpu());
+} else if (metric === 'app-cost') {
+  done(await appCost(params));
 } else if (metric === 'lag') {
   if (params.idle) await startWaiting(params.idle, 0, never);
   done(await lagResult(params.idle, params.seconds));

@@ -26,6 +26,8 @@
 //     threads at once (parallelMs); speedup = serialMs / parallelMs. serial/parallel: per run,
 //     when its work began (ms after the first start) and how long it took (ms), from the stamps
 //     the work writes (cpuResult below).
+//   { metric: 'app-cost', nodes, awaits, runs, requests, concurrency } (background-thread only)
+//     -> { [major]: { await: { none, imported, thread, daemon }, http: {...} } }: see app-cost.mjs
 import { readdirSync, readFileSync } from 'node:fs';
 import { percentile } from '../stats.mjs';
 import { cpuWork, spin } from './module-work.mjs';

@@ -1,0 +1,54 @@
+// No tax on the rest of the app: the daemon hook (src/context.ts) never makes Node install a V8
+// promise hook where Node can avoid it (`trackPromises: false`, Node 24 and later), and daemon
+// threads keep their semantics there. Observable without timing: with a promise hook installed,
+// the code after an `await` runs with an async id of its own; without one, executionAsyncId() is
+// 0 there. Node 24 comes from the npm registry (scripts/node-binaries.mjs; cached once fetched).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ensureNode } from '../scripts/node-binaries.mjs';
+import { assertExit, assertPrompt, runChild } from './helpers/child.mjs';
+
+const PROBE = `
+import { createHook, executionAsyncId } from 'node:async_hooks';
+const afterAwait = async () => { await null; return executionAsyncId(); };
+async function runThread(daemon) {
+  const { BackgroundThread } = await import('background-thread');
+  const t = new BackgroundThread({ daemon, target: async () => { await null; } });
+  t.start();
+  if (!(await t.join(30))) throw new Error('join timed out');
+}
+`;
+
+const node24 = ensureNode(24);
+const lastLine = (r) => JSON.parse(r.stdout.trim().split('\n').at(-1));
+
+test('Node 24: after a thread and a daemon thread ran, no promise hook is installed', async () => {
+  const r = await runChild(PROBE + `
+    const before = await afterAwait();
+    await runThread(false);
+    const thread = await afterAwait();
+    await runThread(true);
+    const daemon = await afterAwait();
+    // The probe itself: an async hook that tracks promises is seen.
+    createHook({ init() {} }).enable();
+    const tracked = await afterAwait();
+    console.log(JSON.stringify({ before, thread, daemon, tracked: tracked !== 0 }));
+  `, { node: node24 });
+  assertExit(r, 0);
+  assert.equal(lastLine(r), { before: 0, thread: 0, daemon: 0, tracked: true });
+});
+
+test('Node 24: what a daemon thread opens still never holds the process open', async () => {
+  const r = await runChild(PROBE + `
+    const { BackgroundThread } = await import('background-thread');
+    new BackgroundThread({ daemon: true, target: async () => {
+      setInterval(() => {}, 1000);
+      await new Promise((resolve) => setTimeout(resolve, 120000));
+    } }).start();
+    setTimeout(() => console.log('main done'), 10);
+  `, { node: node24, timeout: 90000 });
+  assertExit(r, 0, ['main done']);
+  assertPrompt(r);
+});
+
+test.run();
