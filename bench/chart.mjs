@@ -5,7 +5,8 @@
 // warm pool, which only has the warm bar) and one for start+join throughput (threads/s, higher
 // is better: 100 in flight, then sequential and a warm module target's, 100 in flight, lighter).
 // Bars are per-round medians; the thin whiskers span min to max. With a baseline peer
-// (run.mjs --baseline), it gets its own bars below background-thread's.
+// (run.mjs --baseline), it gets its own bars below background-thread's. A third panel, when the
+// results have the app-cost rows: the application's speed beside the package, per Node version.
 //
 //   node bench/chart.mjs [results.json] [chart.svg]   re-renders from a summary
 //
@@ -174,6 +175,26 @@ export function renderChart(report) {
       groups: groups(['inflight', 'seq', ...(warmInflight ? ['warm-inflight'] : [])]),
     },
   ];
+  // Cost to the app (the app-cost job): the app's speed with the package beside it / without.
+  const appRows = report.rows.filter((r) => /^app-(await|http)-\d+-none$/.test(r.id));
+  if (appRows.length) {
+    const modes = [['imported', 'imported', 0.3], ['thread', 'one thread run', 0.55], ['daemon', 'one daemon thread run', 0.9]];
+    panels.push({
+      title: 'cost to the app: its speed with the package / without',
+      subtitle: 'x (1 = no cost; ns per await inverted, http requests/s); higher is better',
+      unit: 'x',
+      axisLabel: 'x (log scale)',
+      series: modes.map(([key, label, opacity]) => ({ key, label, short: key, opacity })),
+      groups: appRows.map((r) => {
+        const [, what, node] = r.id.split('-');
+        return {
+          id: 'bt',
+          label: `Node ${node}, ${what === 'await' ? 'await' : 'http server'}`,
+          cells: Object.fromEntries(modes.map(([key]) => [key, row(`app-${what}-${node}-${key}`)?.cells?.bt])),
+        };
+      }),
+    });
+  }
   const title = `background-thread vs ${peers.some((p) => p.id === 'baseline') ? 'its baseline, ' : ''}${peers.filter((p) => p.id !== 'bt' && p.id !== 'baseline').map((p) => p.label).join(', ')}`;
   const parts = [];
   let y = 34;

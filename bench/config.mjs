@@ -86,7 +86,7 @@ export function counts({ quick, rounds }) {
         moduleLatency: [20, 3], cpuMs: 200, poolRounds: 5,
         warmLatency: { bt: [1000, 100], piscina: [1000, 100], worker: [20, 3] },
         warmInflight: { bt: 20000, piscina: 20000 }, cpu8: [8, 50], idlePool: 8,
-        appCost: { nodes: [20, 24], awaits: 1000000, runs: 5, requests: 20000, concurrency: 16 },
+        appCost: { nodes: [20, 24], awaits: 1000000, runs: 5, requests: 30000, concurrency: 16 },
         seq: { bt: 5000, worker: 30, immediate: 100000, python: 5000, pthreads: 10000 },
         inflight: { bt: 20000, worker: 200, immediate: 200000, python: 10000, pthreads: 20000 },
         alive: [1000, 10000], workerAlive: { 1000: 50, 10000: 100 }, lagIdle: 1000, workerIdle: 100,

@@ -39,8 +39,15 @@ export const nowUs = () => Number(process.hrtime.bigint()) / 1000;
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The number of OS threads of this process. */
-export const tasks = () => readdirSync('/proc/self/task').length;
+const names = () => readdirSync('/proc/self/task').map((id) => {
+  try { return readFileSync(`/proc/self/task/${id}/comm`, 'utf8').trimEnd(); } catch { return null; }
+}).filter((name) => name !== null);
+
+/** The number of OS threads of this process at work (background-thread's parked ones left out). */
+export const tasks = () => names().filter((name) => name !== 'bgthread:parked').length;
+
+/** The number of background-thread's parked OS threads. */
+export const parkedTasks = () => names().filter((name) => name === 'bgthread:parked').length;
 
 /** VmRSS from /proc/self/status, in bytes (what the Python and C peers read too). */
 export function vmRss() {
