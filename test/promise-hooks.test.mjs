@@ -51,4 +51,19 @@ test('Node 24: what a daemon thread opens still never holds the process open', a
   assertPrompt(r);
 });
 
+test('any Node: a module-target thread, daemon or not, installs no promise hook in its creator', async () => {
+  const r = await runChild(PROBE + `
+    const { BackgroundThread } = await import('background-thread');
+    const module = new URL('./test/fixtures/module-targets/sleep.mjs', 'file://' + process.cwd() + '/');
+    for (const daemon of [false, true]) {
+      const t = new BackgroundThread({ daemon, target: { module }, args: [1] });
+      t.start();
+      if (!(await t.join(60))) throw new Error('join timed out');
+    }
+    console.log(JSON.stringify({ afterAwait: await afterAwait() }));
+  `);
+  assertExit(r, 0);
+  assert.equal(lastLine(r), { afterAwait: 0 });
+});
+
 test.run();

