@@ -38,16 +38,24 @@ test('Node 24: after a thread and a daemon thread ran, no promise hook is instal
   assert.equal(lastLine(r), { before: 0, thread: 0, daemon: 0, tracked: true });
 });
 
-test('Node 24: what a daemon thread opens still never holds the process open', async () => {
+test('Node 24: what a daemon thread opens, after an await or in a thread it starts, never holds the process open', async () => {
   const r = await runChild(PROBE + `
-    const { BackgroundThread } = await import('background-thread');
+    const { BackgroundThread, currentThread } = await import('background-thread');
     new BackgroundThread({ daemon: true, target: async () => {
       setInterval(() => {}, 1000);
+      await Promise.resolve();
+      setTimeout(() => console.log('too late'), 120000);
+      new BackgroundThread({ target: async () => {
+        await null;
+        setInterval(() => {}, 1000);
+        console.log('inner daemon', currentThread().daemon);
+      } }).start();
       await new Promise((resolve) => setTimeout(resolve, 120000));
     } }).start();
-    setTimeout(() => console.log('main done'), 10);
+    // Something else holds the loop for a moment: the daemon's timers must not outlive it.
+    setTimeout(() => console.log('main done'), 200);
   `, { node: node24, timeout: 90000 });
-  assertExit(r, 0, ['main done']);
+  assertExit(r, 0, ['inner daemon true', 'main done']);
   assertPrompt(r);
 });
 
