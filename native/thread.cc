@@ -16,6 +16,8 @@ std::atomic<uint64_t> last_ident{0};
 
 // How long a waiter looks for a new thread to report in before it sleeps on the condvar.
 constexpr uint64_t kStartSpinNs = 200 * 1000;
+// How long the only parked OS thread of its size looks for its next thread before it sleeps.
+constexpr uint64_t kHandOffSpinNs = 50 * 1000;
 
 ParkedList* ListFor(EnvShared& env, size_t stack_size) {
   for (ParkedList& list : env.parked) {
@@ -71,7 +73,10 @@ bool RunThread(ThreadRecord& record, ParkedThread& self) {
   ParkedList* list = ListFor(env, self.stack_size);  // made by StartThread: never null here
   const bool park = !env.gone && env.parked_idle_ns > 0 && list != nullptr &&
                     list->count < kMaxParkedPerStackSize;
-  if (park) Link(*list, self);
+  if (park) {
+    Link(*list, self);
+    self.spin = list->count == 1;
+  }
   if (!record.reaper_waiting) {
     // Not while the loop waits to reap it right now (Addon::Settled); nothing to a gone env.
     PostEvent(env, record.ended_event);
@@ -82,7 +87,16 @@ bool RunThread(ThreadRecord& record, ParkedThread& self) {
 
 // Waits, parked, for the next thread. Null when the OS thread is to end: its idle time ran out,
 // the env is going away, or it was retired (then `self.retired` is set and the retirer joins it).
+// The only OS thread parked of its size looks for a while before it sleeps: threads started one
+// after the other then find it awake (being woken from the condvar costs more than the spin on
+// these machines). With more parked, a burst is ending and none spins.
 std::shared_ptr<ThreadRecord> AwaitNext(EnvShared& env, ParkedThread& self) {
+  if (self.spin) {
+    const uint64_t until = uv_hrtime() + kHandOffSpinNs;
+    while (!self.handed.load(std::memory_order_acquire) && uv_hrtime() < until) {
+      std::this_thread::yield();
+    }
+  }
   uv_mutex_lock(&env.mutex);
   const uint64_t deadline = uv_hrtime() + env.parked_idle_ns;
   while (self.next == nullptr && !self.retired && !env.gone) {
@@ -93,6 +107,7 @@ std::shared_ptr<ThreadRecord> AwaitNext(EnvShared& env, ParkedThread& self) {
   // Handed a thread or retired: the other side unlinked it already.
   if (self.next == nullptr && !self.retired) Unlink(self);
   std::shared_ptr<ThreadRecord> next = std::move(self.next);
+  self.handed.store(false, std::memory_order_relaxed);
   uv_mutex_unlock(&env.mutex);
   return next;
 }
@@ -200,6 +215,7 @@ int StartThread(const std::shared_ptr<ThreadRecord>& record, bool wait) {
   if (parked != nullptr) {
     Unlink(*parked);
     parked->next = record;
+    parked->handed.store(true, std::memory_order_release);
     uv_cond_signal(&parked->wake);
   }
   uv_mutex_unlock(&env.mutex);

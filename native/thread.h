@@ -44,6 +44,8 @@ struct ParkedThread {
   uv_cond_t wake;                        // signalled when `next` is set, or `retired`, or at teardown
   std::shared_ptr<ThreadRecord> next;    // set by StartThread: run this one
   bool retired = false;                  // set by RetireParked: end; the retirer joins the thread
+  bool spin = false;                     // the only one parked of its size: look before sleeping
+  std::atomic<bool> handed{false};       // `next` is set (read without the lock while spinning)
   ParkedList* list = nullptr;            // the list it is in, if any
   ParkedThread* newer = nullptr;         // its neighbours there
   ParkedThread* older = nullptr;
