@@ -14,6 +14,21 @@ namespace {
 // Trivially destructible, so process.exit() (which skips nothing here) cannot race a destructor.
 std::atomic<uint64_t> last_ident{0};
 
+// Looks, yielding the CPU between looks, until done() or `budget_ns` have passed: a thread that
+// answers within microseconds is seen at once; sleeping on a condition variable and being woken
+// costs more than that on these machines.
+template <typename Done>
+bool Spin(uint64_t budget_ns, Done done) {
+  const uint64_t deadline = uv_hrtime() + budget_ns;
+  for (;;) {
+    for (int i = 0; i < 64; i++) {
+      if (done()) return true;
+      std::this_thread::yield();  // on one core, this is what lets the other thread run
+    }
+    if (uv_hrtime() >= deadline) return false;
+  }
+}
+
 // How long a waiter looks for a new thread to report in before it sleeps on the condvar.
 constexpr uint64_t kStartSpinNs = 200 * 1000;
 // How long the only parked OS thread of its size looks for its next thread before it sleeps.
@@ -91,12 +106,7 @@ bool RunThread(ThreadRecord& record, ParkedThread& self) {
 // after the other then find it awake (being woken from the condvar costs more than the spin on
 // these machines). With more parked, a burst is ending and none spins.
 std::shared_ptr<ThreadRecord> AwaitNext(EnvShared& env, ParkedThread& self) {
-  if (self.spin) {
-    const uint64_t until = uv_hrtime() + kHandOffSpinNs;
-    while (!self.handed.load(std::memory_order_acquire) && uv_hrtime() < until) {
-      std::this_thread::yield();
-    }
-  }
+  if (self.spin) Spin(kHandOffSpinNs, [&self] { return self.handed.load(std::memory_order_acquire); });
   uv_mutex_lock(&env.mutex);
   const uint64_t deadline = uv_hrtime() + env.parked_idle_ns;
   while (self.next == nullptr && !self.retired && !env.gone) {
@@ -239,14 +249,7 @@ void WaitUntilRunning(ThreadRecord& record) {
 }
 
 bool SpinUntil(const ThreadRecord& record, ThreadState state, uint64_t budget_ns) {
-  const uint64_t deadline = uv_hrtime() + budget_ns;
-  for (;;) {
-    for (int i = 0; i < 64; i++) {
-      if (record.state.load(std::memory_order_acquire) >= state) return true;
-      std::this_thread::yield();  // on one core, this is what lets the other thread run
-    }
-    if (uv_hrtime() >= deadline) return false;
-  }
+  return Spin(budget_ns, [&] { return record.state.load(std::memory_order_acquire) >= state; });
 }
 
 }  // namespace bgthread

@@ -8,13 +8,13 @@
 // settled; one more round must then leave OS threads, handles and memory where they were.
 // `npm run test:stress` runs it full size; the sanitizer and valgrind scripts run it smaller,
 // with --memory off (their own allocators make memory figures meaningless).
-import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { BackgroundThread, isolatePool, setExcepthook, setIsolatePool } from 'background-thread';
+import { parkedTasks, tasks as threadsAtWork } from '../test/helpers/os-threads.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -35,14 +35,10 @@ const stack = Number(values.stack);
 const isolated = Number(values.isolated);
 const terminations = Number(values.terminate);
 
-// OS threads at work: those parked for reuse (named bgthread:parked) are counted apart, and must
-// end by themselves once their idle time has passed.
-const PARKED = 'bgthread:parked';
-const names = () => readdirSync('/proc/self/task').map((id) => {
-  try { return readFileSync(`/proc/self/task/${id}/comm`, 'utf8').trimEnd(); } catch { return null; }
-}).filter((name) => name !== null);
-const tasks = () => names().filter((name) => name !== PARKED).length;
-const parked = () => names().filter((name) => name === PARKED).length;
+// OS threads at work: those parked for reuse are counted apart, and must end by themselves once
+// their idle time has passed.
+const tasks = () => threadsAtWork().length;
+const parked = () => parkedTasks().length;
 // stdout/stderr are TTYs or pipes that node opens lazily, whenever something first writes to them.
 const resources = () => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'PipeWrap');
 const handles = () => resources().length;

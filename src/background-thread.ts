@@ -250,10 +250,10 @@ export class BackgroundThread extends PythonAliases {
    * Waits for the thread to end without blocking, as Python's `Thread.join(timeout)` blocks. Any
    * number of callers may join the same thread. The wait is native: the addon settles the Promise
    * when the thread has ended and its OS thread is released (a function target's OS thread then
-   * parks for reuse, renamed, rather than exiting), or from a libuv timer. While it waits, a `join()` called
-   * by a non-daemon thread (top-level code included) keeps the process alive; one called from a
-   * daemon thread's target does not. Errors come back as a rejected Promise, never as a
-   * synchronous throw.
+   * parks for reuse, renamed, rather than exiting), or from a libuv timer. While it waits, a
+   * `join()` called by a non-daemon thread (top-level code included) keeps the process alive; one
+   * called from a daemon thread's target does not. Errors come back as a rejected Promise, never
+   * as a synchronous throw.
    *
    * @param timeout - Seconds (floating point), rounded up to whole milliseconds. `undefined`,
    *   `null`, `Infinity`, or 9.2e9 and more: wait forever; negative: 0; `join(0)` is a poll.
@@ -284,9 +284,9 @@ export class BackgroundThread extends PythonAliases {
    * A function target runs on the caller's own event loop, so a blocking wait can only succeed
    * once the target (and its Promise) has settled; until then `joinSync(timeout)` throws
    * `ERR_JOIN_WOULD_DEADLOCK` at once instead of hanging, and `joinSync(0)` returns false. Once
-   * the target has settled, the remaining wait is the OS thread letting go of the thread,
-   * which takes microseconds. A module target's export needs nothing from the caller's loop, so there the
-   * wait is real; but a Worker that dies without reaching its end (out of memory) can only tell
+   * the target has settled, the remaining wait is the OS thread letting go of the thread, which
+   * takes microseconds. A module target's export needs nothing from the caller's loop, so there
+   * the wait is real; but a Worker that dies without reaching its end (out of memory) can only tell
    * why through the caller's loop (Node's Worker `'error'` and `'exit'` events), so that is
    * `ERR_JOIN_WOULD_DEADLOCK` too (`await join()` delivers the error, then resolves).
    *

@@ -17,18 +17,13 @@
 // BENCH_PACKAGE=DIR: the package built in DIR (the bench's --baseline) instead of this checkout's.
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { median } from '../stats.mjs';
-
-const params = JSON.parse(process.argv[2]);
-const fail = (message) => { process.stderr.write(`${message}\n`); process.exit(1); };
+import { done, fail, importPackage, params } from './common.mjs';
 
 async function load(mode) {
   if (mode === 'none') return;
-  const pkg = process.env.BENCH_PACKAGE
-    ? await import(pathToFileURL(join(process.env.BENCH_PACKAGE, 'dist/index.mjs')).href)
-    : await import('background-thread');
+  const pkg = await importPackage();
   if (mode === 'imported') return;
   const t = new pkg.BackgroundThread({ daemon: mode === 'daemon', target: async () => { await null; } });
   t.start();
@@ -79,4 +74,4 @@ await load(params.mode);
 const after = await measure(params);
 server.close();
 const speed = params.what === 'await' ? before / after : after / before;
-process.stdout.write(`${JSON.stringify({ before, after, speed: Math.round(speed * 1000) / 1000 })}\n`, () => process.exit(0));
+done({ before, after, speed: Math.round(speed * 1000) / 1000 });

@@ -4,9 +4,7 @@
 // without warm isolates (no setIsolatePool export) answers { na: 'no warm isolates' } to the
 // measurements that need them, and runs its module targets (all fresh) without the isolate option.
 import os from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { cpuResult, done, fail, oneAtATime, lagResult, lanes, nowUs, params, parkedTasks, round1, settledRss, sleep, tasks, warmedUp } from './common.mjs';
+import { cpuResult, done, fail, importPackage, oneAtATime, lagResult, lanes, nowUs, params, parkedTasks, round1, settledRss, sleep, tasks, warmedUp } from './common.mjs';
 import { appCost } from './app-cost.mjs';
 import { cpuWork } from './module-work.mjs';
 
@@ -14,9 +12,7 @@ import { cpuWork } from './module-work.mjs';
 // reuse (their pages are in `before`), so they end 0.1 s after the warm-up here and the test
 // waits for that; every measured thread is then a new OS thread, as in the other peers.
 if (params.metric === 'rss') process.env.BACKGROUND_THREAD_PARKED_IDLE_SECONDS = '0.1';
-const pkg = process.env.BENCH_PACKAGE
-  ? await import(pathToFileURL(join(process.env.BENCH_PACKAGE, 'dist/index.mjs')).href)
-  : await import('background-thread');
+const pkg = await importPackage();
 const { BackgroundThread, setIsolatePool, isolatePool } = pkg;
 const hasPool = typeof setIsolatePool === 'function';
 const NO_POOL = { na: 'no warm isolates' };

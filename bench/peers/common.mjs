@@ -29,10 +29,20 @@
 //   { metric: 'app-cost', nodes, awaits, runs, requests, concurrency } (background-thread only)
 //     -> { [major]: { await: { none, imported, thread, daemon }, http: {...} } }: see app-cost.mjs
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { percentile } from '../stats.mjs';
 import { cpuWork, spin } from './module-work.mjs';
 
 export const params = JSON.parse(process.argv[2] ?? '{}');
+
+/**
+ * The package measured: BENCH_PACKAGE=DIR (run.mjs --baseline DIR) the one built in DIR, another
+ * checkout; otherwise this checkout's, through the package's self-reference.
+ */
+export const importPackage = () => (process.env.BENCH_PACKAGE
+  ? import(pathToFileURL(join(process.env.BENCH_PACKAGE, 'dist/index.mjs')).href)
+  : import('background-thread'));
 
 /** Monotonic clock (CLOCK_MONOTONIC through uv_hrtime), the same in every thread of the process, in µs. */
 export const nowUs = () => Number(process.hrtime.bigint()) / 1000;

@@ -2,8 +2,9 @@
 // meanwhile): `requests` GETs to 127.0.0.1:port over keep-alive connections, `concurrency` at a
 // time; prints { requests, seconds }.
 import { Agent, get } from 'node:http';
+import { done, lanes, params } from './common.mjs';
 
-const { port, requests, concurrency } = JSON.parse(process.argv[2]);
+const { port, requests, concurrency } = params;
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 
 const once = () => new Promise((resolve, reject) => {
@@ -13,14 +14,6 @@ const once = () => new Promise((resolve, reject) => {
   }).on('error', reject);
 });
 
-async function burst(n) {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < n) await once();
-  }));
-}
-
-const t0 = performance.now();
-await burst(requests);
+const { seconds } = await lanes(requests, concurrency, once);
 agent.destroy();
-process.stdout.write(`${JSON.stringify({ requests, seconds: (performance.now() - t0) / 1000 })}\n`);
+done({ requests, seconds });
