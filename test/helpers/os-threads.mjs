@@ -24,7 +24,8 @@ export function threadName(tid) {
   }
 }
 
-const allTasks = () => (linux ? readdirSync('/proc/self/task').map(Number) : []);
+/** Kernel thread ids (tids) of all this process's threads, parked ones included; [] off Linux. */
+export const allTasks = () => (linux ? readdirSync('/proc/self/task').map(Number) : []);
 
 /** Kernel thread ids (tids) of this process's threads at work; [] off Linux. */
 export const tasks = () => allTasks().filter((id) => threadName(id) !== PARKED_NAME);
