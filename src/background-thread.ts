@@ -18,6 +18,8 @@ import { reportException, routeThreadErrorsToExcepthook } from './excepthook';
 import { isTransferring } from './module-protocol';
 import { startModuleThread, type ModuleRef, type ModuleTarget, type ModuleThreadBody } from './module-target';
 import { attach, liveCount, register } from './loop';
+import type { RemoteJob } from './remote-options';
+import type { RemoteThreadBody } from './remote';
 import { readThreadOptions, type BackgroundThreadOptions, type Target } from './options';
 import { PythonAliases } from './python-aliases';
 import { settings } from './settings';
@@ -58,6 +60,7 @@ export class BackgroundThread extends PythonAliases {
   #target: Target | null = null;
   #module: ModuleRef | null = null;  // a module target: its run is carried out by an isolate
   #body: ModuleThreadBody | null = null;  // that run, once started
+  #remote: RemoteThreadBody | null = null;  // a remote thread's job, once started
   #fresh = false;
   #transfer: TransferListItem[] = [];
   #result: unknown = undefined;
@@ -151,6 +154,10 @@ export class BackgroundThread extends PythonAliases {
     // class field). Read once, here; from now on the thread runs with this value.
     this.#daemon = validate.boolean(this.daemon, 'daemon');
     if (liveCount() >= settings.maxBackgroundThreads) throw threadCapError(this.#name, liveCount());
+    if (this.#module?.remote) {
+      this.#startRemote(this.#module);
+      return;
+    }
     if (this.#module !== null) {
       this.#startModule(this.#module);
       return;
@@ -185,6 +192,25 @@ export class BackgroundThread extends PythonAliases {
     this.#args = [];
     this.#kwargs = null;
     this.#transfer = [];
+    register(body.ident, this);
+  }
+
+  // A remote target: a BullMQ job carries out its run (src/remote.ts, loaded now).
+  #startRemote(module: ModuleRef): void {
+    const { startRemoteThread } = require('./remote') as typeof import('./remote');
+    routeThreadErrorsToExcepthook();
+    const body = startRemoteThread(module, module.remote!, {
+      name: this.#name, daemon: this.#daemon, args: this.#args, kwargs: this.#kwargs,
+      transfer: [], fresh: this.#fresh,
+    }, {
+      onException: (error) => { this.#threw(error); },
+      onResult: (value) => { this.#result = value; },
+    });
+    this.#remote = body;
+    this.#ident = body.ident;
+    this.#state = 'started';
+    this.#args = [];
+    this.#kwargs = null;
     register(body.ident, this);
   }
 
@@ -315,6 +341,11 @@ export class BackgroundThread extends PythonAliases {
   joinSync(timeout?: number | null): boolean {
     const seconds = this.#checkJoin(timeout);
     if (this.#state === 'stopped') return true;
+    if (this.#remote?.pending()) {
+      if (seconds === 0) return false;
+      throw joinWouldDeadlockError(this.#name,
+        'it is a remote job, whose end only this event loop can learn from Redis');
+    }
     if (this.#body?.waiting()) {
       if (seconds === 0) return false;
       throw joinWouldDeadlockError(this.#name,
@@ -394,6 +425,12 @@ export class BackgroundThread extends PythonAliases {
     if (this.#nativeId === null && this.#state === 'started') this.#nativeId = attach().nativeId(this.#ident!);
     return this.#nativeId;
   }
+
+  /**
+   * A remote thread's job (see the README's Remote threads): `{ jobId, queue, attempts, stalls,
+   * worker, enqueued }`, live figures until the thread ends; null for a thread of this process.
+   */
+  get remote(): RemoteJob | null { return this.#remote?.job ?? null; }
 
   /**
    * What the target returned, once the thread has ended: the value its Promise resolved to, if

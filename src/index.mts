@@ -3,11 +3,13 @@
 // that the namespace holds exactly the API (no `__esModule`).
 export {
   BackgroundThread, BackgroundThreadError, BackgroundThreadLimitReachedError, Error,
-  FrontendsNotSupported, MainThread, RuntimeError, activeCount, currentThread, enumerate,
-  excepthook, getExcepthook, isolatePool, joinAll, mainThread, setExcepthook, setIsolatePool,
-  setMaxBackgroundThreads, stackSize, startNewBackgroundThread, start_new_background_thread, transfer,
+  FrontendsNotSupported, MainThread, RuntimeError, activeCount, configureRemote, currentThread,
+  enumerate, excepthook, getExcepthook, isolatePool, joinAll, mainThread, runWorker, setExcepthook,
+  setIsolatePool, setMaxBackgroundThreads, stackSize, startNewBackgroundThread,
+  start_new_background_thread, transfer,
 } from './index.js';
 export type {
   BackgroundThreadOptions, ErrorDetails, ExceptHook, ExceptHookArgs, IsolatePoolOptions,
-  IsolatePoolState, ModuleTarget, Target,
+  IsolatePoolState, ModuleTarget, RemoteConfig, RemoteJob, RemoteJobOptions, RemoteWorker,
+  RemoteWorkerOptions, Target,
 } from './index.js';

@@ -8,6 +8,8 @@ export {
   setMaxBackgroundThreads, stackSize, startNewBackgroundThread, type IsolatePoolOptions,
   type IsolatePoolState,
 } from './threading';
+export { configureRemote, type RemoteConfig, type RemoteJob, type RemoteJobOptions } from './remote-options';
+export { runWorker, type RemoteWorker, type RemoteWorkerOptions } from './remote-worker';
 export { excepthook, getExcepthook, setExcepthook, type ExceptHook, type ExceptHookArgs } from './excepthook';
 export {
   BackgroundThreadError, BackgroundThreadLimitReachedError, FrontendsNotSupported, RuntimeError,

@@ -10,6 +10,7 @@ import { BackgroundThreadError, argTypeError, startFailedError } from './errors'
 import { runEnded, startRun, type Run } from './isolate-pool';
 import { attach } from './loop';
 import { kTransfer, type Report, type Transferring } from './module-protocol';
+import { remoteSpec, type RemoteJobOptions, type RemoteSpec } from './remote-options';
 import { received } from './validate';
 
 /**
@@ -20,7 +21,7 @@ import { received } from './validate';
  * to start); each isolate holds some 8 MiB while it lives, and arguments and result are cloned:
  * use it for CPU-bound work; a function target suits I/O-bound work and anything that touches
  * the caller's objects.
- * Any key but `module` and `export` throws a TypeError (`ERR_INVALID_ARG_VALUE`,
+ * Any key but `module`, `export` and `remote` throws a TypeError (`ERR_INVALID_ARG_VALUE`,
  * `Unknown module target key "KEY"`), and so do properties that cannot be read
  * (`ERR_INVALID_ARG_TYPE`).
  *
@@ -106,15 +107,23 @@ export interface ModuleTarget {
    * excepthook (`ERR_MODULE_TARGET_EXPORT`).
    */
   export?: string;
+  /**
+   * Runs the thread as a job on a fleet of workers (BullMQ on Redis; see the README's Remote
+   * threads): `true`, or the job's options ({@link RemoteJobOptions}). The module must be a file
+   * under the configured root (`configureRemote()`). Default: a local thread.
+   */
+  remote?: boolean | RemoteJobOptions;
 }
 
-/** A checked module target: an absolute URL and an export name. */
+/** A checked module target: an absolute URL, an export name, and where it runs. */
 export interface ModuleRef {
   readonly url: string;
   readonly exportName: string;
+  /** A remote thread's job options; null for a thread of this process. */
+  readonly remote: RemoteSpec | null;
 }
 
-const MODULE_KEYS = new Set(['module', 'export']);
+const MODULE_KEYS = new Set(['module', 'export', 'remote']);
 
 /** A non-function object with a `module` key is meant as a module target. */
 export function isModuleTarget(value: unknown): value is ModuleTarget {
@@ -126,10 +135,10 @@ export function isModuleTarget(value: unknown): value is ModuleTarget {
 }
 
 /** Reads a module target once (keys, module, export), whatever getters or Proxies do. */
-function readModuleTarget(value: ModuleTarget): { keys: string[]; module: unknown; exportName: unknown } {
+function readModuleTarget(value: ModuleTarget): { keys: string[]; module: unknown; exportName: unknown; remote: unknown } {
   try {
-    const { module, export: exportName = 'default' } = value;
-    return { keys: Object.keys(value), module, exportName };
+    const { module, export: exportName = 'default', remote } = value;
+    return { keys: Object.keys(value), module, exportName, remote };
   } catch (error) {
     throw Object.assign(argTypeError(`The "target" module reference could not be read. ${received(value)}`),
       { cause: error });
@@ -137,10 +146,10 @@ function readModuleTarget(value: ModuleTarget): { keys: string[]; module: unknow
 }
 
 export function moduleRef(value: ModuleTarget): ModuleRef {
-  const { keys, module, exportName } = readModuleTarget(value);
+  const { keys, module, exportName, remote } = readModuleTarget(value);
   for (const key of keys) {
     if (!MODULE_KEYS.has(key)) {
-      throw argTypeError(`Unknown module target key "${key}" (expected module, export)`, 'ERR_INVALID_ARG_VALUE');
+      throw argTypeError(`Unknown module target key "${key}" (expected module, export, remote)`, 'ERR_INVALID_ARG_VALUE');
     }
   }
   if (typeof exportName !== 'string' || exportName === '') {
@@ -155,7 +164,7 @@ export function moduleRef(value: ModuleTarget): ModuleRef {
   } else {
     throw argTypeError(`The "target.module" argument must be a non-empty string or a URL. ${received(module)}`);
   }
-  return { url, exportName };
+  return { url, exportName, remote: remoteSpec(remote) };
 }
 
 function checkedUrl(text: string): string {

@@ -165,6 +165,9 @@ export function readThreadOptions(params: unknown[]): ThreadSpec {
     }
     spec.transfer = [...transfer];
   }
+  if (module?.remote && spec.transfer.length > 0) {
+    throw argTypeError('The "transfer" option does not apply to a remote thread: its job is serialised', 'ERR_INVALID_ARG_VALUE');
+  }
   if (module !== null && spec.stackSize !== 0) {
     throw argTypeError('The "stackSize" option does not apply to a module target: Node sizes a ' +
       'Worker\'s stack', 'ERR_INVALID_ARG_VALUE');

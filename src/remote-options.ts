@@ -1,0 +1,191 @@
+// Remote threads' settings: configureRemote() and its environment variables, and the checks of a
+// thread's own `remote` job options. Light on purpose: every isolate loads it; the machinery
+// (src/remote.ts, BullMQ) is loaded at the first remote start().
+import { BackgroundThreadError, argRangeError, argTypeError } from './errors';
+import { received } from './validate';
+
+/** `configureRemote()`'s options; each falls back to its environment variable. */
+export interface RemoteConfig {
+  /**
+   * The Redis server: `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS), or the path
+   * of a unix socket. Env `BACKGROUND_THREAD_REMOTE`. None: a remote `start()` throws
+   * `ERR_REMOTE_NOT_CONFIGURED`.
+   */
+  url?: string;
+  /** The BullMQ queue of threads without their own `remote.queue`. Env `BACKGROUND_THREAD_REMOTE_QUEUE`; default `background-thread`. */
+  queue?: string;
+  /**
+   * The folder module paths are relative to, here and on the workers (each job names its module
+   * by its path under the root). Env `BACKGROUND_THREAD_REMOTE_ROOT`; default `process.cwd()`.
+   */
+  root?: string;
+  /** The secret jobs and results are signed with (HMAC-SHA256), 16 characters or more, shared with the workers. Env `BACKGROUND_THREAD_REMOTE_SECRET`. */
+  secret?: string;
+  /** Seconds to wait for Redis to take a job before the thread fails with `ERR_REMOTE_ENQUEUE`; default 10. */
+  enqueueTimeout?: number;
+  /** Seconds between polls of pending jobs' states, the safety net under the events; default 5. */
+  pollInterval?: number;
+  /** BullMQ's key prefix; default `bull`. */
+  prefix?: string;
+}
+
+/** A thread's own job options: `target: { module, export, remote: true | RemoteJobOptions }`. */
+export interface RemoteJobOptions {
+  /** The queue; default the configured one. */
+  queue?: string;
+  /** How many times the job may run when it throws; default 1 (a thread that threw has ended, as in Python). */
+  attempts?: number;
+  /** Milliseconds between attempts (fixed), or BullMQ's `{ type: 'fixed' | 'exponential', delay }`. */
+  backoff?: number | { type: 'fixed' | 'exponential'; delay: number };
+  /** BullMQ's priority: 0 (none, first come first served) or 1 (highest) to 2097152. */
+  priority?: number;
+  /** Milliseconds before the job may run. */
+  delay?: number;
+  /** The job id (default a random UUID): a second start with the same id, from any process, is the same job. */
+  jobId?: string;
+}
+
+/** `thread.remote`: what the creator knows of a remote thread's job. */
+export interface RemoteJob {
+  readonly jobId: string;
+  readonly queue: string;
+  /** How many times a worker has begun the job, so far (at-least-once: more than 1 after a stall or a retry). */
+  readonly attempts: number;
+  /** How many times the job stalled (its worker died or froze holding it) and was run again. */
+  readonly stalls: number;
+  /** The BullMQ worker name (`host:pid` by default) that ran it last; null until known. */
+  readonly worker: string | null;
+  /**
+   * Settles when Redis has taken the job (the durability point): resolves to the job id, or
+   * rejects with the `ERR_REMOTE_ENQUEUE` error that also went to the excepthook.
+   */
+  readonly enqueued: Promise<string>;
+}
+
+export type RemoteSpec = Required<Pick<RemoteJobOptions, 'attempts'>> & Omit<RemoteJobOptions, 'attempts'>;
+
+export interface RemoteSettings { url: string; queue: string; root: string; secret: string; enqueueTimeout: number; pollInterval: number; prefix: string }
+
+let currentConfig: RemoteConfig = {};
+
+function text(value: unknown, name: string, nonEmpty = true): string {
+  if (typeof value !== 'string' || (nonEmpty && value === '')) {
+    throw argTypeError(`The "${name}" option must be a non-empty string. ${received(value)}`);
+  }
+  return value;
+}
+
+function seconds(value: unknown, name: string): number {
+  if (typeof value !== 'number') throw argTypeError(`The "${name}" option must be a number of seconds. ${received(value)}`);
+  if (!(value > 0 && value < 2 ** 31 / 1000)) throw argRangeError(`The "${name}" option must be a positive number of seconds. Received ${value}`);
+  return value;
+}
+
+function checkSecret(value: string): string {
+  if (value.length < 16) {
+    throw argRangeError('The remote secret must be 16 characters or more (openssl rand -hex 32 makes one)');
+  }
+  return value;
+}
+
+const CONFIG_KEYS = new Set(['url', 'queue', 'root', 'secret', 'enqueueTimeout', 'pollInterval', 'prefix']);
+
+/**
+ * Configures remote threads for this process (keys not given fall back to the environment
+ * variables). Applies to remote threads started from now on.
+ *
+ * @param options - See {@link RemoteConfig}; an unknown key or a bad value throws a TypeError
+ *   (`ERR_INVALID_ARG_VALUE`, `ERR_INVALID_ARG_TYPE`) or RangeError (`ERR_OUT_OF_RANGE`) and
+ *   changes nothing.
+ */
+export function configureRemote(options: RemoteConfig): void {
+  currentConfig = readConfig(options, 'configureRemote');
+}
+
+function readConfig(options: unknown, what: string, keys = CONFIG_KEYS): RemoteConfig {
+  if (typeof options !== 'object' || options === null) throw argTypeError(`The "options" argument must be an object. ${received(options)}`);
+  const next: RemoteConfig = {};
+  for (const key of Object.keys(options)) {
+    if (!keys.has(key)) throw argTypeError(`Unknown ${what} option "${key}"`, 'ERR_INVALID_ARG_VALUE');
+    const value = (options as Record<string, unknown>)[key];
+    if (value === undefined || !CONFIG_KEYS.has(key)) continue;
+    if (key === 'enqueueTimeout' || key === 'pollInterval') next[key] = seconds(value, key);
+    else if (key === 'secret') next.secret = checkSecret(text(value, key));
+    else (next as Record<string, string>)[key] = text(value, key);
+  }
+  return next;
+}
+
+/**
+ * The settings in force: `overrides` (a worker's own options, checked as `what`'s, which may have
+ * keys of their own, `keys`), then configureRemote()'s, then the environment's. Throws
+ * `ERR_REMOTE_NOT_CONFIGURED` without a URL or a secret.
+ */
+export function settings(overrides: object = {}, what = 'configureRemote', keys = CONFIG_KEYS): RemoteSettings {
+  const configured = { ...currentConfig, ...readConfig(overrides, what, keys) };
+  const env = process.env;
+  const url = configured.url ?? env.BACKGROUND_THREAD_REMOTE;
+  if (!url) {
+    throw new BackgroundThreadError('remote threads are not configured: call configureRemote({ url, secret }) ' +
+      'or set BACKGROUND_THREAD_REMOTE and BACKGROUND_THREAD_REMOTE_SECRET', { code: 'ERR_REMOTE_NOT_CONFIGURED' });
+  }
+  const secret = configured.secret ?? env.BACKGROUND_THREAD_REMOTE_SECRET;
+  if (!secret) {
+    throw new BackgroundThreadError('remote threads need a secret to sign jobs with: configureRemote({ secret }) ' +
+      'or BACKGROUND_THREAD_REMOTE_SECRET', { code: 'ERR_REMOTE_NOT_CONFIGURED' });
+  }
+  return {
+    url, secret: checkSecret(secret),
+    queue: configured.queue ?? (env.BACKGROUND_THREAD_REMOTE_QUEUE || 'background-thread'),
+    root: configured.root ?? (env.BACKGROUND_THREAD_REMOTE_ROOT || process.cwd()),
+    enqueueTimeout: configured.enqueueTimeout ?? 10,
+    pollInterval: configured.pollInterval ?? 5,
+    prefix: configured.prefix ?? 'bull',
+  };
+}
+
+const JOB_OPTION_KEYS = new Set(['queue', 'attempts', 'backoff', 'priority', 'delay', 'jobId']);
+
+function integer(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number') throw argTypeError(`The "${name}" option must be a number. ${received(value)}`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw argRangeError(`The "${name}" option must be an integer from ${min} to ${max}. Received ${value}`);
+  }
+  return value;
+}
+
+/** Checks a module target's `remote` (true or RemoteJobOptions); null for false/undefined. */
+export function remoteSpec(value: unknown): RemoteSpec | null {
+  if (value === undefined || value === false) return null;
+  if (value === true) return { attempts: 1 };
+  if (typeof value !== 'object' || value === null) {
+    throw argTypeError(`The "target.remote" option must be true or an object. ${received(value)}`);
+  }
+  const spec: RemoteSpec = { attempts: 1 };
+  for (const key of Object.keys(value)) {
+    if (!JOB_OPTION_KEYS.has(key)) throw argTypeError(`Unknown remote option "${key}"`, 'ERR_INVALID_ARG_VALUE');
+  }
+  const v = value as Record<string, unknown>;
+  if (v.queue !== undefined) spec.queue = text(v.queue, 'remote.queue');
+  if (v.attempts !== undefined) spec.attempts = integer(v.attempts, 'remote.attempts', 1, 1e6);
+  if (v.priority !== undefined) spec.priority = integer(v.priority, 'remote.priority', 0, 2097152);
+  if (v.delay !== undefined) spec.delay = integer(v.delay, 'remote.delay', 0, 2 ** 53 - 1);
+  if (v.jobId !== undefined) {
+    spec.jobId = text(v.jobId, 'remote.jobId');
+    // BullMQ's rules: ':' separates its keys, and an integer id is its own counter's.
+    if (spec.jobId.includes(':') || /^\d+$/.test(spec.jobId)) {
+      throw argTypeError(`The "remote.jobId" option must not contain ":" nor be an integer. ${received(spec.jobId)}`, 'ERR_INVALID_ARG_VALUE');
+    }
+  }
+  if (v.backoff !== undefined) {
+    const b = v.backoff as { type?: unknown; delay?: unknown } | number;
+    if (typeof b === 'number') spec.backoff = integer(b, 'remote.backoff', 0, 2 ** 31);
+    else if (typeof b === 'object' && b !== null && (b.type === 'fixed' || b.type === 'exponential')) {
+      spec.backoff = { type: b.type, delay: integer(b.delay, 'remote.backoff.delay', 0, 2 ** 31) };
+    } else {
+      throw argTypeError(`The "remote.backoff" option must be milliseconds or { type: 'fixed' | 'exponential', delay }. ${received(b)}`);
+    }
+  }
+  return spec;
+}
+

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// `background-thread-worker`: runWorker() from the command line, with a drain on SIGTERM/SIGINT
+// (exit 0 once the running jobs have ended, 1 when --drain-timeout passes first; a second signal
+// exits at once with 128 + the signal's number). The secret comes from the environment only
+// (BACKGROUND_THREAD_REMOTE_SECRET): a command line is visible to every user of the machine.
+import { constants } from 'node:os';
+import { parseArgs } from 'node:util';
+import { runWorker, type RemoteWorkerOptions } from './remote-worker';
+
+const USAGE = `Usage: background-thread-worker --allow GLOB [--allow GLOB ...] [options]
+
+Runs the remote threads of a BullMQ queue: each job's module export, in this package's isolates.
+
+  --allow GLOB          module paths (relative to --root) that jobs may run; required
+                        ('*' within a path segment, '**' across segments: 'jobs/**')
+  --url URL|PATH        Redis: redis://host:port, rediss://..., or a unix socket path
+                        (default: $BACKGROUND_THREAD_REMOTE)
+  --queue NAME          the queue (default: $BACKGROUND_THREAD_REMOTE_QUEUE or background-thread)
+  --root DIR            the folder module paths are relative to
+                        (default: $BACKGROUND_THREAD_REMOTE_ROOT or the current folder)
+  --concurrency N       jobs at once (default: the number of cores)
+  --name NAME           this worker's name in BullMQ (default: host:pid)
+  --drain-timeout S     seconds to let running jobs end on SIGTERM/SIGINT (default: 60)
+  --lock-duration MS    a job's lock, renewed while it runs (default: 30000)
+  --stalled-interval MS how often to look for jobs of dead workers (default: 30000)
+  --max-stalled N       stalls before a job fails with ERR_REMOTE_STALLED (default: 1)
+
+The secret jobs are signed with is read from $BACKGROUND_THREAD_REMOTE_SECRET.
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`background-thread-worker: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function integer(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) fail(`${flag} must be a whole number, not ${JSON.stringify(text)}`);
+  return n;
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      allow: { type: 'string', multiple: true }, url: { type: 'string' }, queue: { type: 'string' },
+      root: { type: 'string' }, concurrency: { type: 'string' }, name: { type: 'string' },
+      'drain-timeout': { type: 'string' }, 'lock-duration': { type: 'string' },
+      'stalled-interval': { type: 'string' }, 'max-stalled': { type: 'string' }, help: { type: 'boolean' },
+    },
+  }));
+} catch (error) {
+  fail((error as Error).message);
+}
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+if (!values.allow?.length) fail('refusing to start without --allow: a worker that imports whatever a job names runs anyone\'s code');
+const drainTimeout = Number(values['drain-timeout'] ?? 60);
+if (!(drainTimeout >= 0)) fail('--drain-timeout must be a number of seconds');
+
+const options: RemoteWorkerOptions = { allow: values.allow };
+if (values.url !== undefined) options.url = values.url;
+if (values.queue !== undefined) options.queue = values.queue;
+if (values.root !== undefined) options.root = values.root;
+if (values.name !== undefined) options.name = values.name;
+const numbers = { concurrency: 'concurrency', lockDuration: 'lock-duration', stalledInterval: 'stalled-interval', maxStalledCount: 'max-stalled' } as const;
+for (const [key, flag] of Object.entries(numbers)) {
+  const n = integer(values[flag], `--${flag}`);
+  if (n !== undefined) options[key as keyof typeof numbers] = n;
+}
+
+let worker;
+try {
+  worker = runWorker(options);
+} catch (error) {
+  fail(`${(error as Error).message}${(error as { code?: string }).code ? ` (${(error as { code?: string }).code})` : ''}`);
+}
+const running = worker;
+running.ready.then(() => {
+  process.stderr.write(`background-thread-worker ${running.name}: ready on queue ${running.queue}, allowing ${options.allow.join(', ')}\n`);
+}, (error: unknown) => {
+  process.stderr.write(`background-thread-worker ${running.name}: ${(error as Error)?.message ?? error}\n`);
+});
+
+let draining = false;
+function onSignal(signal: NodeJS.Signals): void {
+  if (draining) process.exit(128 + (constants.signals[signal] ?? 0));
+  draining = true;
+  process.stderr.write(`background-thread-worker ${running.name}: ${signal}: draining (up to ${drainTimeout} s; again to exit now)\n`);
+  void running.close(drainTimeout).then((drained) => {
+    if (!drained) process.stderr.write(`background-thread-worker ${running.name}: jobs still running after ${drainTimeout} s\n`);
+    process.exit(drained ? 0 : 1);
+  });
+}
+process.on('SIGTERM', onSignal);
+process.on('SIGINT', onSignal);
