@@ -108,11 +108,15 @@ export function encodeError(error: unknown): { message: string; stack: string } 
     return { message, stack: `Error: ${message}` };
   }
   const code = (error as { code?: unknown }).code;
-  const name = typeof error.name === 'string' && /^[A-Za-z_$][\w$]*$/.test(error.name) ? error.name : 'Error';
   const message = String(error.message);
   const stack = typeof error.stack === 'string' ? error.stack : '';
-  const own = `${error.name}: ${message}`;
-  const frames = stack.startsWith(own) ? stack.slice(own.length) : stack.startsWith(`${error.name}\n`) ? stack.slice(error.name.length) : `\n${stack}`;
+  // The stack's own first line names the class best: an isolate's clone of a custom class
+  // arrives as an Error, with the original `ValidationError: ...` stack (Node's own errors
+  // print `TypeError [ERR_X]: ...`).
+  const first = stack.match(/^([A-Za-z_$][\w$]*)(?: \[[A-Z][A-Z0-9_]*\])?: /);
+  const fromStack = first !== null && stack.startsWith(first[0] + message);
+  const name = fromStack ? first[1]! : /^[A-Za-z_$][\w$]*$/.test(String(error.name)) ? String(error.name) : 'Error';
+  const frames = fromStack ? stack.slice(first[0].length + message.length) : `\n${stack}`;
   const header = `${name}${typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code) ? ` [${code}]` : ''}: ${message}`;
   return { message, stack: header + frames };
 }
@@ -126,7 +130,7 @@ export function decodeError(message: string, stack: string | undefined): Error {
   if (Class === Error && name !== 'Error') {
     Object.defineProperty(error, 'name', { value: name, writable: true, configurable: true, enumerable: false });
   }
-  if (header?.[2] !== undefined && !(error as { code?: string }).code) {
+  if (header?.[2] !== undefined) {
     Object.defineProperty(error, 'code', { value: header[2], writable: true, configurable: true, enumerable: true });
   }
   if (stack !== undefined) error.stack = stack;

@@ -1,0 +1,74 @@
+// Remote threads' tests: a real redis-server (the one .ci/run started, BACKGROUND_THREAD_TEST_REDIS,
+// or a throwaway one per test file), real worker processes (the package's CLI) as children, and
+// the BullMQ client the tests use to look at jobs as Redis holds them.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { haveRedis, startRedis } from '../../scripts/redis-server.mjs';
+import { ROOT } from './child.mjs';
+
+export const SECRET = 'test-secret-0123456789abcdef';
+export const JOBS_ROOT = join(ROOT, 'test/fixtures/remote');
+export const JOBS = new URL('../fixtures/remote/jobs/work.mjs', import.meta.url).href;
+const CLI = join(ROOT, 'dist/worker-cli.js');
+
+/**
+ * The Redis of this test file: { socket, stop() }, or null (the file skips) when redis-server is
+ * missing outside CI. Under CI=true a missing server fails the tests, never skips them.
+ */
+export async function testRedis() {
+  const shared = process.env.BACKGROUND_THREAD_TEST_REDIS;
+  if (shared) return { socket: shared, stop: async () => {} };
+  if (!haveRedis()) {
+    if (process.env.CI) throw new Error('redis-server is missing: remote threads are tested against a real one (apt-get install redis-server)');
+    console.warn('redis-server is not installed: skipping the remote threads tests');
+    return null;
+  }
+  return startRedis();
+}
+
+/** A queue name of its own for each test: tests sharing one Redis never see each other's jobs. */
+export const freshQueue = () => `t-${randomUUID()}`;
+
+/** The env a creator or worker child needs for `redis`. */
+export const remoteEnv = (socket, queue, extra = {}) => ({
+  BACKGROUND_THREAD_REMOTE: socket, BACKGROUND_THREAD_REMOTE_SECRET: SECRET,
+  BACKGROUND_THREAD_REMOTE_ROOT: JOBS_ROOT, BACKGROUND_THREAD_REMOTE_QUEUE: queue, ...extra,
+});
+
+/** A folder for marker files. */
+export const markers = () => mkdtempSync(join(tmpdir(), 'bt-remote-'));
+
+/**
+ * Starts a worker process (`background-thread-worker`) and resolves once it is ready:
+ * { child, name, exited (Promise of { code, signal }), stderr() }.
+ */
+export function startWorker(socket, queue, { name = `w-${randomUUID().slice(0, 8)}`, args = [], env = {} } = {}) {
+  const child = spawn(process.execPath, [CLI, '--allow', 'jobs/**', '--name', name, ...args], {
+    cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...remoteEnv(socket, queue), ...env }, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const ready = new Promise((resolve, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (chunk) => {
+      stderr += chunk;
+      if (stderr.includes(': ready on queue')) resolve();
+    });
+    void exited.then(({ code }) => reject(new Error(`worker ${name} exited (${code}) before it was ready:\n${stderr}`)));
+  });
+  return ready.then(() => ({ child, name, exited, stderr: () => stderr }));
+}
+
+/** Stops workers (SIGKILL: a test that needs a drain sends SIGTERM itself) and waits for them. */
+export async function stopWorkers(...workers) {
+  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+  await Promise.all(workers.map((w) => w.exited));
+}
+
+/** A BullMQ Queue on `queue`, to look at its jobs (close it after). */
+export async function inspectQueue(socket, queue) {
+  const { Queue } = await import('bullmq');
+  return new Queue(queue, { connection: { path: socket } });
+}

@@ -1,0 +1,234 @@
+// Remote threads from the creator's side, in this process, against a real redis-server and a
+// real worker process: result, excepthook (class, code, remote stack, before join returns),
+// joins and their timeouts, joinSync, joinAll, idempotent job ids, attempts, bad input, and the
+// worker's refusals (allow-list, root, symlinks, signatures) reaching the creator.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  BackgroundThread, configureRemote, enumerate, getExcepthook, joinAll, setExcepthook,
+} from 'background-thread';
+import {
+  JOBS, JOBS_ROOT, SECRET, freshQueue, inspectQueue, markers, startWorker, stopWorkers, testRedis,
+} from './helpers/remote.mjs';
+import { until, withTimeout } from './helpers/wait.mjs';
+
+const redis = await testRedis();
+const queue = freshQueue();
+let worker;
+const imported = join(markers(), 'imported');
+
+test.before(async () => {
+  if (redis === null) return;
+  worker = await startWorker(redis.socket, queue, { env: { BT_TEST_IMPORTED: imported } });
+  configureRemote({ url: redis.socket, secret: SECRET, root: JOBS_ROOT, queue, pollInterval: 1 });
+});
+
+test.after(async () => {
+  if (worker) await stopWorkers(worker);
+  await redis?.stop();
+});
+
+const remote = (exportName, options = {}, remoteOptions = true) => new BackgroundThread({
+  target: { module: JOBS, export: exportName, remote: remoteOptions }, ...options,
+});
+
+/** Runs `body` with an excepthook that records what it sees, with the thread's state then. */
+async function withHook(body) {
+  const seen = [];
+  const previous = getExcepthook();
+  setExcepthook((args) => { seen.push({ ...args, aliveThen: args.thread?.isAlive() }); });
+  try {
+    await body(seen);
+  } finally {
+    setExcepthook(previous);
+  }
+  return seen;
+}
+
+const it = redis === null ? test.skip : test;
+
+it('a remote thread runs its export on a worker: result, alive until the end, thread.remote', async () => {
+  const t = remote('add', { args: [2, 3], kwargs: { k: 'v' } });
+  assert.is(t.remote, null, 'no job before start()');
+  t.start();
+  assert.ok(t.isAlive());
+  assert.type(t.ident, 'number');
+  assert.ok(enumerate().includes(t), 'listed while alive');
+  const { jobId } = t.remote;
+  assert.is(await t.remote.enqueued, jobId, 'enqueued resolves to the job id');
+  assert.ok(await withTimeout(t.join(), 60, 'join'));
+  assert.not.ok(t.isAlive());
+  assert.equal(t.result.sum, 5);
+  assert.equal(t.result.kwargs, { k: 'v' }, 'kwargs travel as one trailing argument');
+  assert.is.not(t.result.pid, process.pid, 'it ran in another process');
+  assert.is(t.remote.queue, queue);
+  assert.is(t.remote.attempts, 1);
+  assert.is(t.remote.stalls, 0);
+  assert.is(t.remote.worker, worker.name);
+  assert.is(t.exception, undefined);
+});
+
+it('the job\'s exception reaches the excepthook before join returns: class, message, code, remote stack', async () => {
+  const seen = await withHook(async (got) => {
+    const t = remote('boom', { args: ['too big'] });
+    t.start();
+    assert.ok(await withTimeout(t.join(), 60, 'join'));
+    assert.is(t.exception, got[0]?.excValue, 'thread.exception is what the hook saw');
+  });
+  assert.is(seen.length, 1);
+  const [{ excType, excValue, excTraceback, aliveThen }] = seen;
+  assert.is(excType, RangeError, 'a built-in class keeps its class');
+  assert.instance(excValue, RangeError);
+  assert.is(excValue.message, 'too big');
+  assert.is(excValue.code, 'ERR_TOO_BIG');
+  assert.match(excTraceback, /work\.mjs/, 'the stack is the worker\'s');
+  assert.ok(aliveThen, 'the hook runs before the thread is seen to end');
+});
+
+it('a custom error class arrives as an Error with its name; a thrown string as an Error with its text', async () => {
+  const seen = await withHook(async () => {
+    const a = remote('invalid');
+    const b = remote('throwString');
+    a.start();
+    b.start();
+    await withTimeout(Promise.all([a.join(), b.join()]), 60, 'joins');
+  });
+  const byName = Object.fromEntries(seen.map((s) => [s.excValue.name, s.excValue]));
+  assert.is(byName.ValidationError?.message, 'not valid');
+  assert.instance(byName.ValidationError, Error);
+  assert.match(byName.Error?.message, /a plain string/);
+});
+
+it('join(timeout) is a local wait: false while the job runs, true once it ended; joinSync cannot wait', async () => {
+  const t = remote('slow', { args: [1500] });
+  t.start();
+  assert.is(await t.join(0.05), false);
+  assert.is(t.joinSync(0), false, 'joinSync(0) polls');
+  try {
+    t.joinSync(1);
+    assert.unreachable('joinSync waited');
+  } catch (error) {
+    assert.is(error.code, 'ERR_JOIN_WOULD_DEADLOCK');
+  }
+  assert.ok(await withTimeout(t.join(), 60, 'join'));
+  assert.is(t.result, 1500);
+  assert.is(t.joinSync(1), true, 'joinSync of an ended thread');
+});
+
+it('joinAll waits for remote threads', async () => {
+  const threads = [remote('slow', { args: [300] }), remote('add', { args: [1, 1] })];
+  threads.forEach((t) => t.start());
+  assert.ok(await withTimeout(joinAll(), 60, 'joinAll'));
+  assert.ok(threads.every((t) => !t.isAlive()));
+  assert.equal(threads.map((t) => typeof t.result === 'object' ? t.result.sum : t.result), [300, 2]);
+});
+
+it('a job id names one job: a second thread with the id of an ended one gets its result without a rerun', async () => {
+  const jobId = `same-${Date.now()}`;
+  const first = remote('add', {}, { jobId });
+  first.start();
+  await withTimeout(first.join(), 60, 'join');
+  const second = remote('add', {}, { jobId });
+  second.start();
+  await withTimeout(second.join(), 60, 'join');
+  assert.equal(second.result, first.result);
+  assert.is(second.remote.attempts, 1, 'the job ran once');
+});
+
+it('attempts: a job that throws is retried, and the thread ends with the retry\'s result', async () => {
+  const file = join(markers(), 'failed-once');
+  const seen = await withHook(async () => {
+    const t = remote('failOnce', { args: [file] }, { attempts: 2 });
+    t.start();
+    await withTimeout(t.join(), 60, 'join');
+    assert.is(t.result, 'second time lucky');
+    assert.is(t.remote.attempts, 2);
+  });
+  assert.is(seen.length, 0, 'a failure that was retried is not the thread\'s exception');
+});
+
+it('the worker refuses modules outside its allow-list or its root, before importing them', async () => {
+  const seen = await withHook(async () => {
+    const threads = ['private/secret.mjs', 'jobs/private-link.mjs', 'jobs/escape/sleep.mjs'].map((rel) =>
+      new BackgroundThread({ target: { module: join(JOBS_ROOT, rel), remote: true } }));
+    threads.forEach((t) => t.start());
+    await withTimeout(Promise.all(threads.map((t) => t.join())), 60, 'joins');
+  });
+  assert.is(seen.length, 3);
+  for (const { excValue } of seen) {
+    assert.is(excValue.code, 'ERR_REMOTE_MODULE_NOT_ALLOWED', excValue.message);
+    assert.is(excValue.name, 'BackgroundThreadError');
+  }
+  assert.not.ok(existsSync(imported), 'the refused module was never imported');
+});
+
+it('a job signed with another secret is refused before its payload is read', async () => {
+  const seen = await withHook(async () => {
+    configureRemote({ url: redis.socket, secret: 'another-secret-0123456789', root: JOBS_ROOT, queue, pollInterval: 1 });
+    try {
+      const t = remote('add', { args: [1, 2] });
+      t.start();
+      await withTimeout(t.join(), 60, 'join');
+    } finally {
+      configureRemote({ url: redis.socket, secret: SECRET, root: JOBS_ROOT, queue, pollInterval: 1 });
+    }
+  });
+  assert.is(seen.length, 1);
+  assert.is(seen[0].excValue.code, 'ERR_REMOTE_BAD_SIGNATURE');
+});
+
+it('forged jobs added straight to the queue are refused and fail for good', async () => {
+  const q = await inspectQueue(redis.socket, queue);
+  try {
+    const forged = [
+      { v: 1, module: 'private/secret.mjs', export: 'default', name: 'x', fresh: false, payload: '', sig: 'forged' },
+      { rm: '-rf /' },
+    ];
+    const jobs = await Promise.all(forged.map((data, i) => q.add(`forged-${i}`, data, { attempts: 3 })));
+    await until(async () => (await Promise.all(jobs.map((j) => q.getJobState(j.id)))).every((s) => s === 'failed'), 60, 'forged jobs to fail');
+    const failed = await Promise.all(jobs.map((j) => q.getJob(j.id)));
+    assert.match(failed[0].stacktrace.at(-1), /\[ERR_REMOTE_BAD_SIGNATURE\]/);
+    assert.match(failed[1].stacktrace.at(-1), /\[ERR_REMOTE_BAD_JOB\]/);
+    assert.equal(failed.map((j) => j.attemptsMade), [1, 1], 'a refusal is not retried');
+  } finally {
+    await q.close();
+  }
+  assert.not.ok(existsSync(imported), 'the forged job\'s module was never imported');
+});
+
+it('bad remote options and modules outside the root are refused by start() or the constructor, nothing enqueued', () => {
+  const cases = [
+    [{ remote: 'yes' }, TypeError, 'ERR_INVALID_ARG_TYPE'],
+    [{ remote: { attempts: 0 } }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ remote: { retries: 2 } }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    [{ remote: { jobId: 'a:b' } }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    [{ remote: { jobId: '42' } }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    [{ remote: { backoff: { type: 'random', delay: 1 } } }, TypeError, 'ERR_INVALID_ARG_TYPE'],
+    [{ remote: { priority: 1.5 } }, RangeError, 'ERR_OUT_OF_RANGE'],
+  ];
+  for (const [extra, Class, code] of cases) {
+    try {
+      new BackgroundThread({ target: { module: JOBS, export: 'add', ...extra } });
+      assert.unreachable(JSON.stringify(extra));
+    } catch (error) {
+      assert.instance(error, Class, JSON.stringify(extra));
+      assert.is(error.code, code, JSON.stringify(extra));
+    }
+  }
+  assert.throws(() => new BackgroundThread({ target: { module: JOBS, export: 'add', remote: true }, transfer: [new ArrayBuffer(1)] }),
+    (e) => e.code === 'ERR_INVALID_ARG_VALUE');
+  const outside = new BackgroundThread({ target: { module: new URL('./fixtures/module-targets/sleep.mjs', import.meta.url), remote: true } });
+  assert.throws(() => outside.start(), (e) => e.code === 'ERR_REMOTE_MODULE_NOT_ALLOWED');
+  const uncloneable = remote('add', { args: [() => {}] });
+  assert.throws(() => uncloneable.start(), (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_VALUE');
+  for (const t of [outside, uncloneable]) {
+    assert.is(t.ident, null, 'left unstarted');
+    assert.not.ok(t.isAlive());
+  }
+  assert.throws(() => configureRemote({ secret: 'short' }), (e) => e instanceof RangeError);
+  assert.throws(() => configureRemote({ host: 'x' }), (e) => e.code === 'ERR_INVALID_ARG_VALUE');
+});
+
+test.run();
