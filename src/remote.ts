@@ -61,7 +61,9 @@ class Link {
 
   constructor(readonly key: string, readonly s: RemoteSettings, name: string) {
     const { Queue, QueueEvents } = loadBullmq();
-    const connection = connectionOptions(s.url);
+    // Reconnects while the link is in use, and never once it is closed: a connection that never
+    // came up cannot be closed otherwise, and its reconnect timer would hold the process open.
+    const connection = { ...connectionOptions(s.url), retryStrategy: (times: number) => (this.#closed ? null : Math.min(100 * times, 2000)) };
     const queue = new Queue(name, { connection, prefix: s.prefix });
     this.queue = queue;
     queue.on('error', (error) => { this.lastError = error; });
@@ -73,9 +75,9 @@ class Link {
       // The raw ioredis command (BullMQ's client forwards what its interface does not list).
       const raw = client as unknown as { xrevrange(...args: unknown[]): Promise<[string, string[]][]> };
       const last = await raw.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
-      if (this.#closed) return;
       const events = new QueueEvents(name, { connection, prefix: s.prefix, lastEventId: last[0]?.[0] ?? '0-0' });
       this.events = events;
+      if (this.#closed) void events.close().catch(() => {});
       events.on('error', (error) => { this.lastError = error; });
       const check = ({ jobId }: { jobId: string }): void => { this.check(jobId); };
       events.on('completed', check);
@@ -143,7 +145,7 @@ class Link {
 
   /** Gives up on this connection (an enqueue timed out): enqueued jobs are followed on a new one. */
   fail(): void {
-    this.close();
+    this.close(true);
     for (const tracker of this.jobs.values()) {
       if (!tracker.enqueuedAck || tracker.settled) continue;
       const link = linkFor(this.s, this.queue.name);
@@ -153,13 +155,14 @@ class Link {
     }
   }
 
-  close(): void {
+  /** Lets go of the connections; `now`: drops them at once (Redis may not be there to say goodbye to). */
+  close(now = false): void {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#poll);
     if (links.get(this.key) === this) links.delete(this.key);
-    // Closing drops what waits in ioredis's offline queue: a job given up on is not sent later.
-    void this.ready.catch(() => {}).then(() => Promise.all([this.queue.close(), this.events?.close()])).catch(() => {});
+    const all = [this.queue, this.events].filter((c) => c !== null);
+    void Promise.all(all.map((c) => (now ? c.disconnect() : c.close()))).catch(() => {});
   }
 }
 

@@ -1,0 +1,201 @@
+// Remote threads across processes, against a real redis-server: what a creator's exit does to
+// its jobs (non-daemon held open, daemon not, killed after `enqueued`, process.exit() before
+// it), a Redis that is down, and the worker's life: SIGKILL mid-job (rerun elsewhere, stalls
+// seen by the creator, ERR_REMOTE_STALLED past the limit), the SIGTERM drain and its timeout,
+// and the refusals to start.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { QUICK, describe, runChild, runNode } from './helpers/child.mjs';
+import {
+  JOBS, freshQueue, inspectQueue, markers, remoteEnv, startWorker, stopWorkers, testRedis,
+} from './helpers/remote.mjs';
+import { until } from './helpers/wait.mjs';
+
+const redis = await testRedis();
+test.after(async () => { await redis?.stop(); });
+const it = redis === null ? test.skip : test;
+
+/** A creator script: starts one remote thread of `exportName` with `args`, then runs `then`. */
+const creator = (exportName, args, { daemon = false, then = '' } = {}) => `
+import { BackgroundThread, setExcepthook } from 'background-thread';
+setExcepthook(({ excValue }) => { console.log('hook', excValue.code, excValue.message); });
+const t = new BackgroundThread({ target: { module: ${JSON.stringify(JOBS)}, export: ${JSON.stringify(exportName)}, remote: true },
+  args: ${JSON.stringify(args)}, daemon: ${daemon} });
+t.start();
+process.on('exit', () => { console.log('exit alive', t.isAlive(), JSON.stringify(t.result ?? null)); });
+${then}
+`;
+
+const jobState = async (queue, jobId) => {
+  const q = await inspectQueue(redis.socket, queue);
+  try { return await q.getJobState(jobId); } finally { await q.close(); }
+};
+
+it('a non-daemon remote thread holds its creator open until the job has ended', async () => {
+  const queue = freshQueue();
+  const worker = await startWorker(redis.socket, queue);
+  try {
+    const r = await runChild(creator('slow', [500]), { ...QUICK, env: remoteEnv(redis.socket, queue) });
+    assert.is(r.code, 0, describe(r));
+    assert.match(r.stdout, /exit alive false 500/, describe(r));
+  } finally {
+    await stopWorkers(worker);
+  }
+});
+
+it('a daemon remote thread does not hold its creator open, and its job runs to its end on the worker', async () => {
+  const queue = freshQueue();
+  const file = join(markers(), 'done');
+  const worker = await startWorker(redis.socket, queue);
+  try {
+    const r = await runChild(creator('mark', [file, 300], { daemon: true, then: 'console.log("job", await t.remote.enqueued);' }),
+      { ...QUICK, env: remoteEnv(redis.socket, queue) });
+    assert.is(r.code, 0, describe(r));
+    assert.match(r.stdout, /exit alive true null/, describe(r));
+    await until(() => existsSync(file), 60, 'the daemon job to finish');
+  } finally {
+    await stopWorkers(worker);
+  }
+});
+
+it('a creator killed once its job is enqueued: the job still runs', async () => {
+  const queue = freshQueue();
+  const file = join(markers(), 'done');
+  const r = await runChild(creator('mark', [file, 0], { then: 'console.log("job", await t.remote.enqueued); process.kill(process.pid, "SIGKILL");' }),
+    { ...QUICK, env: remoteEnv(redis.socket, queue) });
+  assert.is(r.signal, 'SIGKILL', describe(r));
+  const jobId = r.stdout.match(/job (\S+)/)?.[1];
+  assert.ok(jobId, describe(r));
+  assert.is(await jobState(queue, jobId), 'waiting', 'Redis holds the job, no worker yet');
+  const worker = await startWorker(redis.socket, queue);   // a worker that comes later runs it
+  try {
+    await until(() => existsSync(file), 60, 'the orphaned job to run');
+    await until(async () => await jobState(queue, jobId) === 'completed', 60, 'the job to complete');
+  } finally {
+    await stopWorkers(worker);
+  }
+});
+
+it('process.exit() before Redis took the job is not silent: the job ids are written to stderr', async () => {
+  const queue = freshQueue();
+  const r = await runChild(creator('add', [1, 2], { then: 'process.exit(0);' }), { ...QUICK, env: remoteEnv(redis.socket, queue) });
+  assert.is(r.code, 0, describe(r));
+  assert.match(r.stderr, /exited before Redis took 1 remote job\(s\), which may be lost: [0-9a-f-]{36}/, describe(r));
+});
+
+it('Redis down: ERR_REMOTE_ENQUEUE reaches the excepthook after enqueueTimeout, the thread ends, the process exits', async () => {
+  const source = creator('add', [1, 2], {
+    then: 't.remote.enqueued.catch((e) => console.log("enqueued rejected", e.code));',
+  }).replace("t.start();", "configureRemote({ enqueueTimeout: 1 });\nt.start();").replace("import { BackgroundThread,", "import { configureRemote, BackgroundThread,");
+  const r = await runChild(source, { ...QUICK, env: remoteEnv(join(markers(), 'no-redis.sock'), freshQueue()) });
+  assert.is(r.code, 0, describe(r));
+  assert.match(r.stdout, /hook ERR_REMOTE_ENQUEUE cannot enqueue/, describe(r));
+  assert.match(r.stdout, /enqueued rejected ERR_REMOTE_ENQUEUE/, describe(r));
+  assert.match(r.stdout, /exit alive false null/, describe(r));
+});
+
+it('remote threads not configured: start() throws ERR_REMOTE_NOT_CONFIGURED and the thread stays unstarted', async () => {
+  const r = await runChild(`
+import { BackgroundThread } from 'background-thread';
+const t = new BackgroundThread({ target: { module: ${JSON.stringify(JOBS)}, export: 'add', remote: true } });
+try { t.start(); } catch (e) { console.log(e.name, e.code, t.isAlive(), t.ident); }
+`, { ...QUICK, env: { BACKGROUND_THREAD_REMOTE: '', BACKGROUND_THREAD_REMOTE_SECRET: '' } });
+  assert.is(r.code, 0, describe(r));
+  assert.match(r.stdout, /BackgroundThreadError ERR_REMOTE_NOT_CONFIGURED false null/, describe(r));
+});
+
+it('a worker killed mid-job: the job reruns on another worker, and the creator sees the stall', async () => {
+  const queue = freshQueue();
+  const file = join(markers(), 'began');
+  const fast = ['--lock-duration', '1000', '--stalled-interval', '500'];
+  const a = await startWorker(redis.socket, queue, { args: fast });
+  let b;
+  try {
+    const r = runChild(creator('holdOnce', [file], { then: 'await t.join(); console.log("remote", JSON.stringify(t.remote));' }),
+      { timeout: 120000, env: remoteEnv(redis.socket, queue) });
+    await until(() => existsSync(file), 60, 'the job to begin');
+    assert.is(Number(readFileSync(file, 'utf8')), a.child.pid, 'the only worker began it');
+    a.child.kill('SIGKILL');
+    await a.exited;
+    b = await startWorker(redis.socket, queue, { args: fast });
+    const done = await r;
+    assert.is(done.code, 0, describe(done));
+    assert.match(done.stdout, new RegExp(`exit alive false \\{"rerunBy":${b.child.pid}\\}`), describe(done));
+    const info = JSON.parse(done.stdout.match(/remote (.*)/)[1]);
+    assert.is(info.stalls, 1, describe(done));
+    assert.is(info.attempts, 2, describe(done));
+    assert.is(info.worker, b.name);
+  } finally {
+    await stopWorkers(a, ...(b ? [b] : []));
+  }
+});
+
+it('past the stall limit the thread fails with ERR_REMOTE_STALLED', async () => {
+  const queue = freshQueue();
+  const file = join(markers(), 'began');
+  const strict = ['--lock-duration', '1000', '--stalled-interval', '500', '--max-stalled', '0'];
+  const a = await startWorker(redis.socket, queue, { args: strict });
+  let b;
+  try {
+    const r = runChild(creator('holdOnce', [file]), { timeout: 120000, env: remoteEnv(redis.socket, queue) });
+    await until(() => existsSync(file), 60, 'the job to begin');
+    a.child.kill('SIGKILL');
+    await a.exited;
+    b = await startWorker(redis.socket, queue, { args: strict });
+    const done = await r;
+    assert.is(done.code, 0, describe(done));
+    assert.match(done.stdout, /hook ERR_REMOTE_STALLED/, describe(done));
+    assert.match(done.stdout, /exit alive false null/, describe(done));
+  } finally {
+    await stopWorkers(a, ...(b ? [b] : []));
+  }
+});
+
+it('SIGTERM drains a worker: the running job ends, then exit 0; past --drain-timeout, exit 1; a second signal exits at once', async () => {
+  const dir = markers();
+  // A worker running a `hold` job (the creator, a daemon thread, is gone once Redis has the job).
+  const holding = async (args) => {
+    const queue = freshQueue();
+    const began = join(dir, `began-${queue}`);
+    const release = join(dir, `release-${queue}`);
+    const w = await startWorker(redis.socket, queue, { args });
+    const c = await runChild(creator('hold', [began, release], { daemon: true, then: 'console.log("job", await t.remote.enqueued);' }),
+      { ...QUICK, env: remoteEnv(redis.socket, queue) });
+    assert.is(c.code, 0, describe(c));
+    await until(() => existsSync(began), 60, 'the job to begin');
+    return { w, queue, release, jobId: c.stdout.match(/job (\S+)/)[1] };
+  };
+  const draining = (w) => until(() => w.stderr().includes('draining'), 60, 'the drain to begin');
+
+  const drained = await holding([]);
+  drained.w.child.kill('SIGTERM');
+  await draining(drained.w);
+  writeFileSync(drained.release, '');
+  assert.equal(await drained.w.exited, { code: 0, signal: null }, drained.w.stderr());
+  assert.is(await jobState(drained.queue, drained.jobId), 'completed', 'the drain let the job finish');
+
+  const late = await holding(['--drain-timeout', '0.5']);
+  late.w.child.kill('SIGTERM');
+  assert.equal(await late.w.exited, { code: 1, signal: null }, late.w.stderr());
+  assert.match(late.w.stderr(), /jobs still running after 0.5 s/);
+
+  const twice = await holding([]);
+  twice.w.child.kill('SIGTERM');
+  await draining(twice.w);
+  twice.w.child.kill('SIGTERM');
+  assert.equal(await twice.w.exited, { code: 143, signal: null }, twice.w.stderr());   // 128 + SIGTERM's 15
+});
+
+it('a worker refuses to start without an allow-list or a secret (exit 2, the reason on stderr)', async () => {
+  const noAllow = await runNode(['dist/worker-cli.js'], { ...QUICK, env: remoteEnv(redis.socket, freshQueue()) });
+  assert.is(noAllow.code, 2, describe(noAllow));
+  assert.match(noAllow.stderr, /refusing to start without --allow/);
+  const noSecret = await runNode(['dist/worker-cli.js', '--allow', 'jobs/**'],
+    { ...QUICK, env: { ...remoteEnv(redis.socket, freshQueue()), BACKGROUND_THREAD_REMOTE_SECRET: '' } });
+  assert.is(noSecret.code, 2, describe(noSecret));
+  assert.match(noSecret.stderr, /ERR_REMOTE_NOT_CONFIGURED/);
+});
+
+test.run();
