@@ -47,7 +47,9 @@ export interface RemoteJobOptions {
 
 /** `thread.remote`: what the creator knows of a remote thread's job. */
 export interface RemoteJob {
+  /** The BullMQ job's id (`remote.jobId`, or a random UUID). */
   readonly jobId: string;
+  /** The BullMQ queue it was added to. */
   readonly queue: string;
   /** How many times a worker has begun the job, so far (at-least-once: more than 1 after a stall or a retry). */
   readonly attempts: number;

@@ -17,9 +17,13 @@ import { received } from './validate';
 export interface RemoteWorkerOptions {
   /** Required: glob patterns (`*` within a path segment, `**` across) of the module paths, relative to the root, that jobs may run. */
   allow: string[];
+  /** Redis, as `configureRemote()`'s `url`; default `BACKGROUND_THREAD_REMOTE`. */
   url?: string;
+  /** The queue to take jobs from; default `BACKGROUND_THREAD_REMOTE_QUEUE` or `background-thread`. */
   queue?: string;
+  /** The folder job module paths are resolved in (never out of); default `BACKGROUND_THREAD_REMOTE_ROOT` or `process.cwd()`. */
   root?: string;
+  /** The secret job signatures are checked with; default `BACKGROUND_THREAD_REMOTE_SECRET`. */
   secret?: string;
   /** Jobs run at once; default `os.availableParallelism()`. */
   concurrency?: number;
@@ -35,11 +39,18 @@ export interface RemoteWorkerOptions {
 
 /** A running worker. */
 export interface RemoteWorker {
+  /** Its name in BullMQ. */
   readonly name: string;
+  /** The queue it takes jobs from. */
   readonly queue: string;
   /** Resolves once the worker is connected and takes jobs. */
   readonly ready: Promise<void>;
-  /** Stops taking jobs and waits for the running ones to end (the drain); true when they did within `timeout` seconds. */
+  /**
+   * Stops taking jobs and waits for the running ones to end (the drain).
+   *
+   * @param timeout - Seconds to wait; default forever.
+   * @returns true when they ended within `timeout`, false otherwise (they go on running).
+   */
   close(timeout?: number): Promise<boolean>;
 }
 
@@ -54,8 +65,14 @@ function positive(value: unknown, name: string, fallback: number): number {
 
 /**
  * Runs a worker of remote threads in this process (the `background-thread-worker` command is
- * this and a drain on SIGTERM/SIGINT). Refuses to start without an allow-list
- * (`ERR_REMOTE_NO_ALLOW_LIST`) or a secret (`ERR_REMOTE_NOT_CONFIGURED`).
+ * this and a drain on SIGTERM/SIGINT): each job's export runs as a module target's thread here.
+ *
+ * @param options - The allow-list (required) and the connection; see {@link RemoteWorkerOptions}.
+ * @returns The running worker.
+ * @throws {TypeError} `ERR_REMOTE_NO_ALLOW_LIST` without an allow-list; `ERR_INVALID_ARG_TYPE` or
+ *   `ERR_INVALID_ARG_VALUE` for a bad option.
+ * @throws {BackgroundThreadError} `ERR_REMOTE_NOT_CONFIGURED` without a URL or a secret;
+ *   `ERR_REMOTE_BULLMQ_MISSING` when BullMQ is not installed.
  */
 export function runWorker(options: RemoteWorkerOptions): RemoteWorker {
   // Loaded now, not with the package: every isolate loads the package.
