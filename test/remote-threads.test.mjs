@@ -56,6 +56,7 @@ it('a remote thread runs its export on a worker: result, alive until the end, th
   assert.ok(t.isAlive());
   assert.type(t.ident, 'number');
   assert.ok(enumerate().includes(t), 'listed while alive');
+  assert.is(t.nativeId, null, 'no OS thread of this process');
   const { jobId } = t.remote;
   assert.is(await t.remote.enqueued, jobId, 'enqueued resolves to the job id');
   assert.ok(await withTimeout(t.join(), 60, 'join'));
