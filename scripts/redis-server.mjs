@@ -29,8 +29,10 @@ export function ping(socket) {
 /**
  * Starts redis-server; resolves to { socket, pid, stop() } once it answers. stop() ends it (and
  * removes its folder); it is safe to call twice. Throws (code ERR_REDIS_MISSING) without the binary.
+ * `detached`: in a process group of its own, so that a terminal's Ctrl-C, which signals the whole
+ * foreground group, does not stop it before its users (examples/demo/cluster.mjs stops it last).
  */
-export async function startRedis() {
+export async function startRedis({ detached = false } = {}) {
   if (!haveRedis()) {
     throw Object.assign(new Error('redis-server is not installed (Debian: apt-get install redis-server)'), { code: 'ERR_REDIS_MISSING' });
   }
@@ -39,7 +41,7 @@ export async function startRedis() {
   const child = spawn('redis-server', [
     '--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--dir', dir,
     '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--loglevel', 'warning',
-  ], { stdio: ['ignore', 'ignore', 'inherit'] });
+  ], { stdio: ['ignore', 'ignore', 'inherit'], detached });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

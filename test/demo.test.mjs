@@ -1,19 +1,26 @@
 // The demo server (npm run demo), driven over real HTTP in a child process: a job answers 202
 // with its thread's ident before it ends, and /threads lists it alive, then finished; bad input
 // is a 400 that starts nothing; SIGTERM waits for running non-daemon jobs, not daemon ones, up to
-// the drain timeout, and a second signal exits at once.
+// the drain timeout, and a second signal exits at once. The cluster launcher (npm run
+// demo:cluster) runs the jobs on its two workers, and stops server, workers and Redis on SIGTERM.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { haveRedis } from '../scripts/redis-server.mjs';
 import { until } from './helpers/wait.mjs';
 
 const SERVER = fileURLToPath(new URL('../examples/demo/server.mjs', import.meta.url));
+const CLUSTER = fileURLToPath(new URL('../examples/demo/cluster.mjs', import.meta.url));
 
-/** Starts the demo on a free port; resolves {base, child, output(), exited}. */
-async function startDemo(env = {}) {
-  const child = spawn(process.execPath, [SERVER], {
+/**
+ * Starts the demo (or `script`) on a free port; resolves {base, child, output(), exited}. The
+ * child is killed `killAfter` seconds after its start: a hang guard.
+ */
+async function startDemo(env = {}, { script = SERVER, killAfter = 30 } = {}) {
+  const child = spawn(process.execPath, [script], {
     env: { ...process.env, PORT: '0', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -22,7 +29,7 @@ async function startDemo(env = {}) {
   child.stdout.setEncoding('utf8').on('data', (chunk) => { stdout += chunk; });
   child.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
   const exited = once(child, 'exit').then(([code, signal]) => ({ code, signal, at: performance.now() }));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const killer = setTimeout(() => child.kill('SIGKILL'), killAfter * 1000);
   exited.then(() => clearTimeout(killer));
   // Hang guards (the server listens, and handles a signal, in well under a second): generous,
   // because the machine may be loaded (npm run test:loaded).
@@ -150,6 +157,72 @@ test('the drain has a timeout: DRAIN_SECONDS passes, exit 1', async () => {
   const { code } = await demo.exited;
   assert.is(code, 1);
   assert.match(demo.output().stdout, /drain timed out after 0\.3s/);
+});
+
+// The cluster needs redis-server: CI must have it (a missing one fails there); elsewhere the test
+// is skipped, and says so.
+const CI = process.env.CI === 'true' || process.env.CI === '1';
+const REDIS = haveRedis();
+const clusterTest = REDIS || CI ? test : test.skip;
+if (!REDIS && !CI) console.log('demo.test.mjs: redis-server is not installed: skipping the demo:cluster test');
+
+/** Whether process `pid` exists (a signal 0 checks without sending anything). */
+function exists(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code !== 'ESRCH';
+  }
+}
+
+clusterTest('demo:cluster: jobs run on worker-1/worker-2 and come back with their reports; SIGTERM stops it all, exit 0', async () => {
+  assert.ok(REDIS, 'redis-server is not installed (apt-get install redis-server): CI must run this test');
+  // A hang guard: Redis, two workers and the server start in a few seconds, the jobs take ~1 s.
+  const demo = await startDemo({}, { script: CLUSTER, killAfter: 120 });
+  const pids = () => Object.fromEntries([...demo.output().stdout.matchAll(/demo:cluster: (\S+) pid (\d+)/g)]
+    .map(([, name, pid]) => [name, Number(pid)]));
+  try {
+    const { stdout } = demo.output();
+    const socket = /redis-server pid \d+ on (\S+)/.exec(stdout)?.[1];
+    assert.ok(socket && existsSync(socket), `Redis's socket:\n${stdout}`);
+    assert.equal(Object.keys(pids()).sort(), ['redis-server', 'server', 'worker-1', 'worker-2']);
+
+    const started = [];
+    for (const query of ['seconds=1', 'seconds=1.5']) {
+      const res = await postJob(demo.base, query);
+      assert.is(res.status, 202);
+      started.push((await res.json()).ident);
+    }
+    let after;
+    // A hang guard: generous (the workers may still be connecting), never a speed check.
+    await until(async () => {
+      after = await threads(demo.base);
+      return started.every((ident) => after.finished.some((t) => t.ident === ident));
+    }, 60, 'both jobs to finish', 100);
+    assert.is(after.remote, true);
+    for (const ident of started) {
+      const done = after.finished.find((t) => t.ident === ident);
+      assert.ok(['worker-1', 'worker-2'].includes(done.worker), `run by a worker: ${JSON.stringify(done)}`);
+      assert.is(done.error, null);
+      assert.is(done.report.orders, done.name === 'report-1s' ? 20000 : 30000);
+      assert.type(done.report.bestRegion, 'string');
+      assert.match(demo.output().stdout, new RegExp(`${done.name} \\(ident ${ident}\\) finished on ${done.worker}: `));
+    }
+
+    demo.child.kill('SIGTERM');
+    const { code, signal } = await demo.exited;
+    const out = demo.output();
+    assert.is(signal, null, out.stdout);
+    assert.is(code, 0, `${out.stdout}\n${out.stderr}`);
+    assert.match(out.stdout, /demo:cluster: all stopped; bye/);
+    for (const [name, pid] of Object.entries(pids())) assert.not.ok(exists(pid), `${name} (pid ${pid}) is gone`);
+    assert.not.ok(existsSync(socket), 'Redis\'s socket is removed');
+  } finally {
+    // After a failure: what the launcher started must not outlive the test.
+    demo.child.kill('SIGKILL');
+    for (const pid of Object.values(pids())) if (exists(pid)) process.kill(pid, 'SIGKILL');
+  }
 });
 
 test.run();

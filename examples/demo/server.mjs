@@ -5,6 +5,10 @@
 // SIGINT/SIGTERM: stop accepting connections, wait for the non-daemon jobs (DRAIN_SECONDS,
 // default 30) with joinAll(), abandon daemon jobs, exit 0 (1 if the drain timed out). A second
 // signal exits at once (128 + the signal's number).
+// DEMO_REMOTE=1 (npm run demo:cluster, examples/demo/cluster.mjs): each job is a remote thread, a
+// BullMQ job run by a worker process (report-remote.mjs), configured by the launcher through the
+// BACKGROUND_THREAD_REMOTE* variables; /threads then says, for each finished job, which worker
+// ran it, and its report.
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -19,15 +23,18 @@ if (!(DRAIN_SECONDS >= 0)) throw new RangeError(`DRAIN_SECONDS must be a number 
 const MAX_SECONDS = 3600;
 const KEEP_FINISHED = 10;
 const PAGE = readFileSync(new URL('page.html', import.meta.url));
+const REMOTE = process.env.DEMO_REMOTE === '1';
+const REMOTE_JOB = new URL('report-remote.mjs', import.meta.url).href;
 
 /** What /threads shows of each job, by ident; finished ones are kept, the last few only. */
 const jobs = new Map();
 const finished = [];
 
 function startJob(seconds, daemon) {
+  if (REMOTE) return startRemoteJob(seconds, daemon);
   const job = { seconds, progress: 0, started: new Date().toISOString(), ended: null, report: null, error: null };
   const thread = new BackgroundThread({
-    name: `report-${seconds}s${daemon ? '-daemon' : ''}`,
+    name: jobName(seconds, daemon),
     daemon,
     target: async () => {
       try {
@@ -45,6 +52,37 @@ function startJob(seconds, daemon) {
   return thread;
 }
 
+const jobName = (seconds, daemon) => `report-${seconds}s${daemon ? '-daemon' : ''}`;
+
+// The same job on a worker. Its progress is not known here (null); its end is learned from
+// Redis by this loop, so it is awaited with join(), which holds the process open while it
+// waits: harmless, since the server ends only by shutdown()'s process.exit(), and a non-daemon
+// remote thread holds the process open anyway.
+function startRemoteJob(seconds, daemon) {
+  const job = { seconds, progress: null, started: new Date().toISOString(), ended: null, report: null, error: null };
+  const thread = new BackgroundThread({
+    name: jobName(seconds, daemon),
+    daemon,
+    target: { module: REMOTE_JOB, export: 'report', remote: true },
+    args: [seconds],
+  });
+  job.thread = thread;
+  thread.start();
+  jobs.set(thread.ident, job);
+  thread.join().then(() => {
+    job.ended = new Date().toISOString();
+    if (thread.exception !== undefined) {
+      job.error = String(thread.exception?.message ?? thread.exception);  // the excepthook has printed it
+      return;
+    }
+    job.progress = 1;
+    job.report = thread.result;
+    console.log(`${thread.name} (ident ${thread.ident}) finished on ${thread.remote.worker}: ` +
+      `${job.report.orders} orders, best region ${job.report.bestRegion}`);
+  });
+  return thread;
+}
+
 // Jobs whose thread has ended move to the finished list. (Not with `await thread.join()`: a
 // pending join from the main thread would hold the process open for a daemon job too.)
 function sweep() {
@@ -57,22 +95,29 @@ function sweep() {
 }
 
 function describe(thread, job) {
+  const remote = REMOTE && {
+    worker: thread.remote?.worker ?? null,
+    report: job?.report ?? null,
+    error: job?.error ?? null,
+  };
   return {
     ident: thread.ident,
     name: thread.name,
     nativeId: thread.nativeId,
     daemon: thread.daemon,
     alive: thread.isAlive(),
-    progress: job ? Math.round(job.progress * 1000) / 1000 : null,
+    progress: job && job.progress !== null ? Math.round(job.progress * 1000) / 1000 : null,
     started: job?.started ?? null,
     ended: job?.ended ?? null,
+    ...remote,
   };
 }
 
 function threadsReport() {
   sweep();
   const live = enumerate().map((thread) => describe(thread, jobs.get(thread.ident)));
-  return { threads: live, finished: finished.map((job) => describe(job.thread, job)) };
+  const report = { threads: live, finished: finished.map((job) => describe(job.thread, job)) };
+  return REMOTE ? { remote: true, ...report } : report;
 }
 
 function send(res, status, body, type = 'application/json; charset=utf-8') {
@@ -138,6 +183,6 @@ process.on('SIGTERM', () => { shutdown('SIGTERM'); });
 
 server.listen(PORT, HOST, () => {
   const { port } = server.address();
-  console.log(`background-thread demo listening on http://${HOST}:${port}/`);
+  console.log(`background-thread demo listening on http://${HOST}:${port}/${REMOTE ? ' (jobs run on the remote workers)' : ''}`);
   console.log(`try: curl -X POST 'http://${HOST}:${port}/jobs?seconds=5'`);
 });
