@@ -27,6 +27,10 @@
 //                measured again in the same process once each mode (nothing, imported, one
 //                thread run, one daemon thread run) is applied: after / before, each mode's over
 //                nothing's (x), per Node major (scripts/node-binaries.mjs for the others)
+//   remote       remote threads (background-thread only; peers/remote.mjs): a child with its own
+//                redis-server and 2 worker processes; start -> the export's first line, one at a
+//                time (µs), and start+join, 100 in flight (jobs/s), against module targets of the
+//                same child and against BullMQ alone (Queue.add -> a plain Worker's processor)
 // A peer's child may answer { na: reason } (the baseline build without warm isolates): n/a cells.
 import os from 'node:os';
 import { median } from './stats.mjs';
@@ -67,6 +71,9 @@ export function withBaseline(peers, dir) {
  * 2 x 100); cpuMs: the work each of the two CPU-bound threads does (calibrated in each child);
  * cpu8: [tasks, ms each]; idlePool: the module threads whose isolates then idle; cores: the
  * machine's availableParallelism() (piscina's maxThreads, the cap, the ideal CPU-bound wall).
+ * remote: [samples, warm-up] of each one-at-a-time row, the start+joins of each 100-in-flight row
+ * (the warm-up: a tenth, at least 2 x 100), and the worker processes (each runWorker's default
+ * concurrency, the cores).
  */
 export function counts({ quick, rounds }) {
   const C = quick
@@ -77,6 +84,7 @@ export function counts({ quick, rounds }) {
         warmLatency: { bt: [200, 20], piscina: [200, 20], worker: [8, 2] },
         warmInflight: { bt: 5000, piscina: 5000 }, cpu8: [8, 50], idlePool: 8,
         appCost: { nodes: [20, 24], awaits: 200000, runs: 5, requests: 5000, concurrency: 16 },
+        remote: { latency: [50, 10], jobs: 1000, workers: 2 },
         seq: { bt: 2000, worker: 10, immediate: 20000, python: 2000, pthreads: 5000 },
         inflight: { bt: 5000, worker: 100, immediate: 50000, python: 3000, pthreads: 10000 },
         alive: [1000], workerAlive: { 1000: 20 }, lagIdle: 1000, workerIdle: 50,
@@ -88,6 +96,7 @@ export function counts({ quick, rounds }) {
         warmLatency: { bt: [1000, 100], piscina: [1000, 100], worker: [20, 3] },
         warmInflight: { bt: 20000, piscina: 20000 }, cpu8: [8, 50], idlePool: 8,
         appCost: { nodes: [20, 24], awaits: 1000000, runs: 5, requests: 30000, concurrency: 16 },
+        remote: { latency: [300, 30], jobs: 5000, workers: 2 },
         seq: { bt: 5000, worker: 30, immediate: 100000, python: 5000, pthreads: 10000 },
         inflight: { bt: 20000, worker: 200, immediate: 200000, python: 10000, pthreads: 20000 },
         alive: [1000, 10000], workerAlive: { 1000: 50, 10000: 100 }, lagIdle: 1000, workerIdle: 100,
@@ -268,8 +277,41 @@ export function jobsFor(C) {
       ],
     });
   }
+  if (C.remote) jobs.push(remoteJob(C));  // a results file from before the remote job has no counts for it
   jobs.push(appCostJob(C));
   return jobs;
+}
+
+/**
+ * Remote threads (peers/remote.mjs), in one background-thread child: one at a time with nothing
+ * else remote alive (each thread opens the queue's connections: the package closes them with a
+ * queue's last thread), then beside a live remote thread (they are open); this child's own module
+ * targets (warm isolates) and BullMQ alone on the same Redis and workers, for scale.
+ */
+function remoteJob(C) {
+  const { latency: [n, warmup], jobs, workers } = C.remote;
+  const bt = { metric: 'remote', n, warmup, jobs, warmupJobs: Math.max(2 * IN_FLIGHT, Math.round(jobs / 10)), inFlight: IN_FLIGHT, workers, concurrency: C.cores };
+  const others = Object.fromEntries(PEERS.filter((p) => p.id !== US).map((p) => [p.id, na('background-thread only')]));
+  const ms = (key) => (r) => median(r[key].samples);
+  const after = (key) => (r) => median(r[key].joined.map((j, i) => j - r[key].samples[i]));
+  const remote = `remote thread (${workers} workers)`;
+  const inFlight = `start+join of an empty export, ${IN_FLIGHT} in flight`;
+  return {
+    id: 'remote', rounds: C.rounds, timeout: 300, params: { [US]: bt, ...others },
+    rows: [
+      { id: 'remote-latency', label: `${remote}: start -> first line of the export, nothing else remote alive`, unit: 'µs', better: 'lower', value: ms('remote') },
+      { id: 'remote-live-latency', label: `${remote}: start -> first line of the export, beside a live remote thread`, unit: 'µs', better: 'lower', value: ms('remoteLive') },
+      { id: 'remote-local-latency', label: 'module target, warm, same process: start -> first line of the export', unit: 'µs', better: 'lower', value: ms('local') },
+      { id: 'remote-bullmq-latency', label: "BullMQ alone, same Redis and workers: Queue.add() -> the processor's first line", unit: 'µs', better: 'lower', value: ms('bullmq') },
+      { id: 'remote-enqueued', label: `${remote}: start -> enqueued (Redis took the job), nothing else remote alive`, unit: 'µs', better: 'lower', value: (r) => median(r.remote.enqueued) },
+      { id: 'remote-live-enqueued', label: `${remote}: start -> enqueued, beside a live remote thread`, unit: 'µs', better: 'lower', value: (r) => median(r.remoteLive.enqueued) },
+      { id: 'remote-live-join-after', label: `${remote}, beside a live one: export's first line -> join()`, unit: 'µs', better: 'lower', value: after('remoteLive') },
+      { id: 'remote-bullmq-join-after', label: "BullMQ alone: the processor's first line -> waitUntilFinished()", unit: 'µs', better: 'lower', value: after('bullmq') },
+      { id: 'remote-jobs', label: `remote threads, ${workers} workers x concurrency ${C.cores}: ${inFlight}`, unit: 'jobs/s', better: 'higher', value: (r) => r.remoteJobs.perSecond },
+      { id: 'remote-local-jobs', label: `module targets, warm, same process: ${inFlight}`, unit: 'threads/s', better: 'higher', value: (r) => r.localJobs.perSecond },
+      { id: 'remote-bullmq-jobs', label: `BullMQ alone, same workers: add + waitUntilFinished, ${IN_FLIGHT} in flight`, unit: 'jobs/s', better: 'higher', value: (r) => r.bullmqJobs.perSecond },
+    ],
+  };
 }
 
 const APP_MODES = { imported: 'the package imported', thread: 'one thread run', daemon: 'one daemon thread run' };

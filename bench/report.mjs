@@ -124,6 +124,10 @@ function notes(s) {
   if (has('idle-pool')) {
     out.push(`RSS per idle isolate: (VmRSS with the pool idle - VmRSS before) / idle isolates, after ${C.idlePool} module threads ran at once (peers/module-work.mjs gather) and ended; background-thread: setIsolatePool({ maxIdle: ${C.idlePool} }), divided by isolatePool().idle; piscina: a pool of ${C.idlePool} threads after ${C.idlePool} tasks at once; worker_threads: RSS per live Worker (${C.idlePool} alive), what a fresh Worker costs while it runs.`);
   }
+  if (has('remote')) {
+    const R = C.remote;
+    out.push(`remote rows: one child with its own redis-server (unix socket) and ${R.workers} worker processes (runWorker(), concurrency ${C.cores}, beside a plain BullMQ Worker on another queue); per round, the median of ${R.latency[0]} runs one at a time after ${R.latency[1]}, and ${R.jobs} start+joins ${IN_FLIGHT} in flight after a warm-up burst; the export's first line returns process.hrtime.bigint() (CLOCK_MONOTONIC: one clock for every process of the machine). "nothing else remote alive": each thread opens the queue's connections (the package closes them with a queue's last thread); "beside a live remote thread": a delayed job holds them open. BullMQ alone: Queue.add() -> a plain processor's first line, waitUntilFinished() for the end, the package's job options.`);
+  }
   if (s.baseline) out.push(`background-thread (baseline): the same peer (peers/background-thread.mjs, bt's counts) importing the package built in ${s.baseline.dir}.`);
   if (s.rows.some((r) => Object.values(r.cells).some((c) => c.errors))) out.push('!: some rounds of that cell failed (see results-samples.json); the cell uses the others.');
   return out;

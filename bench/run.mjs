@@ -1,6 +1,7 @@
 // npm run bench: background-thread against worker_threads, piscina (module targets and CPU-bound
-// work), setImmediate, Python's threading and raw pthreads, in one run on one machine (full: 5
-// rounds, about 7 minutes; --quick: fewer rounds and smaller counts, about a minute and a half).
+// work), setImmediate, Python's threading and raw pthreads, and its remote threads against its
+// local module targets and BullMQ alone (needs redis-server: else n/a), in one run on one machine
+// (full: 5 rounds, about 8 minutes; --quick: fewer rounds and smaller counts, about 2 minutes).
 //
 //   node bench/run.mjs [--quick] [--rounds N] [--only latency,seq,...] [--out DIR] [--baseline DIR]
 //   node bench/run.mjs --report FILE [--out DIR]

@@ -66,9 +66,13 @@ export function addonInfo(dir = root) {
 // Children.
 let current = null;  // the running child, killed on SIGINT/SIGTERM
 let tmp = null;      // where pthreads.c is compiled
+// A child runs in its own process group (spawn's detached), killed as one: what it started itself
+// (the remote job's redis-server and workers) goes with it, whether it timed out, was stopped or
+// left something behind.
+const killGroup = (child) => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* none left */ } };
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
-    if (current) current.kill('SIGKILL');
+    if (current) killGroup(current);
     if (tmp) rmSync(tmp, { recursive: true, force: true });
     process.stderr.write(`\nbench: ${signal}, stopped\n`);
     process.exit(130);
@@ -89,14 +93,15 @@ function envFor(peer) {
 /** Runs one child; resolves with the JSON of its last stdout line. */
 function runChild(cmd, args, timeoutSeconds, env = envFor(null)) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     current = child;
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); err += `\ntimed out after ${timeoutSeconds} s`; }, timeoutSeconds * 1000);
+    const timer = setTimeout(() => { killGroup(child); err += `\ntimed out after ${timeoutSeconds} s`; }, timeoutSeconds * 1000);
     child.on('error', (e) => { clearTimeout(timer); current = null; reject(e); });
+    child.on('exit', () => killGroup(child));  // else a leftover holding its stderr delays 'close'
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       current = null;

@@ -167,6 +167,10 @@ if (metric === 'latency') {
   done(await cpu());
 } else if (metric === 'app-cost') {
   done(await appCost(params));
+} else if (metric === 'remote') {
+  // Imported here: BullMQ (and ioredis) stay out of the other measurements' processes.
+  const { remote } = await import('./remote.mjs');
+  done(await remote(pkg, params));
 } else if (metric === 'lag') {
   if (params.idle) await startWaiting(params.idle, 0, never);
   done(await lagResult(params.idle, params.seconds));

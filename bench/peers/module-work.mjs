@@ -32,6 +32,14 @@ export function cpuWork(iterations, shared, slot = 0) {
   return x;
 }
 
+/**
+ * The remote job's first line (peers/remote.mjs): returns the clock, for a creator in another
+ * process: process.hrtime.bigint() is CLOCK_MONOTONIC, the same in every process of the machine.
+ */
+export function now() {
+  return process.hrtime.bigint();
+}
+
 /** Nothing: the empty export of the start+join throughput rows. */
 export function empty() {}
 
