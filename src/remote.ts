@@ -49,7 +49,10 @@ interface Tracker {
   settle(outcome: { result?: unknown; error?: unknown }): void;
 }
 
-/** One queue's connections, shared by the threads that use it, closed when the last one ends. */
+/** How long a queue's connections stay open with no thread using them (unref'd: they hold nothing open). */
+const LINK_IDLE_MS = 5000;
+
+/** One queue's connections, shared by the threads that use it, closed a while after the last one ends. */
 class Link {
   readonly queue: Queue;
   events: QueueEvents | null = null;
@@ -57,6 +60,7 @@ class Link {
   readonly ready: Promise<void>;
   lastError: unknown = null;
   #poll: NodeJS.Timeout;
+  #idle: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(readonly key: string, readonly s: RemoteSettings, name: string) {
@@ -138,9 +142,16 @@ class Link {
     tracker.settle({ error: decodeError(reason, stacks[stacks.length - 1] ?? undefined) });
   }
 
+  /** Follows `tracker`'s job on this link. */
+  use(tracker: Tracker): void {
+    clearTimeout(this.#idle);
+    this.jobs.set(tracker.jobId, tracker);
+  }
+
+  /** The job has ended. A link left unused closes after a while: reopening costs milliseconds. */
   drop(tracker: Tracker): void {
     this.jobs.delete(tracker.jobId);
-    if (this.jobs.size === 0) this.close();
+    if (this.jobs.size === 0) this.#idle = setTimeout(() => { this.close(); }, LINK_IDLE_MS).unref();
   }
 
   /** Gives up on this connection (an enqueue timed out): enqueued jobs are followed on a new one. */
@@ -150,7 +161,7 @@ class Link {
       if (!tracker.enqueuedAck || tracker.settled) continue;
       const link = linkFor(this.s, this.queue.name);
       tracker.link = link;
-      link.jobs.set(tracker.jobId, tracker);
+      link.use(tracker);
       void link.ready.then(() => { link.check(tracker.jobId); }, () => {});
     }
   }
@@ -160,6 +171,7 @@ class Link {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#poll);
+    clearTimeout(this.#idle);
     if (links.get(this.key) === this) links.delete(this.key);
     const all = [this.queue, this.events].filter((c) => c !== null);
     void Promise.all(all.map((c) => (now ? c.disconnect() : c.close()))).catch(() => {});
@@ -240,7 +252,7 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Modul
     loop.dropModuleThread(ident);
     throw argTypeError(`cannot start ${start.name}: job ${jobId} is already a live thread of this process`, 'ERR_INVALID_ARG_VALUE');
   }
-  link.jobs.set(jobId, tracker);
+  link.use(tracker);
   unacknowledged.add(tracker);
   if (!exitWarning) {
     exitWarning = true;

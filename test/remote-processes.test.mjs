@@ -28,6 +28,9 @@ process.on('exit', () => { console.log('exit alive', t.isAlive(), JSON.stringify
 ${then}
 `;
 
+/** Waits until a job has written its worker's pid to `file` (written, not just created). */
+const began = (file) => until(() => existsSync(file) && readFileSync(file, 'utf8') !== '', 60, 'the job to begin');
+
 const jobState = async (queue, jobId) => {
   const q = await inspectQueue(redis.socket, queue);
   try { return await q.getJobState(jobId); } finally { await q.close(); }
@@ -115,7 +118,8 @@ it('a worker killed mid-job: the job reruns on another worker, and the creator s
   try {
     const r = runChild(creator('holdOnce', [file], { then: 'await t.join(); console.log("remote", JSON.stringify(t.remote));' }),
       { timeout: 120000, env: remoteEnv(redis.socket, queue) });
-    await until(() => existsSync(file), 60, 'the job to begin');
+    r.catch(() => {});   // awaited below; a failed assertion before then must not leave it unhandled
+    await began(file);
     assert.is(Number(readFileSync(file, 'utf8')), a.child.pid, 'the only worker began it');
     a.child.kill('SIGKILL');
     await a.exited;
@@ -140,7 +144,8 @@ it('past the stall limit the thread fails with ERR_REMOTE_STALLED', async () => 
   let b;
   try {
     const r = runChild(creator('holdOnce', [file]), { timeout: 120000, env: remoteEnv(redis.socket, queue) });
-    await until(() => existsSync(file), 60, 'the job to begin');
+    r.catch(() => {});   // awaited below; a failed assertion before then must not leave it unhandled
+    await began(file);
     a.child.kill('SIGKILL');
     await a.exited;
     b = await startWorker(redis.socket, queue, { args: strict });
