@@ -284,8 +284,8 @@ export function jobsFor(C) {
 
 /**
  * Remote threads (peers/remote.mjs), in one background-thread child: one at a time with nothing
- * else remote alive (each thread opens the queue's connections: the package closes them with a
- * queue's last thread), then beside a live remote thread (they are open); this child's own module
+ * else remote alive (the queue's connections stay open 5 s after its last thread, so these find
+ * them open too), then beside a live remote thread; this child's own module
  * targets (warm isolates) and BullMQ alone on the same Redis and workers, for scale.
  */
 function remoteJob(C) {

@@ -8,8 +8,8 @@
 //   samples: just before start() / add() -> the export's / processor's first line (the clock it
 //   returns: CLOCK_MONOTONIC, one clock for the machine's processes); joined: -> join() /
 //   waitUntilFinished(); enqueued: -> thread.remote.enqueued (Redis took the job). remote: one
-//   at a time with no other remote thread alive, so that each opens the queue's connections (the
-//   package closes them when a queue's last thread ends); remoteLive: the same beside a live
+//   at a time with no other remote thread alive (the package keeps a queue's connections open
+//   for 5 s after its last thread ends); remoteLive: the same beside a live
 //   remote thread (a delayed job, promoted at the end), whose connections they share. *Jobs:
 //   start+join (add + waitUntilFinished) of the empty export, `inFlight` lanes (common.mjs lanes).
 // Everything is measured once at the warm-up sizes first (the workers' isolates, the pool of this
