@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cross-compiles prebuilds/linux-arm64/background-thread.node with Debian's aarch64 toolchain
+# Cross-compiles prebuilds/linux-arm64/background-thread.glibc.node with Debian's aarch64 toolchain
 # (apt-get install g++-aarch64-linux-gnu), checks that it is an aarch64 ELF that needs only what
 # every Linux Node has (scripts/check-prebuild.mjs), and rebuilds the host's build/ afterwards
 # (prebuildify builds in build/ too).
@@ -10,6 +10,6 @@ for tool in aarch64-linux-gnu-g++ aarch64-linux-gnu-strip aarch64-linux-gnu-read
 done
 CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ \
   PREBUILD_STRIP_BIN=aarch64-linux-gnu-strip \
-  npx prebuildify --napi --strip --arch arm64
-node scripts/check-prebuild.mjs prebuilds/linux-arm64/background-thread.node arm64
+  npx prebuildify --napi --strip --tag-libc --arch arm64
+node scripts/check-prebuild.mjs prebuilds/linux-arm64/background-thread.glibc.node arm64
 rm -rf build && npm run build:native >/dev/null

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v qemu-aarch64 >/dev/null || { echo "qemu-aarch64 missing (apt-get install qemu-user)" >&2; exit 2; }
-[[ -f prebuilds/linux-arm64/background-thread.node ]] || { echo "run npm run prebuild:arm64 first" >&2; exit 2; }
+[[ -f prebuilds/linux-arm64/background-thread.glibc.node ]] || { echo "run npm run prebuild:arm64 first" >&2; exit 2; }
 node_arm64=${NODE_ARM64:-}
 if [[ -z "$node_arm64" ]]; then
   dir=$(mktemp -d)

@@ -13,6 +13,9 @@ const work = mkdtempSync(join(tmpdir(), 'background-thread-pack-'));
 const consumer = join(work, 'consumer');
 const installed = join(consumer, 'node_modules', 'background-thread');
 const arch = `${process.platform}-${process.arch}`;
+// Linux prebuilds carry their libc in the name (prebuildify --tag-libc), so that node-gyp-build
+// never picks the glibc binary on musl.
+const binary = process.platform === 'linux' ? 'background-thread.glibc.node' : 'background-thread.node';
 let packed;
 let installLog;
 
@@ -35,7 +38,7 @@ test.after(() => rmSync(work, { recursive: true, force: true }));
 
 test('the tarball holds the prebuild, the JS and types, the native sources; nothing else', () => {
   const files = packed.files.map((f) => f.path);
-  for (const wanted of [`prebuilds/${arch}/background-thread.node`, 'dist/index.js', 'dist/index.mjs',
+  for (const wanted of [`prebuilds/${arch}/${binary}`, 'dist/index.js', 'dist/index.mjs',
     'dist/index.d.ts', 'dist/index.d.mts', 'native/addon.cc', 'native/thread.h', 'binding.gyp',
     'CMakeLists.txt', 'package.json', 'README.md', 'LICENSE']) {
     assert.ok(files.includes(wanted), `${wanted} is packed`);
@@ -48,22 +51,30 @@ test('the tarball holds the prebuild, the JS and types, the native sources; noth
 test('installing from the tarball loads the prebuild and compiles nothing', () => {
   assert.not.ok(existsSync(join(installed, 'build')), 'no build/ in the installed package');
   assert.not.match(installLog, /gyp info spawn|node-gyp rebuild/);
-  assert.ok(existsSync(join(installed, 'prebuilds', arch, 'background-thread.node')));
+  assert.ok(existsSync(join(installed, 'prebuilds', arch, binary)));
 });
 
 test('the prebuild needs nothing newer than Node 18+ itself (glibc 2.28, GCC 10 libstdc++)', () => {
   if (process.platform !== 'linux') return;
   const report = sh(process.execPath, [join(ROOT, 'scripts', 'check-prebuild.mjs'),
-    join(installed, 'prebuilds', arch, 'background-thread.node'), process.arch]);
+    join(installed, 'prebuilds', arch, binary), process.arch]);
   assert.match(report, /newest .*GLIBC_2\.\d+/);
 });
 
 test('a CommonJS consumer runs a thread with PREBUILDS_ONLY=1', () => {
   copyFileSync(join(ROOT, 'scripts', 'smoke.cjs'), join(consumer, 'smoke.cjs'));
   const result = JSON.parse(node(['smoke.cjs'], { PREBUILDS_ONLY: '1' }));
-  assert.is(result.binary, join(installed, 'prebuilds', arch, 'background-thread.node'));
+  assert.is(result.binary, join(installed, 'prebuilds', arch, binary));
   assert.ok(result.ended && result.ran);
   assert.ok(result.nativeId > 0);
+});
+
+test('on musl the glibc prebuild is never loaded: node-gyp-build finds no binary (an install would build from source)', () => {
+  if (process.platform !== 'linux') return;
+  // LIBC=musl is how node-gyp-build is told the libc (it reads /etc/alpine-release otherwise).
+  const out = node(['-e', `try { require('background-thread'); console.log('loaded') } catch (e) { console.log(e.message.split('\\n')[0]) }`],
+    { PREBUILDS_ONLY: '1', LIBC: 'musl' });
+  assert.match(out, /No native build was found for .*libc=musl/);
 });
 
 test('an ESM consumer gets the same API, and import and require share one registry', () => {
