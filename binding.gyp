@@ -3,7 +3,10 @@
     {
       "target_name": "background_thread",
       "sources": ["native/addon.cc", "native/joiners.cc", "native/thread.cc", "native/module_thread.cc", "native/os_thread.cc", "native/portable_abi.cc"],
-      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      # node-addon-api's headers ship with the sources (scripts/vendor-node-addon-api.mjs), with
+      # its settings for C++ exceptions: a build from source needs no dependency installed.
+      "include_dirs": ["native/vendor/node-addon-api"],
+      "includes": ["native/vendor/node-addon-api/except.gypi"],
       # A Worker terminated while JS is inside one of our calls makes every Node-API call fail;
       # node-addon-api would then throw while throwing (std::terminate). Swallow what cannot be
       # thrown: the env is going away anyway.

@@ -39,7 +39,8 @@ test.after(() => rmSync(work, { recursive: true, force: true }));
 
 test('the tarball holds the prebuild, the JS and types, the native sources; nothing else', () => {
   const files = packed.files.map((f) => f.path);
-  for (const wanted of [`prebuilds/${arch}/${binary}`, 'prebuilds/linux-arm64/background-thread.glibc.node', 'dist/index.js', 'dist/index.mjs',
+  for (const wanted of [`prebuilds/${arch}/${binary}`, 'prebuilds/linux-arm64/background-thread.glibc.node',
+    'native/vendor/node-addon-api/napi.h', 'dist/index.js', 'dist/index.mjs',
     'dist/index.d.ts', 'dist/index.d.mts', 'native/addon.cc', 'native/thread.h', 'binding.gyp',
     'CMakeLists.txt', 'package.json', 'README.md', 'LICENSE']) {
     assert.ok(files.includes(wanted), `${wanted} is packed`);
@@ -161,6 +162,20 @@ test('a strict TypeScript consumer (module nodenext) compiles and runs; misuse i
   sh(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ts]);
   const out = JSON.parse(sh(process.execPath, [join(ts, 'out', 'main.mjs')], { cwd: ts, env: { ...process.env, PREBUILDS_ONLY: '1' } }));
   assert.equal(out, { ended: true, id: true, sync: 'boolean', ident: true, hook: 'function', limit: true });
+});
+
+test('installing with --build-from-source compiles from the tarball\'s sources, with no node-addon-api installed', () => {
+  const fromSource = join(work, 'from-source');
+  sh('mkdir', ['-p', fromSource]);
+  writeFileSync(join(fromSource, 'package.json'), JSON.stringify({ name: 'from-source', private: true, version: '1.0.0' }));
+  const log = sh('npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts', '--build-from-source', join(work, packed.filename)], { cwd: fromSource });
+  const pkg = join(fromSource, 'node_modules', 'background-thread');
+  assert.ok(existsSync(join(pkg, 'build', 'Release', 'background_thread.node')), log);
+  assert.not.ok(existsSync(join(fromSource, 'node_modules', 'node-addon-api')), 'node-addon-api is not installed');
+  copyFileSync(join(ROOT, 'scripts', 'smoke.cjs'), join(fromSource, 'smoke.cjs'));
+  const result = JSON.parse(sh(process.execPath, ['smoke.cjs'], { cwd: fromSource }));
+  assert.is(result.binary, join(pkg, 'build', 'Release', 'background_thread.node'));
+  assert.ok(result.ended && result.ran && result.moduleEnded);
 });
 
 test('the cmake-js build writes build/Release/*.node and compile_commands.json, and passes the smoke test', () => {
