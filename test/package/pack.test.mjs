@@ -42,7 +42,7 @@ test('the tarball holds the prebuild, the JS and types, the native sources; noth
   for (const wanted of [`prebuilds/${arch}/${binary}`, 'prebuilds/linux-arm64/background-thread.glibc.node',
     'native/vendor/node-addon-api/napi.h', 'dist/index.js', 'dist/index.mjs',
     'dist/index.d.ts', 'dist/index.d.mts', 'native/addon.cc', 'native/thread.h', 'binding.gyp',
-    'CMakeLists.txt', 'package.json', 'README.md', 'LICENSE']) {
+    'CMakeLists.txt', 'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
     assert.ok(files.includes(wanted), `${wanted} is packed`);
   }
   for (const file of files) {
