@@ -110,10 +110,10 @@ class Link {
 
   async #read(tracker: Tracker): Promise<void> {
     const { Job } = loadBullmq();
-    const state = await this.queue.getJobState(tracker.jobId);
-    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return;
-    const job: Job | undefined = state === 'unknown' ? undefined : await Job.fromId(this.queue, tracker.jobId);
-    if (tracker.settled) return;
+    // One read: a job is over once it has finishedOn (a retry or a stall puts it back without),
+    // and completed then when it has a return value (the worker always returns a signed one).
+    const job: Job | undefined = await Job.fromId(this.queue, tracker.jobId);
+    if (tracker.settled || (job !== undefined && !job.finishedOn)) return;
     if (job === undefined) {
       tracker.settle({ error: refusal('ERR_REMOTE_JOB_LOST', `job ${tracker.jobId} of queue ${this.queue.name} is gone from Redis (removed, or Redis lost its data)`) });
       return;
@@ -121,7 +121,7 @@ class Link {
     tracker.info.attempts = job.attemptsStarted;
     tracker.info.stalls = job.stalledCounter;
     tracker.info.worker = job.processedBy ?? null;
-    if (state === 'completed') {
+    if (job.returnvalue !== null && job.returnvalue !== undefined) {
       let result: unknown;
       try {
         result = openResult(tracker.secret, job.returnvalue);
