@@ -141,7 +141,9 @@ export class BackgroundThread extends PythonAliases {
    *   refuses a thread (`EAGAIN`).
    * @throws {BackgroundThreadError} `ERR_THREAD_START_FAILED` when thread creation fails
    *   otherwise. For this and `EAGAIN`, `error.cause` is the addon's error, with libuv's `code`
-   *   and `errno` (for a module target: the Worker constructor's error).
+   *   and `errno` (for a module target: the Worker constructor's error). `ERR_BUNDLED` for a
+   *   module target when the package's JavaScript was bundled into the app's, away from the
+   *   runner file its isolates start from (mark the package as external in the bundler).
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `this.daemon` is not a boolean (a throwing
    *   `daemon` getter's own error is thrown as it is); `ERR_INVALID_ARG_VALUE` when a module
    *   target's `args` or `kwargs` cannot be structured-cloned.

@@ -1,6 +1,7 @@
 // Loads the native addon (build/Release or prebuilds/<platform>-<arch>) and types its surface.
 // Nothing here touches the event loop: src/loop.ts attaches the loop, on first use.
 import * as path from 'node:path';
+import { PACKAGE_DIR, bundledError, runnerExists } from './own-files';
 
 /** What native/addon.cc exports. */
 export interface NativeAddon {
@@ -53,4 +54,17 @@ export const EVENT_ENDED = 1;
 // scripts/sanitize.sh); otherwise node-gyp-build picks build/Release or the prebuild.
 const override = process.env.BACKGROUND_THREAD_ADDON;
 const load = require('node-gyp-build') as (dir: string) => unknown;
-export const native = (override ? require(path.resolve(override)) : load(path.join(__dirname, '..'))) as NativeAddon;
+
+function loadAddon(): unknown {
+  if (override) return require(path.resolve(override));
+  try {
+    return load(PACKAGE_DIR);
+  } catch (error) {
+    // No addon, and this code is not in the package's dist/ either: it was bundled. Otherwise
+    // node-gyp-build's own error (no build for this platform or libc) says what is wrong.
+    if (!runnerExists()) throw bundledError(`its native addon (node-gyp-build looked in ${PACKAGE_DIR})`, error);
+    throw error;
+  }
+}
+
+export const native = loadAddon() as NativeAddon;

@@ -86,10 +86,13 @@ export class RuntimeError extends Error {
   }
 }
 
-for (const errorClass of [BackgroundThreadError, BackgroundThreadLimitReachedError,
-  FrontendsNotSupported, RuntimeError]) {
+// Names spelled out, not read from `errorClass.name`: a bundler may rename the classes
+// (esbuild's BackgroundThreadError2, a minifier's single letters).
+for (const [name, errorClass] of [['BackgroundThreadError', BackgroundThreadError],
+  ['BackgroundThreadLimitReachedError', BackgroundThreadLimitReachedError],
+  ['FrontendsNotSupported', FrontendsNotSupported], ['RuntimeError', RuntimeError]] as const) {
   Object.defineProperty(errorClass.prototype, 'name', {
-    value: errorClass.name, writable: true, configurable: true, enumerable: false,
+    value: name, writable: true, configurable: true, enumerable: false,
   });
 }
 

@@ -10,13 +10,11 @@
 // terminated) is never reused. A fresh isolate (the `isolate: 'fresh'` option) runs one thread
 // and ends with it, outside the pool and its cap.
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import { BackgroundThreadError } from './errors';
 import { attach } from './loop';
+import { RUNNER } from './own-files';
 import type { IsolateData, Report, RunMessage } from './module-protocol';
-
-const RUNNER = path.join(__dirname, 'module-runner.js');
 
 /** The pool's settings (setIsolatePool). */
 export interface IsolatePoolSettings {

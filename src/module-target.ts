@@ -10,6 +10,7 @@ import { BackgroundThreadError, argTypeError, startFailedError } from './errors'
 import { runEnded, startRun, type Run } from './isolate-pool';
 import { attach } from './loop';
 import { kTransfer, type Report, type Transferring } from './module-protocol';
+import { checkRunner } from './own-files';
 import { remoteSpec, type RemoteJobOptions, type RemoteSpec } from './remote-options';
 import { received } from './validate';
 
@@ -212,11 +213,13 @@ export interface ModuleThreadStart {
 /**
  * Starts a module target's thread: adopts a native record for it and hands the run to an isolate
  * (src/isolate-pool.ts). Nothing is left running when it throws: a TypeError
- * (ERR_INVALID_ARG_VALUE) when args or kwargs cannot be structured-cloned, or the start error of
- * an isolate that cannot be created.
+ * (ERR_INVALID_ARG_VALUE) when args or kwargs cannot be structured-cloned, a BackgroundThreadError
+ * (ERR_BUNDLED) when the runner is not beside this code, or the start error of an isolate that
+ * cannot be created.
  */
 export function startModuleThread(ref: ModuleRef, start: ModuleThreadStart,
   events: ModuleThreadEvents): ModuleThreadBody {
+  checkRunner();  // ERR_BUNDLED (bundled JS) before anything is adopted
   const loop = attach();
   const ident = loop.adoptModuleThread(start.name, start.daemon);
   const run: Run = {
