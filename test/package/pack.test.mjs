@@ -28,6 +28,7 @@ test.before(() => {
   // What `npm pack` runs through prepack/prepare, then the pack itself.
   sh('npm', ['run', 'prebuild'], { cwd: ROOT });
   sh('npm', ['run', 'prebuild:arm64'], { cwd: ROOT });
+  sh('npm', ['run', 'prebuild:win32'], { cwd: ROOT });
   sh('npm', ['run', 'build:ts'], { cwd: ROOT });
   [packed] = JSON.parse(sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT }));
   sh('mkdir', ['-p', consumer]);
@@ -40,6 +41,7 @@ test.after(() => rmSync(work, { recursive: true, force: true }));
 test('the tarball holds the prebuild, the JS and types, the native sources; nothing else', () => {
   const files = packed.files.map((f) => f.path);
   for (const wanted of [`prebuilds/${arch}/${binary}`, 'prebuilds/linux-arm64/background-thread.glibc.node',
+    'prebuilds/win32-x64/background-thread.node',
     'native/vendor/node-addon-api/napi.h', 'dist/index.js', 'dist/index.mjs',
     'dist/index.d.ts', 'dist/index.d.mts', 'native/addon.cc', 'native/thread.h', 'binding.gyp',
     'CMakeLists.txt', 'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
