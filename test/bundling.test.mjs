@@ -102,7 +102,9 @@ async function withWebpack(consumer, { module, external }) {
 }
 
 // PREBUILDS_ONLY cleared: the copied addon of the last test is a build/Release one.
-const run = ({ app, bundle }) => runNode([bundle, join(app, 'work.mjs')], { env: { PREBUILDS_ONLY: '' } });
+// The package's own way to its addon, never the sanitizer runs' BACKGROUND_THREAD_ADDON override
+// (which a bundle would follow, finding the addon where a user's bundle would not).
+const run = ({ app, bundle }) => runNode([bundle, join(app, 'work.mjs')], { env: { PREBUILDS_ONLY: '', BACKGROUND_THREAD_ADDON: '' } });
 
 function assertRan(result) {
   assertNoCrash(result);
