@@ -10,6 +10,7 @@
 // terminated) is never reused. A fresh isolate (the `isolate: 'fresh'` option) runs one thread
 // and ends with it, outside the pool and its cap.
 import * as os from 'node:os';
+import { types } from 'node:util';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import { BackgroundThreadError } from './errors';
 import { attach } from './loop';
@@ -31,6 +32,42 @@ export const poolSettings: IsolatePoolSettings = {
   idleTimeout: 10,
   maxIsolates: Infinity,
 };
+
+/**
+ * What startRun throws when a run's args, kwargs or transfer list cannot be handed over:
+ * `refusal` is what postMessage or structuredClone threw. Node's class and code for one refusal
+ * differ between its versions and between the two calls (a number in the transfer list:
+ * postMessage's TypeError ERR_INVALID_TRANSFER_OBJECT on Node 18 and 20, a DataCloneError on 22
+ * and later; structuredClone's TypeError ERR_INVALID_ARG_TYPE on 22 and later), so that the
+ * caller can give it one code of its own.
+ */
+export class HandOverRefused extends Error {
+  constructor(readonly refusal: unknown) {
+    super('the run could not be handed over to an isolate');
+  }
+}
+
+function handOver<T>(transfer: readonly TransferListItem[], send: () => T): T {
+  try {
+    refuseDetached(transfer);
+    return send();
+  } catch (error) {
+    throw new HandOverRefused(error);
+  }
+}
+
+// A detached ArrayBuffer in the transfer list (one an earlier start() moved): Node 22 and later
+// refuse it (a DataCloneError), Node 18 and 20 send it as an empty one. Refused on every version.
+function refuseDetached(transfer: readonly TransferListItem[]): void {
+  for (const item of transfer) {
+    if (!types.isArrayBuffer(item)) continue;
+    try {
+      new Uint8Array(item, 0, 0);  // throws on a detached ArrayBuffer only
+    } catch {
+      throw new DOMException('An ArrayBuffer in the transfer list is detached (moved already)', 'DataCloneError');
+    }
+  }
+}
 
 /** One module thread's run, as an isolate carries it out. */
 export interface Run {
@@ -105,9 +142,9 @@ class Isolate {
     if (at >= 0) idle.splice(at, 1);
   }
 
-  /** Hands the run over; throws (DataCloneError) with nothing sent. */
+  /** Hands the run over; throws (HandOverRefused) with nothing sent. */
   begin(run: Run): void {
-    this.port.postMessage(run.message, run.transfer);
+    handOver(run.transfer, () => { this.port.postMessage(run.message, run.transfer); });
     this.run = run;
     run.isolate = this;
     run.queued = false;
@@ -134,8 +171,8 @@ let sweep: NodeJS.Timeout | null = null;
 
 /**
  * Starts `run` on an idle isolate, a new one (fresh, or below the cap), or queues it. Throws,
- * with nothing left running or queued: a DataCloneError when its arguments cannot be cloned, or
- * the Worker constructor's error.
+ * with nothing left running or queued: a HandOverRefused when its arguments cannot be cloned or
+ * its transfer list transferred, or the Worker constructor's error.
  */
 export function startRun(run: Run, fresh: boolean): void {
   if (fresh) {
@@ -152,8 +189,8 @@ export function startRun(run: Run, fresh: boolean): void {
   if (isolate === undefined && pooled.size < poolSettings.maxIsolates) isolate = newPooled();
   if (isolate === undefined) {
     // Cloned now, so that what cannot be cloned is an error of start(); moved values are moved.
-    const { args, kwargs } = structuredClone({ args: run.message.args, kwargs: run.message.kwargs },
-      { transfer: [...run.transfer] });
+    const { args, kwargs } = handOver(run.transfer, () => structuredClone({ args: run.message.args, kwargs: run.message.kwargs },
+      { transfer: [...run.transfer] }));
     Object.assign(run, { message: { ...run.message, args, kwargs }, transfer: [] });
     run.queued = true;
     waiting.push(run);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TransferListItem } from 'node:worker_threads';
 import { BackgroundThreadError, argTypeError, startFailedError } from './errors';
-import { runEnded, startRun, type Run } from './isolate-pool';
+import { HandOverRefused, runEnded, startRun, type Run } from './isolate-pool';
 import { attach } from './loop';
 import { kTransfer, type Report, type Transferring } from './module-protocol';
 import { checkRunner } from './own-files';
@@ -213,9 +213,10 @@ export interface ModuleThreadStart {
 /**
  * Starts a module target's thread: adopts a native record for it and hands the run to an isolate
  * (src/isolate-pool.ts). Nothing is left running when it throws: a TypeError
- * (ERR_INVALID_ARG_VALUE) when args or kwargs cannot be structured-cloned, a BackgroundThreadError
- * (ERR_BUNDLED) when the runner is not beside this code, or the start error of an isolate that
- * cannot be created.
+ * (ERR_INVALID_ARG_VALUE) when args or kwargs cannot be structured-cloned or the transfer list
+ * names what cannot be transferred (whatever class and code this Node version gives that), a
+ * BackgroundThreadError (ERR_BUNDLED) when the runner is not beside this code, or the start
+ * error of an isolate that cannot be created.
  */
 export function startModuleThread(ref: ModuleRef, start: ModuleThreadStart,
   events: ModuleThreadEvents): ModuleThreadBody {
@@ -240,10 +241,15 @@ export function startModuleThread(ref: ModuleRef, start: ModuleThreadStart,
     startRun(run, start.fresh);
   } catch (error) {
     loop.dropModuleThread(ident);
-    if ((error as Error | null)?.name === 'DataCloneError') {
-      throw Object.assign(argTypeError(
-        `cannot start ${start.name}: the args and kwargs of a module target must be structured-cloneable ` +
-        `(${(error as Error).message})`, 'ERR_INVALID_ARG_VALUE'), { cause: error });
+    if (error instanceof HandOverRefused) {
+      const { refusal } = error;
+      // Node's refusal: a DataCloneError, or (by Node version and path) a TypeError of its own code.
+      if ((refusal as Error | null)?.name === 'DataCloneError' || refusal instanceof TypeError) {
+        throw Object.assign(argTypeError(
+          `cannot start ${start.name}: the args and kwargs of a module target must be structured-cloneable ` +
+          `(${(refusal as Error).message})`, 'ERR_INVALID_ARG_VALUE'), { cause: refusal });
+      }
+      throw startFailedError(start.name, refusal);  // what a getter in the args threw, say
     }
     if (error instanceof TypeError) throw error;  // Node's own check of the Worker's options
     throw startFailedError(start.name, error);

@@ -83,6 +83,8 @@ export interface BackgroundThreadOptions {
    * (ArrayBuffers, MessagePorts: as in `postMessage(value, transferList)`); after `start()` they
    * are detached here. An array, else a TypeError (`ERR_INVALID_ARG_TYPE`); non-empty with a
    * function target (which shares this loop's memory): a TypeError (`ERR_INVALID_ARG_VALUE`).
+   * Listing what cannot be transferred (a number, a duplicate) makes `start()` throw a TypeError
+   * (`ERR_INVALID_ARG_VALUE`, on every Node version), with nothing moved.
    */
   transfer?: TransferListItem[] | null;
 }

@@ -66,8 +66,7 @@ test(`at most maxParkedPerStackSize (${limits.maxParkedPerStackSize}) OS threads
 });
 
 // In children: how parked OS threads end, with the idle time set by the environment.
-const CHILD = importHelpers('os-threads.mjs', ['exited', 'parkedTasks', 'threadName']) + `
-import { BackgroundThread } from 'background-thread';
+const RUN_THREADS = `
 async function runThreads(n) {
   const threads = Array.from({ length: n }, (_, i) => new BackgroundThread({ name: 'p' + i, target: () => new Promise((r) => setTimeout(r, 20)) }));
   for (const t of threads) t.start();
@@ -76,6 +75,15 @@ async function runThreads(n) {
   return { ids, joined: joined.every(Boolean) };
 }
 `;
+const CHILD = importHelpers('os-threads.mjs', ['exited', 'parkedTasks', 'threadName']) +
+  "import { BackgroundThread } from 'background-thread';\n" + RUN_THREADS;
+// A Worker's eval source, valid both as a module (Node 20 and later run it as one here, the child
+// having --input-type=module) and as a classic script (Node 18 does): dynamic imports only.
+const WORKER_RUNS_THREADS = `(async () => {
+  const { BackgroundThread } = await import('background-thread');
+  ${RUN_THREADS}
+  (await import('node:worker_threads')).parentPort.postMessage(await runThreads(4));
+})();`;
 
 async function child(source, idle, options) {
   return runChild(CHILD + source, { env: { BACKGROUND_THREAD_PARKED_IDLE_SECONDS: String(idle) }, timeout: 90000, ...options });
@@ -110,7 +118,7 @@ test('a Worker\'s end ends the OS threads it parked (the idle time is an hour)',
   if (!linux) return;
   const r = await child(`
     import { Worker } from 'node:worker_threads';
-    const worker = new Worker(${JSON.stringify(CHILD)} + "const r = await runThreads(4); (await import('node:worker_threads')).parentPort.postMessage(r);", { eval: true });
+    const worker = new Worker(${JSON.stringify(WORKER_RUNS_THREADS)}, { eval: true });
     const [{ ids, joined }] = await Promise.all([new Promise((resolve) => worker.once('message', resolve)), new Promise((resolve) => worker.once('exit', resolve))]);
     console.log(JSON.stringify({ joined, ended: await exited(ids, 60) }));
   `, 3600);
