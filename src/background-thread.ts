@@ -156,10 +156,6 @@ export class BackgroundThread extends PythonAliases {
     // class field). Read once, here; from now on the thread runs with this value.
     this.#daemon = validate.boolean(this.daemon, 'daemon');
     if (liveCount() >= settings.maxBackgroundThreads) throw threadCapError(this.#name, liveCount());
-    if (this.#module?.remote) {
-      this.#startRemote(this.#module);
-      return;
-    }
     if (this.#module !== null) {
       this.#startModule(this.#module);
       return;
@@ -179,41 +175,33 @@ export class BackgroundThread extends PythonAliases {
     if (this.#daemon) daemonThreadStarted();
   }
 
-  // A module target: an isolate carries out its run.
+  // A module target: an isolate carries out its run, or, remote, a BullMQ job (src/remote.ts,
+  // loaded then). Either way the body is elsewhere; this object hears of its output and end.
   #startModule(module: ModuleRef): void {
-    const body = startModuleThread(module, {
+    const start = {
       name: this.#name, daemon: this.#daemon, args: this.#args, kwargs: this.#kwargs,
       transfer: this.#transfer, fresh: this.#fresh,
-    }, {
-      onException: (error) => { this.#threw(error); },
-      onResult: (value) => { this.#result = value; },
-    });
-    this.#body = body;
-    this.#ident = body.ident;
+    };
+    const events = {
+      onException: (error: unknown) => { this.#threw(error); },
+      onResult: (value: unknown) => { this.#result = value; },
+    };
+    let ident: number;
+    if (module.remote) {
+      const { startRemoteThread } = require('./remote') as typeof import('./remote');
+      routeThreadErrorsToExcepthook();
+      this.#remote = startRemoteThread(module, module.remote, start, events);
+      ident = this.#remote.ident;
+    } else {
+      this.#body = startModuleThread(module, start, events);
+      ident = this.#body.ident;
+    }
+    this.#ident = ident;
     this.#state = 'started';
     this.#args = [];
     this.#kwargs = null;
     this.#transfer = [];
-    register(body.ident, this);
-  }
-
-  // A remote target: a BullMQ job carries out its run (src/remote.ts, loaded now).
-  #startRemote(module: ModuleRef): void {
-    const { startRemoteThread } = require('./remote') as typeof import('./remote');
-    routeThreadErrorsToExcepthook();
-    const body = startRemoteThread(module, module.remote!, {
-      name: this.#name, daemon: this.#daemon, args: this.#args, kwargs: this.#kwargs,
-      transfer: [], fresh: this.#fresh,
-    }, {
-      onException: (error) => { this.#threw(error); },
-      onResult: (value) => { this.#result = value; },
-    });
-    this.#remote = body;
-    this.#ident = body.ident;
-    this.#state = 'started';
-    this.#args = [];
-    this.#kwargs = null;
-    register(body.ident, this);
+    register(ident, this);
   }
 
   // The excepthook sees it first; `exception` then keeps the first one.
