@@ -26,21 +26,28 @@ import { fromFile, reportText, rowsFrom, suffixOf, summaryOf, writeReport } from
 import { measure, root } from './runner.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values: opts } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    rounds: { type: 'string' },
-    only: { type: 'string' },
-    out: { type: 'string', default: here },
-    baseline: { type: 'string' },
-    report: { type: 'string' },
-  },
-});
 const usage = (why) => {
   const ids = jobsFor(counts({ quick: false })).map((j) => j.id).join(',');
-  process.stderr.write(`bench: ${why}\nusage: node bench/run.mjs [--quick] [--rounds N>=1] [--only ${ids}] [--out DIR] [--baseline DIR]\n       node bench/run.mjs --report FILE [--out DIR]\n`);
-  process.exit(2);
+  (why ? process.stderr : process.stdout).write(`${why ? `bench: ${why}\n` : ''}usage: node bench/run.mjs [--quick] [--rounds N>=1] [--only ${ids}] [--out DIR] [--baseline DIR]\n       node bench/run.mjs --report FILE [--out DIR]\n`);
+  process.exit(why ? 2 : 0);
 };
+let opts;
+try {
+  ({ values: opts } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      only: { type: 'string' },
+      out: { type: 'string', default: here },
+      baseline: { type: 'string' },
+      report: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }));
+} catch (error) {
+  usage(error.message);
+}
+if (opts.help) usage(null);
 const done = (summary, raw) => {
   process.stdout.write(reportText(summary));
   const files = writeReport(summary, raw, opts.out);
@@ -62,6 +69,8 @@ const peers = withBaseline(PEERS, baseline);
 const all = jobsFor(C);
 const only = opts.only ? new Set(opts.only.split(',')) : null;
 const jobs = only ? all.filter((j) => only.has(j.id)) : all;
+const unknown = only ? [...only].filter((id) => !all.some((j) => j.id === id)) : [];
+if (unknown.length) usage(`--only: no such job: ${unknown.join(', ')}`);
 if (!jobs.length || !(C.rounds >= 1)) usage('nothing to run');
 
 const mode = opts.quick ? 'quick' : 'full';

@@ -181,9 +181,10 @@ Napi::Value Addon::Settled(const Napi::CallbackInfo& info) {
   if (settling) {
     record->state = ThreadState::kSettled;
     record->reaper_waiting = reap_here;
-    uv_cond_broadcast(&record->changed);
   }
   uv_mutex_unlock(&shared_->mutex);
+  // After the unlock: the woken OS thread then finds the mutex free.
+  if (settling) uv_cond_broadcast(&record->changed);
   if (!settling || !reap_here) return info.Env().Undefined();
 
   SpinUntil(*record, ThreadState::kFinished, reap_spin_ns_);

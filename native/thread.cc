@@ -226,9 +226,12 @@ int StartThread(const std::shared_ptr<ThreadRecord>& record, bool wait) {
     Unlink(*parked);
     parked->next = record;
     parked->handed.store(true, std::memory_order_release);
-    uv_cond_signal(&parked->wake);
   }
   uv_mutex_unlock(&env.mutex);
+  // Signalled after the unlock, so that the woken thread does not wake only to wait for the
+  // mutex. `parked` (on its thread's stack) outlives this: handed a thread, that OS thread ends
+  // only after the loop settles it, and env.gone is set on this JS thread.
+  if (parked != nullptr) uv_cond_signal(&parked->wake);
 
   if (parked == nullptr) {
     int err = CreateCarrier(record);
