@@ -7,11 +7,11 @@
 // (nothing: the pair's own noise), 'imported' (the package), 'thread' (one BackgroundThread
 // with a function target started and joined), 'daemon' (the same, daemon: true). what:
 //   'await' { awaits, runs }: CPU ns per `await` of a plain value in an async loop, the median
-//           of `runs` loops of `awaits` awaits (after as many loops as a warm-up)
+//           of `runs` loops of `awaits` awaits (each measure after as many loops as a warm-up)
 //   'http'  { requests, concurrency }: requests per CPU second of a node:http server with an
 //           async handler, under `requests` keep-alive requests, `concurrency` at a time, from a
-//           client in another process (peers/http-load.mjs, the same Node binary), after one
-//           such load as a warm-up
+//           client in another process (peers/http-load.mjs, the same Node binary), each measure
+//           after one such load as a warm-up
 // CPU time (process.cpuUsage), not wall time: what the app spends is what the package costs it,
 // and other processes on a shared host take wall time, not this process's CPU time.
 // BENCH_PACKAGE=DIR: the package built in DIR (the bench's --baseline) instead of this checkout's.
@@ -62,15 +62,19 @@ async function requestsPerSecond({ requests, concurrency }) {
 }
 
 let measure = nsPerAwait;
+let warmUp = () => awaitLoop(params.awaits * params.runs);
 if (params.what === 'http') {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   measure = requestsPerSecond;
-  await measure(params);  // warm-up: JIT, heap, sockets
-} else {
-  for (let i = 0; i < params.runs; i++) await awaitLoop(params.awaits);  // warm-up: JIT, heap
+  warmUp = () => measure(params);
 }
+// A warm-up (JIT, heap, sockets) before each measure: enabling an async hook sends Node's
+// nextTick and resource paths back through the JIT once, a one-time cost that is not the app's
+// steady speed, which is what both measures compare.
+await warmUp();
 const before = await measure(params);
 await load(params.mode);
+await warmUp();
 const after = await measure(params);
 server.close();
 const speed = params.what === 'await' ? before / after : after / before;
