@@ -84,7 +84,6 @@ bool RunThread(ThreadRecord& record, ParkedThread& self) {
 
   uv_mutex_lock(&env.mutex);
   record.state = ThreadState::kFinished;
-  uv_cond_broadcast(&record.changed);  // joinSync() waiters
   ParkedList* list = ListFor(env, self.stack_size);  // made by StartThread: never null here
   const bool park = !env.gone && env.parked_idle_ns > 0 && list != nullptr &&
                     list->count < kMaxParkedPerStackSize;
@@ -97,6 +96,7 @@ bool RunThread(ThreadRecord& record, ParkedThread& self) {
     PostEvent(env, record.ended_event);
   }
   uv_mutex_unlock(&env.mutex);
+  uv_cond_broadcast(&record.changed);  // joinSync() waiters; `record` is the caller's until we return
   return park;
 }
 

@@ -73,8 +73,10 @@ constexpr char kParkedThreadName[] = "bgthread:parked";
 
 // What an env shares with its OS threads. A thread can outlive its env (a Worker terminated
 // under it), so this is reference-counted. `mutex` guards `gone`, every ThreadRecord::state and
-// every thread-side use of `events`, and the list of parked OS threads: the env's cleanup hook and the TSFN finalizer set `gone`
-// under it, so no thread touches a TSFN that teardown freed (nodejs/node#55706).
+// every thread-side use of `events`, and the list of parked OS threads: the env's cleanup hook
+// and the TSFN finalizer set `gone` under it, so no thread touches a TSFN that teardown freed
+// (nodejs/node#55706). A waiter is woken after the unlock wherever what it waits on outlives the
+// unlock: woken under the lock, it would only sleep again on the mutex (a second futex wake).
 struct EnvShared {
   EnvShared() { uv_mutex_init(&mutex); }
   ~EnvShared() { uv_mutex_destroy(&mutex); }
