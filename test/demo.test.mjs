@@ -10,17 +10,19 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { haveRedis } from '../scripts/redis-server.mjs';
+import { ROOT, processExists } from './helpers/child.mjs';
 import { until } from './helpers/wait.mjs';
 
 const SERVER = fileURLToPath(new URL('../examples/demo/server.mjs', import.meta.url));
 const CLUSTER = fileURLToPath(new URL('../examples/demo/cluster.mjs', import.meta.url));
 
 /**
- * Starts the demo (or `script`) on a free port; resolves {base, child, output(), exited}. The
- * child is killed `killAfter` seconds after its start: a hang guard.
+ * Starts the demo (or `script`, or the command `argv`) on a free port; resolves {base, child,
+ * output(), exited}. The child is killed `killAfter` seconds after its start: a hang guard.
  */
-async function startDemo(env = {}, { script = SERVER, killAfter = 30 } = {}) {
-  const child = spawn(process.execPath, [script], {
+async function startDemo(env = {}, { script = SERVER, argv = [process.execPath, script], killAfter = 30 } = {}) {
+  const child = spawn(argv[0], argv.slice(1), {
+    cwd: ROOT,
     env: { ...process.env, PORT: '0', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -166,16 +168,6 @@ const REDIS = haveRedis();
 const clusterTest = REDIS || CI ? test : test.skip;
 if (!REDIS && !CI) console.log('demo.test.mjs: redis-server is not installed: skipping the demo:cluster test');
 
-/** Whether process `pid` exists (a signal 0 checks without sending anything). */
-function exists(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error.code !== 'ESRCH';
-  }
-}
-
 clusterTest('demo:cluster: jobs run on worker-1/worker-2 and come back with their reports; SIGTERM stops it all, exit 0', async () => {
   assert.ok(REDIS, 'redis-server is not installed (apt-get install redis-server): CI must run this test');
   // A hang guard: Redis, two workers and the server start in a few seconds, the jobs take ~1 s.
@@ -216,12 +208,12 @@ clusterTest('demo:cluster: jobs run on worker-1/worker-2 and come back with thei
     assert.is(signal, null, out.stdout);
     assert.is(code, 0, `${out.stdout}\n${out.stderr}`);
     assert.match(out.stdout, /demo:cluster: all stopped; bye/);
-    for (const [name, pid] of Object.entries(pids())) assert.not.ok(exists(pid), `${name} (pid ${pid}) is gone`);
+    for (const [name, pid] of Object.entries(pids())) assert.not.ok(processExists(pid), `${name} (pid ${pid}) is gone`);
     assert.not.ok(existsSync(socket), 'Redis\'s socket is removed');
   } finally {
     // After a failure: what the launcher started must not outlive the test.
     demo.child.kill('SIGKILL');
-    for (const pid of Object.values(pids())) if (exists(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of Object.values(pids())) if (processExists(pid)) process.kill(pid, 'SIGKILL');
   }
 });
 

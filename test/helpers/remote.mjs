@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { haveRedis, startRedis } from '../../scripts/redis-server.mjs';
 import { ROOT } from './child.mjs';
+import { withTimeout } from './wait.mjs';
 
 export const SECRET = 'test-secret-0123456789abcdef';
 export const JOBS_ROOT = join(ROOT, 'test/fixtures/remote');
@@ -43,7 +44,8 @@ export const markers = () => mkdtempSync(join(tmpdir(), 'bt-remote-'));
 
 /**
  * Starts a worker process (`background-thread-worker`) and resolves once it is ready:
- * { child, name, exited (Promise of { code, signal }), stderr() }.
+ * { child, name, exited (Promise of { code, signal }), stderr() }. Not ready within 60 s (a hang
+ * guard): killed, and a rejection with what it printed.
  */
 export function startWorker(socket, queue, { name = `w-${randomUUID().slice(0, 8)}`, args = [], env = {} } = {}) {
   const child = spawn(process.execPath, [CLI, '--allow', 'jobs/**', '--name', name, ...args], {
@@ -58,7 +60,10 @@ export function startWorker(socket, queue, { name = `w-${randomUUID().slice(0, 8
     });
     void exited.then(({ code }) => reject(new Error(`worker ${name} exited (${code}) before it was ready:\n${stderr}`)));
   });
-  return ready.then(() => ({ child, name, exited, stderr: () => stderr }));
+  return withTimeout(ready, 60, `worker ${name} to be ready`).then(() => ({ child, name, exited, stderr: () => stderr }), (error) => {
+    child.kill('SIGKILL');
+    throw new Error(`${error.message}:\n${stderr}`);
+  });
 }
 
 /** Stops workers (SIGKILL: a test that needs a drain sends SIGTERM itself) and waits for them. */
