@@ -19,7 +19,10 @@ export interface RemoteConfig {
    * by its path under the root). Env `BACKGROUND_THREAD_REMOTE_ROOT`; default `process.cwd()`.
    */
   root?: string;
-  /** The secret jobs and results are signed with (HMAC-SHA256), 16 characters or more, shared with the workers. Env `BACKGROUND_THREAD_REMOTE_SECRET`. */
+  /**
+   * The secret jobs and results are sealed with (AES-256-GCM, a key per job derived from it), 16
+   * characters or more, shared with the workers. Env `BACKGROUND_THREAD_REMOTE_SECRET`.
+   */
   secret?: string;
   /** Seconds to wait for Redis to take a job before the thread fails with `ERR_REMOTE_ENQUEUE`; default 10. */
   enqueueTimeout?: number;
@@ -133,7 +136,7 @@ export function settings(overrides: object = {}, what = 'configureRemote', keys 
   }
   const secret = configured.secret ?? env.BACKGROUND_THREAD_REMOTE_SECRET;
   if (!secret) {
-    throw new BackgroundThreadError('remote threads need a secret to sign jobs with: configureRemote({ secret }) ' +
+    throw new BackgroundThreadError('remote threads need a secret to seal jobs with: configureRemote({ secret }) ' +
       'or BACKGROUND_THREAD_REMOTE_SECRET', { code: 'ERR_REMOTE_NOT_CONFIGURED' });
   }
   return {

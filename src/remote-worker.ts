@@ -2,7 +2,7 @@
 // target's thread of this process, in the package's own isolates, so that a CPU-bound job never
 // blocks this loop, where BullMQ renews the job's lock (a plain BullMQ processor that computes
 // for longer than the lock is declared stalled and run twice). A job is untrusted input: its
-// signature is checked before its arguments are deserialised, and its module is resolved inside
+// seal is opened before its arguments are deserialised, and its module is resolved inside
 // the root and against the allow-list (src/remote-protocol.ts) before anything is imported.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -23,7 +23,7 @@ export interface RemoteWorkerOptions {
   queue?: string;
   /** The folder job module paths are resolved in (never out of); default `BACKGROUND_THREAD_REMOTE_ROOT` or `process.cwd()`. */
   root?: string;
-  /** The secret job signatures are checked with; default `BACKGROUND_THREAD_REMOTE_SECRET`. */
+  /** The secret jobs are sealed with; default `BACKGROUND_THREAD_REMOTE_SECRET`. */
   secret?: string;
   /** Jobs run at once; default `os.availableParallelism()`. */
   concurrency?: number;
@@ -77,7 +77,7 @@ function positive(value: unknown, name: string, fallback: number): number {
 export function runWorker(options: RemoteWorkerOptions): RemoteWorker {
   // Loaded now, not with the package: every isolate loads the package.
   const { connectionOptions, loadBullmq } = require('./remote') as typeof import('./remote');
-  const { allowList, encodeError, openJob, resolveAllowed, signResult } = require('./remote-protocol') as typeof import('./remote-protocol');
+  const { allowList, encodeError, openJob, resolveAllowed, sealResult } = require('./remote-protocol') as typeof import('./remote-protocol');
   const base = settings(options, 'runWorker', WORKER_KEYS);  // checks the object and its keys
   const allowed = allowList(options.allow);
   let root: string;
@@ -94,10 +94,11 @@ export function runWorker(options: RemoteWorkerOptions): RemoteWorker {
   const { Worker: BullWorker, UnrecoverableError } = loadBullmq();
 
   const processor = async (job: Job): Promise<JobResult> => {
+    const place = { prefix: base.prefix, queue: base.queue, jobId: job.id! };
     let url: string;
     let opened: ReturnType<typeof openJob>;
     try {
-      opened = openJob(base.secret, job.data);
+      opened = openJob(base.secret, place, job.data);
       url = resolveAllowed(root, allowed, opened.module);
     } catch (error) {
       throw asBullError(error, UnrecoverableError);  // a refusal: no attempt would do better
@@ -110,7 +111,7 @@ export function runWorker(options: RemoteWorkerOptions): RemoteWorker {
     await thread.join();
     if (thread.exception !== undefined) throw asBullError(thread.exception, Error);
     try {
-      return signResult(base.secret, thread.result);
+      return sealResult(base.secret, place, thread.result);
     } catch (error) {
       throw asBullError(Object.assign(new TypeError(`the result cannot be serialised by v8.serialize: ${(error as Error)?.message}`),
         { code: 'ERR_REMOTE_RESULT' }), Error);

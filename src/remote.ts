@@ -3,14 +3,14 @@
 // adopted as a module target's is (so join, joinAll, keep-alive and teardown are the same code),
 // finished when the job reaches a terminal state: learned from BullMQ's QueueEvents, and from a
 // poll of the job's state, since events are best-effort (a reconnect loses them). What the job
-// says travels in src/remote-protocol.ts's signed form.
+// says travels in src/remote-protocol.ts's sealed form.
 import { randomUUID } from 'node:crypto';
 import type { Job, JobsOptions, Queue, QueueEvents } from 'bullmq';
 import { BackgroundThreadError, argTypeError } from './errors';
 import { attach } from './loop';
 import type { ModuleRef, ModuleThreadEvents, ModuleThreadStart } from './module-target';
 import { settings, type RemoteJob, type RemoteSpec, type RemoteSettings } from './remote-options';
-import { decodeError, openResult, refusal, relativeModule, signJob } from './remote-protocol';
+import { decodeError, openResult, refusal, relativeModule, sealJob, type JobPlace } from './remote-protocol';
 
 /** ioredis options for a URL or a unix socket path (BullMQ makes its connections from them). */
 export function connectionOptions(url: string): Record<string, unknown> {
@@ -44,6 +44,7 @@ interface Tracker {
   link: Link;
   readonly info: { jobId: string; queue: string; attempts: number; stalls: number; worker: string | null; enqueued: Promise<string> };
   readonly secret: string;
+  readonly place: JobPlace;
   enqueuedAck: boolean;
   settled: boolean;
   settle(outcome: { result?: unknown; error?: unknown }): void;
@@ -111,7 +112,7 @@ class Link {
   async #read(tracker: Tracker): Promise<void> {
     const { Job } = loadBullmq();
     // One read: a job is over once it has finishedOn (a retry or a stall puts it back without),
-    // and completed then when it has a return value (the worker always returns a signed one).
+    // and completed then when it has a return value (the worker always returns a sealed one).
     const job: Job | undefined = await Job.fromId(this.queue, tracker.jobId);
     if (tracker.settled || (job !== undefined && !job.finishedOn)) return;
     if (job === undefined) {
@@ -124,7 +125,7 @@ class Link {
     if (job.returnvalue !== null && job.returnvalue !== undefined) {
       let result: unknown;
       try {
-        result = openResult(tracker.secret, job.returnvalue);
+        result = openResult(tracker.secret, tracker.place, job.returnvalue);
       } catch (error) {
         tracker.settle({ error });
         return;
@@ -219,16 +220,17 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Modul
   const s = settings();
   loadBullmq();
   const module = relativeModule(s.root, ref.url);
+  const queue = spec.queue ?? s.queue;
+  const jobId = spec.jobId ?? randomUUID();
+  const place = { prefix: s.prefix, queue, jobId };
   let data;
   try {
-    data = signJob(s.secret, { module, export: ref.exportName, name: start.name, fresh: start.fresh }, start.args, start.kwargs);
+    data = sealJob(s.secret, place, { module, export: ref.exportName, name: start.name, fresh: start.fresh }, start.args, start.kwargs);
   } catch (error) {
     throw Object.assign(argTypeError(`cannot start ${start.name}: the args and kwargs of a remote thread must be ` +
       `serialisable by v8.serialize (${(error as Error)?.message})`, 'ERR_INVALID_ARG_VALUE'), { cause: error });
   }
   const loop = attach();
-  const queue = spec.queue ?? s.queue;
-  const jobId = spec.jobId ?? randomUUID();
   const link = linkFor(s, queue);
   const ident = loop.adoptModuleThread(start.name, start.daemon);
   let acknowledge!: (id: string) => void;
@@ -236,7 +238,7 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Modul
   const enqueued = new Promise<string>((resolve, reject) => { acknowledge = resolve; refuse = reject; });
   enqueued.catch(() => {});  // the error goes to the excepthook; awaiting it is optional
   const tracker: Tracker = {
-    jobId, link, secret: s.secret, enqueuedAck: false, settled: false,
+    jobId, link, secret: s.secret, place, enqueuedAck: false, settled: false,
     info: { jobId, queue, attempts: 0, stalls: 0, worker: null, enqueued },
     settle(outcome) {
       if (this.settled) return;
