@@ -54,7 +54,10 @@ export interface RemoteJob {
   readonly jobId: string;
   /** The BullMQ queue it was added to. */
   readonly queue: string;
-  /** How many times a worker has begun the job, so far (at-least-once: more than 1 after a stall or a retry). */
+  /**
+   * How many times a worker has taken the job, so far (at-least-once: more than 1 after a stall,
+   * a retry, or a worker's refusal that handed it back).
+   */
   readonly attempts: number;
   /** How many times the job stalled (its worker died or froze holding it) and was run again. */
   readonly stalls: number;
