@@ -7,9 +7,10 @@ import { received } from './validate';
 /** `configureRemote()`'s options; each falls back to its environment variable. */
 export interface RemoteConfig {
   /**
-   * The Redis server: `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS), or the path
-   * of a unix socket. Env `BACKGROUND_THREAD_REMOTE`. None: a remote `start()` throws
-   * `ERR_REMOTE_NOT_CONFIGURED`.
+   * The Redis server: `redis://[user:password@]host[:port][/db]` (an IPv6 host in brackets:
+   * `redis://[::1]:6379`), `rediss://…` (TLS), or the path of a unix socket. Env
+   * `BACKGROUND_THREAD_REMOTE`. None: a remote `start()` throws `ERR_REMOTE_NOT_CONFIGURED`; a
+   * redis:// URL that does not parse: `ERR_INVALID_ARG_VALUE`. Printed with its password as `***`.
    */
   url?: string;
   /** The BullMQ queue of threads without their own `remote.queue`. Env `BACKGROUND_THREAD_REMOTE_QUEUE`; default `background-thread`. */
@@ -89,6 +90,55 @@ function seconds(value: unknown, name: string): number {
   return value;
 }
 
+/**
+ * `url` as it may be printed: a redis:// URL's credentials replaced by `***` (`redis://user:***@host`,
+ * or `redis://***@host` for a user part alone, which some clients read as a password); everything
+ * up to the last `@` counts as credentials, so that a malformed URL is redacted too. A unix socket
+ * path is printed as it is.
+ */
+export function redactUrl(url: string): string {
+  const credentials = /^(rediss?:\/\/)(.*)@/i.exec(url);
+  if (credentials === null) return url;
+  const [whole, scheme, userinfo] = credentials as unknown as [string, string, string];
+  const colon = userinfo.indexOf(':');
+  return `${scheme}${colon === -1 ? '***' : `${userinfo.slice(0, colon)}:***`}@${url.slice(whole.length)}`;
+}
+
+/**
+ * ioredis options for a URL or a unix socket path (BullMQ makes its connections from them); a
+ * TypeError (`ERR_INVALID_ARG_VALUE`) for a redis:// URL that does not parse, naming it redacted.
+ */
+export function connectionOptions(url: string): Record<string, unknown> {
+  if (!/^rediss?:\/\//i.test(url)) return { path: url };
+  const bad = (why: string): never => {
+    // No cause: Node's ERR_INVALID_URL keeps the URL, password and all, in its `input`.
+    throw argTypeError(`The remote URL ${redactUrl(url)} ${why}`, 'ERR_INVALID_ARG_VALUE');
+  };
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return bad('is not a valid URL (redis://[user:password@]host[:port][/db])');
+  }
+  // URL.hostname keeps an IPv6 literal's brackets ([::1]); a socket connects to the bare address.
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
+  const options: Record<string, unknown> = { host, port: Number(u.port || 6379) };
+  if (u.username) options.username = decodeURIComponent(u.username);
+  if (u.password) options.password = decodeURIComponent(u.password);
+  const db = u.pathname.slice(1);
+  if (db) {
+    if (!/^\d+$/.test(db)) bad(`names database ${JSON.stringify(db)}: a database is a number`);
+    options.db = Number(db);
+  }
+  if (u.protocol === 'rediss:') options.tls = {};
+  return options;
+}
+
+function checkUrl(value: string): string {
+  connectionOptions(value);
+  return value;
+}
+
 function checkSecret(value: string): string {
   if (value.length < 16) {
     throw argRangeError('The remote secret must be 16 characters or more (openssl rand -hex 32 makes one)');
@@ -119,6 +169,7 @@ function readConfig(options: unknown, what: string, keys = CONFIG_KEYS): RemoteC
     if (value === undefined || !CONFIG_KEYS.has(key)) continue;
     if (key === 'enqueueTimeout' || key === 'pollInterval') next[key] = seconds(value, key);
     else if (key === 'secret') next.secret = checkSecret(text(value, key));
+    else if (key === 'url') next.url = checkUrl(text(value, key));
     else (next as Record<string, string>)[key] = text(value, key);
   }
   return next;
@@ -143,7 +194,7 @@ export function settings(overrides: object = {}, what = 'configureRemote', keys 
       'or BACKGROUND_THREAD_REMOTE_SECRET', { code: 'ERR_REMOTE_NOT_CONFIGURED' });
   }
   return {
-    url, secret: checkSecret(secret),
+    url: checkUrl(url), secret: checkSecret(secret),
     queue: configured.queue ?? (env.BACKGROUND_THREAD_REMOTE_QUEUE || 'background-thread'),
     root: configured.root ?? (env.BACKGROUND_THREAD_REMOTE_ROOT || process.cwd()),
     enqueueTimeout: configured.enqueueTimeout ?? 10,

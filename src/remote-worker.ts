@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import type { Job, Queue, Worker } from 'bullmq';
 import { BackgroundThread } from './background-thread';
 import { argRangeError, argTypeError } from './errors';
-import { settings } from './remote-options';
+import { connectionOptions, redactUrl, settings } from './remote-options';
 import type { JobResult } from './remote-protocol';
 import { received } from './validate';
 
@@ -43,6 +43,8 @@ export interface RemoteWorker {
   readonly name: string;
   /** The queue it takes jobs from. */
   readonly queue: string;
+  /** The Redis it takes them from: its URL with the password as `***`, or its unix socket's path. */
+  readonly url: string;
   /** Resolves once the worker is connected and takes jobs. */
   readonly ready: Promise<void>;
   /**
@@ -76,7 +78,7 @@ function positive(value: unknown, name: string, fallback: number): number {
  */
 export function runWorker(options: RemoteWorkerOptions): RemoteWorker {
   // Loaded now, not with the package: every isolate loads the package.
-  const { connectionOptions, loadBullmq } = require('./remote') as typeof import('./remote');
+  const { loadBullmq } = require('./remote') as typeof import('./remote');
   const { allowList, encodeError, isConfigRefusal, openJob, refusal, resolveAllowed, sealResult } = require('./remote-protocol') as typeof import('./remote-protocol');
   const base = settings(options, 'runWorker', WORKER_KEYS);  // checks the object and its keys
   const allowed = allowList(options.allow);
@@ -179,6 +181,7 @@ export function runWorker(options: RemoteWorkerOptions): RemoteWorker {
   return {
     name,
     queue: base.queue,
+    url: redactUrl(base.url),
     ready: worker.waitUntilReady().then(() => {}),
     async close(timeout?: number) {
       const closing = Promise.all([worker.close(), peers?.close()]);

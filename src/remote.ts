@@ -9,21 +9,8 @@ import type { Job, JobsOptions, Queue, QueueEvents } from 'bullmq';
 import { BackgroundThreadError, argTypeError } from './errors';
 import { attach } from './loop';
 import type { ModuleRef, ModuleThreadEvents, ModuleThreadStart } from './module-target';
-import { settings, type RemoteJob, type RemoteSpec, type RemoteSettings } from './remote-options';
+import { connectionOptions, redactUrl, settings, type RemoteJob, type RemoteSpec, type RemoteSettings } from './remote-options';
 import { decodeError, openResult, refusal, relativeModule, sealJob, type JobPlace } from './remote-protocol';
-
-/** ioredis options for a URL or a unix socket path (BullMQ makes its connections from them). */
-export function connectionOptions(url: string): Record<string, unknown> {
-  if (!/^rediss?:\/\//.test(url)) return { path: url };
-  const u = new URL(url);
-  const options: Record<string, unknown> = { host: u.hostname || '127.0.0.1', port: Number(u.port || 6379) };
-  if (u.username) options.username = decodeURIComponent(u.username);
-  if (u.password) options.password = decodeURIComponent(u.password);
-  const db = u.pathname.slice(1);
-  if (db) options.db = Number(db);
-  if (u.protocol === 'rediss:') options.tls = {};
-  return options;
-}
 
 type BullMQ = typeof import('bullmq');
 let bullmq: BullMQ | undefined;
@@ -272,7 +259,7 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Modul
     if (tracker.settled) return;
     clearTimeout(timer);
     const why = cause === undefined ? `did not take job ${jobId} within ${s.enqueueTimeout} s` : `refused job ${jobId}`;
-    const error = new BackgroundThreadError(`cannot enqueue ${start.name}: Redis at ${s.url} ${why} ` +
+    const error = new BackgroundThreadError(`cannot enqueue ${start.name}: Redis at ${redactUrl(s.url)} ${why} ` +
       `(${describeCause(cause ?? link.lastError)})`, { code: 'ERR_REMOTE_ENQUEUE', cause: cause ?? link.lastError ?? undefined });
     refuse(error);
     if (cause === undefined) link.fail();  // its offline queue is dropped: the job is not sent later

@@ -80,7 +80,7 @@ try {
 }
 const running = worker;
 running.ready.then(() => {
-  process.stderr.write(`background-thread-worker ${running.name}: ready on queue ${running.queue}, allowing ${options.allow.join(', ')}\n`);
+  process.stderr.write(`background-thread-worker ${running.name}: ready on queue ${running.queue} at ${running.url}, allowing ${options.allow.join(', ')}\n`);
 }, (error: unknown) => {
   process.stderr.write(`background-thread-worker ${running.name}: ${(error as Error)?.message ?? error}\n`);
 });
