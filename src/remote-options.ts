@@ -25,7 +25,13 @@ export interface RemoteConfig {
    * characters or more, shared with the workers. Env `BACKGROUND_THREAD_REMOTE_SECRET`.
    */
   secret?: string;
-  /** Seconds to wait for Redis to take a job before the thread fails with `ERR_REMOTE_ENQUEUE`; default 10. */
+  /**
+   * Seconds to wait for Redis to take a job; default 10. Past it, a job that certainly never
+   * reached Redis (never sent, or still queued on a connection that is down) ends its thread with
+   * `ERR_REMOTE_ENQUEUE` at once; one whose add may have reached Redis is withdrawn once Redis
+   * answers (the thread then ends with `ERR_REMOTE_ENQUEUE`, and the job never runs), or, if a
+   * worker has begun it already, followed to its end. An `ERR_REMOTE_ENQUEUE` thread's job never runs.
+   */
   enqueueTimeout?: number;
   /** Seconds between polls of pending jobs' states, the safety net under the events; default 5. */
   pollInterval?: number;
@@ -66,7 +72,9 @@ export interface RemoteJob {
   readonly worker: string | null;
   /**
    * Settles when Redis has taken the job (the durability point): resolves to the job id, or
-   * rejects with the `ERR_REMOTE_ENQUEUE` error that also went to the excepthook.
+   * rejects with the `ERR_REMOTE_ENQUEUE` error that also went to the excepthook. After an enqueue
+   * timeout whose add may have reached Redis, it settles when Redis answers the withdrawal: it
+   * rejects (withdrawn), or resolves (a worker had begun the job: the thread follows it).
    */
   readonly enqueued: Promise<string>;
 }

@@ -116,6 +116,12 @@ export function isConfigRefusal(error: unknown): boolean {
 
 const where = (place: JobPlace): string => `job ${place.jobId} of queue ${place.queue}`;
 
+/** What a withdrawn job fails with, on the worker that takes it or as its tombstone (src/remote.ts). */
+export function withdrawnError(place: JobPlace): BackgroundThreadError {
+  return refusal('ERR_REMOTE_ENQUEUE', `${where(place)} was withdrawn by its thread (Redis did not take it within ` +
+    'its enqueueTimeout): it never runs');
+}
+
 /**
  * Checks an untrusted job's data: its shape, then its seal, and only then deserialises its
  * arguments. Throws BackgroundThreadError `ERR_REMOTE_BAD_JOB` (of a newer version: a config
@@ -127,9 +133,7 @@ export function openJob(secret: string, place: JobPlace, data: unknown): JobData
   if (typeof d === 'object' && d !== null && typeof d.v === 'number' && d.v > VERSION) {
     throw configRefusal('ERR_REMOTE_BAD_JOB', `${where(place)} is of protocol version ${d.v}: this worker speaks version ${VERSION} (upgrade it)`);
   }
-  if (d?.v === VERSION && d.withdrawn === true) {
-    throw refusal('ERR_REMOTE_ENQUEUE', `${where(place)} was withdrawn by its thread (Redis did not take it within its enqueueTimeout): it never runs`);
-  }
+  if (d?.v === VERSION && d.withdrawn === true) throw withdrawnError(place);
   if (typeof d !== 'object' || d === null || d.v !== VERSION || typeof d.module !== 'string' ||
       typeof d.export !== 'string' || typeof d.name !== 'string' || typeof d.fresh !== 'boolean' ||
       typeof d.payload !== 'string') {

@@ -12,7 +12,7 @@ import {
   BackgroundThread, configureRemote, enumerate, getExcepthook, joinAll, setExcepthook,
 } from 'background-thread';
 import {
-  JOBS, JOBS_ROOT, SECRET, freshQueue, inspectQueue, markers, startWorker, stopWorkers, testRedis,
+  JOBS, JOBS_ROOT, SECRET, freshQueue, inspectQueue, markers, redisProxy, startWorker, stopWorkers, testRedis,
 } from './helpers/remote.mjs';
 import { until, withTimeout } from './helpers/wait.mjs';
 
@@ -266,6 +266,80 @@ it('a job\'s arguments and result cannot be read in Redis', async () => {
     assert.ok(texts.every((text) => !text.includes('top-secret')), 'the argument and the result are sealed');
   } finally {
     await q.close();
+  }
+});
+
+it('an add that reaches Redis only after its thread withdrew the job (a slow network) is a no-op: the job never runs', async () => {
+  const proxy = await redisProxy(redis.socket);
+  const file = join(markers(), 'runs');
+  const q = await inspectQueue(redis.socket, queue);
+  try {
+    configureRemote({ url: `redis://127.0.0.1:${proxy.port}`, secret: SECRET, root: JOBS_ROOT, queue, enqueueTimeout: 1, pollInterval: 1 });
+    const warm = remote('add', { args: [1, 2] });
+    warm.start();
+    await withTimeout(warm.join(), 60, 'join');   // the queue's connections are up
+    proxy.hold();   // what they send now reaches Redis only at release()
+    const t = remote('tally', { args: [file] });
+    const seen = await withHook(async () => {
+      t.start();
+      await withTimeout(t.join(), 60, 'join');
+    });
+    assert.is(t.exception?.code, 'ERR_REMOTE_ENQUEUE');
+    assert.match(t.exception.message, /the job is withdrawn: it never runs/);
+    assert.is(seen[0]?.excValue, t.exception);
+    try {
+      await t.remote.enqueued;
+      assert.unreachable('enqueued resolved');
+    } catch (error) {
+      assert.is(error, t.exception, 'enqueued rejects with it');
+    }
+    proxy.release();   // the add arrives now
+    const client = await q.client;
+    const duplicated = async () => (await client.xrevrange(q.keys.events, '+', '-', 'COUNT', 100))
+      .some(([, fields]) => fields.join(' ').includes(`event duplicated jobId ${t.remote.jobId}`));
+    await until(duplicated, 60, 'the late add to reach Redis (BullMQ\'s duplicate no-op)', 20);
+    const job = await q.getJob(t.remote.jobId);
+    assert.match(job.failedReason, /withdrawn by its thread/, 'Redis holds the tombstone, which reads as a failed job');
+    assert.is(await q.getJobState(t.remote.jobId), 'unknown', 'in no list: no worker can take it');
+    assert.not.ok(existsSync(file), 'the job never ran');
+  } finally {
+    configureRemote({ url: redis.socket, secret: SECRET, root: JOBS_ROOT, queue, pollInterval: 1 });
+    await q.close();
+    await proxy.close();
+  }
+});
+
+it('an add still in the offline queue (Redis unreachable) when the enqueue times out: the thread ends at once, nothing is sent later', async () => {
+  const proxy = await redisProxy(redis.socket);
+  const file = join(markers(), 'runs');
+  const q = await inspectQueue(redis.socket, queue);
+  try {
+    configureRemote({ url: `redis://127.0.0.1:${proxy.port}`, secret: SECRET, root: JOBS_ROOT, queue, enqueueTimeout: 1, pollInterval: 1 });
+    const warm = remote('add', { args: [1, 2] });
+    warm.start();
+    await withTimeout(warm.join(), 60, 'join');
+    proxy.refuse();
+    await until(() => proxy.refused() > 0, 60, 'the creator to see its connection go (a reconnect refused)');
+    const t = remote('tally', { args: [file] });
+    await withHook(async () => {
+      t.start();
+      await withTimeout(t.join(), 60, 'join');
+    });
+    assert.is(t.exception?.code, 'ERR_REMOTE_ENQUEUE');
+    assert.match(t.exception.message, /did not take job \S+ within 1 s \(/);
+    assert.not.match(t.exception.message, /withdrawn/, 'never sent: nothing to withdraw');
+    proxy.accept();
+    // A thread after it, on a new connection through the proxy, runs: the old one sends nothing.
+    const after = remote('add', { args: [2, 2] });
+    after.start();
+    await withTimeout(after.join(), 60, 'join');
+    assert.is(after.result?.sum, 4);
+    assert.is(await q.getJob(t.remote.jobId), undefined, 'the job never reached Redis');
+    assert.not.ok(existsSync(file), 'the job never ran');
+  } finally {
+    configureRemote({ url: redis.socket, secret: SECRET, root: JOBS_ROOT, queue, pollInterval: 1 });
+    await q.close();
+    await proxy.close();
   }
 });
 
