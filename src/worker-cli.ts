@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `background-thread-worker`: runWorker() from the command line, with a drain on SIGTERM/SIGINT
 // (exit 0 once the running jobs have ended, 1 when --drain-timeout passes first; a second signal
-// exits at once with 128 + the signal's number). The secret comes from the environment only
-// (BACKGROUND_THREAD_REMOTE_SECRET): a command line is visible to every user of the machine.
+// exits at once with 128 + the signal's number), and under npm when its parent exits. The secret
+// comes from the environment only (BACKGROUND_THREAD_REMOTE_SECRET): a command line is visible to
+// every user of the machine.
 import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runWorker, type RemoteWorkerOptions } from './remote-worker';
@@ -86,14 +87,30 @@ running.ready.then(() => {
 });
 
 let draining = false;
-function onSignal(signal: NodeJS.Signals): void {
+function onSignal(signal: NodeJS.Signals, why: string = signal): void {
   if (draining) process.exit(128 + (constants.signals[signal] ?? 0));
   draining = true;
-  process.stderr.write(`background-thread-worker ${running.name}: ${signal}: draining (up to ${drainTimeout} s; again to exit now)\n`);
+  process.stderr.write(`background-thread-worker ${running.name}: ${why}: draining (up to ${drainTimeout} s; again to exit now)\n`);
   void running.close(drainTimeout).then((drained) => {
     if (!drained) process.stderr.write(`background-thread-worker ${running.name}: jobs still running after ${drainTimeout} s\n`);
     process.exit(drained ? 0 : 1);
   });
 }
-process.on('SIGTERM', onSignal);
-process.on('SIGINT', onSignal);
+process.on('SIGTERM', (signal) => { onSignal(signal); });
+process.on('SIGINT', (signal) => { onSignal(signal); });
+
+// npm (npx, npm exec, npm run, npm start) runs this command through `sh -c`, which does not pass
+// a signal on: a SIGTERM to the pid of npm ends npm and its shell only, and left this process
+// running, orphaned. Under npm, the parent's end is taken as a SIGTERM (a drain). Polled (signal
+// 0: is it there?), since Node has no event for it; unref'd: the worker's connections keep it up.
+if (process.env.npm_lifecycle_event !== undefined) {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (draining) return;
+    try {
+      process.kill(parent, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') onSignal('SIGTERM', `its parent (pid ${parent}) exited`);
+    }
+  }, 250).unref();
+}

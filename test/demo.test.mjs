@@ -217,4 +217,28 @@ clusterTest('demo:cluster: jobs run on worker-1/worker-2 and come back with thei
   }
 });
 
+clusterTest('npm run demo:cluster: SIGTERM to npm\'s pid stops the server, the workers and redis-server', async () => {
+  assert.ok(REDIS, 'redis-server is not installed (apt-get install redis-server): CI must run this test');
+  // npm runs the script through `sh -c`, and forwards a signal it gets to that shell only.
+  const demo = await startDemo({}, { argv: ['npm', 'run', '--silent', 'demo:cluster'], killAfter: 120 });
+  const pids = () => Object.fromEntries([...demo.output().stdout.matchAll(/demo:cluster: (\S+) pid (\d+)/g)]
+    .map(([, name, pid]) => [name, Number(pid)]));
+  try {
+    const socket = /redis-server pid \d+ on (\S+)/.exec(demo.output().stdout)?.[1];
+    await until(() => Object.keys(pids()).length === 4, 30, 'the four pids');
+    const started = pids();
+    assert.not.ok(Object.values(started).includes(demo.child.pid), 'npm is none of them');
+    demo.child.kill('SIGTERM');
+    await demo.exited;
+    // A hang guard: the server, then the workers, then Redis stop in about a second.
+    await until(() => Object.values(started).every((pid) => !processExists(pid)), 60,
+      `every process to be gone: ${JSON.stringify(started)}\n${demo.output().stdout}\n${demo.output().stderr}`, 100);
+    assert.not.ok(existsSync(socket), 'Redis\'s socket is removed');
+  } finally {
+    demo.child.kill('SIGKILL');
+    for (const pid of Object.values(pids())) if (processExists(pid)) process.kill(pid, 'SIGKILL');
+  }
+});
+
+
 test.run();

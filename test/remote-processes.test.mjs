@@ -7,8 +7,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { startRedis } from '../scripts/redis-server.mjs';
-import { QUICK, describe, importHelpers, runChild, runNode } from './helpers/child.mjs';
+import { QUICK, ROOT, describe, importHelpers, processExists, runChild, runNode } from './helpers/child.mjs';
 import {
   JOBS, freshQueue, inspectQueue, markers, remoteEnv, startWorker, stopWorkers, testRedis,
 } from './helpers/remote.mjs';
@@ -286,6 +287,39 @@ it('SIGTERM drains a worker: the running job ends, then exit 0; past --drain-tim
   await draining(twice.w);
   twice.w.child.kill('SIGTERM');
   assert.equal(await twice.w.exited, { code: 143, signal: null }, twice.w.stderr());   // 128 + SIGTERM's 15
+});
+
+it('SIGTERM to the pid of `npx background-thread-worker` reaches the worker: it drains its running job and exits', async () => {
+  const queue = freshQueue();
+  const dir = markers();
+  const began = join(dir, 'began');
+  const release = join(dir, 'release');
+  // npx runs the bin through `sh -c`, and forwards a signal it gets to that shell only.
+  const npx = spawn('npx', ['--offline', 'background-thread-worker', '--allow', 'jobs/**'], {
+    cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...remoteEnv(redis.socket, queue) }, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  npx.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
+  const npxExited = new Promise((resolve) => npx.on('exit', resolve));
+  let workerPid;
+  try {
+    await until(() => /:(\d+): ready on queue/.test(stderr), 60, `the worker to be ready:\n${stderr}`);
+    workerPid = Number(stderr.match(/:(\d+): ready on queue/)[1]);
+    assert.is.not(workerPid, npx.pid, 'the worker is not the process npx is');
+    const c = await runChild(creator('hold', [began, release], { daemon: true, then: 'console.log("job", await t.remote.enqueued);' }),
+      { ...QUICK, env: remoteEnv(redis.socket, queue) });
+    assert.is(c.code, 0, describe(c));
+    await until(() => existsSync(began), 60, 'the job to begin');
+    npx.kill('SIGTERM');
+    await npxExited;
+    await until(() => stderr.includes('draining'), 60, `the worker to drain:\n${stderr}`);
+    writeFileSync(release, '');
+    await until(() => !processExists(workerPid), 60, `the worker (pid ${workerPid}) to exit:\n${stderr}`);
+    assert.is(await jobState(queue, c.stdout.match(/job (\S+)/)[1]), 'completed', 'the drain let the job finish');
+  } finally {
+    npx.kill('SIGKILL');
+    if (workerPid !== undefined && processExists(workerPid)) process.kill(workerPid, 'SIGKILL');
+  }
 });
 
 it('a worker refuses to start without an allow-list or a secret (exit 2, the reason on stderr)', async () => {
