@@ -269,30 +269,50 @@ it('a job\'s arguments and result cannot be read in Redis', async () => {
   }
 });
 
-it('an add that reaches Redis only after its thread withdrew the job (a slow network) is a no-op: the job never runs', async () => {
+/**
+ * Runs `body({ proxy, q, file })` with this process's remote threads going through a redisProxy
+ * (enqueueTimeout 1 s) whose connections are up (a thread ran through it), `q` a look at the
+ * queue, `file` a tally marker; then back to the direct connection.
+ */
+async function throughProxy(body) {
   const proxy = await redisProxy(redis.socket);
-  const file = join(markers(), 'runs');
   const q = await inspectQueue(redis.socket, queue);
   try {
     configureRemote({ url: `redis://127.0.0.1:${proxy.port}`, secret: SECRET, root: JOBS_ROOT, queue, enqueueTimeout: 1, pollInterval: 1 });
     const warm = remote('add', { args: [1, 2] });
     warm.start();
-    await withTimeout(warm.join(), 60, 'join');   // the queue's connections are up
-    proxy.hold();   // what they send now reaches Redis only at release()
-    const t = remote('tally', { args: [file] });
-    const seen = await withHook(async () => {
-      t.start();
-      await withTimeout(t.join(), 60, 'join');
-    });
-    assert.is(t.exception?.code, 'ERR_REMOTE_ENQUEUE');
+    await withTimeout(warm.join(), 60, 'join');
+    await body({ proxy, q, file: join(markers(), 'runs') });
+  } finally {
+    configureRemote({ url: redis.socket, secret: SECRET, root: JOBS_ROOT, queue, pollInterval: 1 });
+    await q.close();
+    await proxy.close();
+  }
+}
+
+/** Starts a thread of tally(file) and waits for its end, its exception to the hook. */
+async function tallyThread(file) {
+  const t = remote('tally', { args: [file] });
+  const seen = await withHook(async () => {
+    t.start();
+    await withTimeout(t.join(), 60, 'join');
+  });
+  assert.is(t.exception?.code, 'ERR_REMOTE_ENQUEUE');
+  assert.is(seen[0]?.excValue, t.exception, 'the excepthook got it');
+  try {
+    await t.remote.enqueued;
+    assert.unreachable('enqueued resolved');
+  } catch (error) {
+    assert.is(error, t.exception, 'enqueued rejects with it');
+  }
+  return t;
+}
+
+it('an add that reaches Redis only after its thread withdrew the job (a slow network) is a no-op: the job never runs', async () => {
+  await throughProxy(async ({ proxy, q, file }) => {
+    proxy.hold();   // what the connections send now reaches Redis only at release()
+    const t = await tallyThread(file);
     assert.match(t.exception.message, /the job is withdrawn: it never runs/);
-    assert.is(seen[0]?.excValue, t.exception);
-    try {
-      await t.remote.enqueued;
-      assert.unreachable('enqueued resolved');
-    } catch (error) {
-      assert.is(error, t.exception, 'enqueued rejects with it');
-    }
     proxy.release();   // the add arrives now
     const client = await q.client;
     const duplicated = async () => (await client.xrevrange(q.keys.events, '+', '-', 'COUNT', 100))
@@ -302,30 +322,14 @@ it('an add that reaches Redis only after its thread withdrew the job (a slow net
     assert.match(job.failedReason, /withdrawn by its thread/, 'Redis holds the tombstone, which reads as a failed job');
     assert.is(await q.getJobState(t.remote.jobId), 'unknown', 'in no list: no worker can take it');
     assert.not.ok(existsSync(file), 'the job never ran');
-  } finally {
-    configureRemote({ url: redis.socket, secret: SECRET, root: JOBS_ROOT, queue, pollInterval: 1 });
-    await q.close();
-    await proxy.close();
-  }
+  });
 });
 
 it('an add still in the offline queue (Redis unreachable) when the enqueue times out: the thread ends at once, nothing is sent later', async () => {
-  const proxy = await redisProxy(redis.socket);
-  const file = join(markers(), 'runs');
-  const q = await inspectQueue(redis.socket, queue);
-  try {
-    configureRemote({ url: `redis://127.0.0.1:${proxy.port}`, secret: SECRET, root: JOBS_ROOT, queue, enqueueTimeout: 1, pollInterval: 1 });
-    const warm = remote('add', { args: [1, 2] });
-    warm.start();
-    await withTimeout(warm.join(), 60, 'join');
+  await throughProxy(async ({ proxy, q, file }) => {
     proxy.refuse();
     await until(() => proxy.refused() > 0, 60, 'the creator to see its connection go (a reconnect refused)');
-    const t = remote('tally', { args: [file] });
-    await withHook(async () => {
-      t.start();
-      await withTimeout(t.join(), 60, 'join');
-    });
-    assert.is(t.exception?.code, 'ERR_REMOTE_ENQUEUE');
+    const t = await tallyThread(file);
     assert.match(t.exception.message, /did not take job \S+ within 1 s \(/);
     assert.not.match(t.exception.message, /withdrawn/, 'never sent: nothing to withdraw');
     proxy.accept();
@@ -336,11 +340,7 @@ it('an add still in the offline queue (Redis unreachable) when the enqueue times
     assert.is(after.result?.sum, 4);
     assert.is(await q.getJob(t.remote.jobId), undefined, 'the job never reached Redis');
     assert.not.ok(existsSync(file), 'the job never ran');
-  } finally {
-    configureRemote({ url: redis.socket, secret: SECRET, root: JOBS_ROOT, queue, pollInterval: 1 });
-    await q.close();
-    await proxy.close();
-  }
+  });
 });
 
 it('bad remote options and modules outside the root are refused by start() or the constructor, nothing enqueued', () => {
