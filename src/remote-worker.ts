@@ -68,6 +68,10 @@ function positive(value: unknown, name: string, fallback: number): number {
 /**
  * Runs a worker of remote threads in this process (the `background-thread-worker` command is
  * this and a drain on SIGTERM/SIGINT): each job's export runs as a module target's thread here.
+ * A job it refuses because of the job (a module outside the allow-list, a malformed job) fails at
+ * once; one it refuses maybe because of its own configuration (a seal its secret does not open, a
+ * module its root does not have, a newer protocol) is handed back for another worker, noted in
+ * the job's log, and fails for good only once every live worker of the queue has refused it.
  *
  * @param options - The allow-list (required) and the connection; see {@link RemoteWorkerOptions}.
  * @returns The running worker.

@@ -26,7 +26,8 @@ Runs the remote threads of a BullMQ queue: each job's module export, in this pac
   --stalled-interval MS how often to look for jobs of dead workers (default: 30000)
   --max-stalled N       stalls before a job fails with ERR_REMOTE_STALLED (default: 1)
 
-The secret jobs are sealed with is read from $BACKGROUND_THREAD_REMOTE_SECRET.
+The secret jobs are sealed with is read from $BACKGROUND_THREAD_REMOTE_SECRET. A job this worker
+cannot open (another secret) or find (a stale --root) is handed back for another worker.
 `;
 
 function fail(message: string): never {
