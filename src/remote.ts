@@ -185,9 +185,11 @@ class Link {
     tracker.busy = this;
     try {
       await this.ready;
+      // The tombstone's failure as a worker's failure writes it (encodeError, whole), so that
+      // #read decodes one format, whatever encodeError becomes.
       const { message, stack } = encodeError(withdrawnError(tracker.place));
       const outcome = await this.#client!.eval(WITHDRAW, 1, this.queue.toKey(tracker.jobId),
-        JSON.stringify(tracker.add.data), JSON.stringify(WITHDRAWN), message, JSON.stringify([stack.split('\n')[0]]),
+        JSON.stringify(tracker.add.data), JSON.stringify(WITHDRAWN), message, JSON.stringify([stack]),
         Date.now(), FAILED_KEPT_S * 1000, tracker.add.name);
       if (tracker.settled || !tracker.withdrawing) return;
       if (outcome === 'withdrawn') tracker.notEnqueued('withdrawn');

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BackgroundThread, configureRemote, enumerate, getExcepthook, joinAll, setExcepthook,
+  BackgroundThread, BackgroundThreadError, configureRemote, enumerate, getExcepthook, joinAll, setExcepthook,
 } from 'background-thread';
 import {
   JOBS, JOBS_ROOT, SECRET, freshQueue, inspectQueue, markers, redisProxy, startWorker, stopWorkers, testRedis,
@@ -321,6 +321,15 @@ it('an add that reaches Redis only after its thread withdrew the job (a slow net
     const job = await q.getJob(t.remote.jobId);
     assert.match(job.failedReason, /withdrawn by its thread/, 'Redis holds the tombstone, which reads as a failed job');
     assert.is(await q.getJobState(t.remote.jobId), 'unknown', 'in no list: no worker can take it');
+    // A later thread of the same job id follows the tombstone: it ends as the job did, and runs nothing.
+    const again = remote('tally', { args: [file] }, { jobId: t.remote.jobId });
+    await withHook(async () => {
+      again.start();
+      await withTimeout(again.join(), 60, 'join');
+    });
+    assert.is(again.exception?.code, 'ERR_REMOTE_ENQUEUE');
+    assert.instance(again.exception, BackgroundThreadError);
+    assert.match(again.exception.message, /withdrawn by its thread/);
     assert.not.ok(existsSync(file), 'the job never ran');
   });
 });
