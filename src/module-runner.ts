@@ -7,7 +7,7 @@
 // waits for its next run, with the module's state (and whatever it left scheduled) kept; a fresh
 // one exits, and its env's end is the thread's end.
 import { workerData, type TransferListItem } from 'node:worker_threads';
-import { describe } from './excepthook';
+import { describe } from './thrown';
 import { attach } from './loop';
 import { adoptThreadIdentity } from './main-thread';
 import { isTransferring, kTransfer, type IsolateData, type Report, type RunMessage } from './module-protocol';
