@@ -6,7 +6,7 @@
 // every user of the machine.
 import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
-import { runWorker, type RemoteWorkerOptions } from './remote-worker';
+import type { RemoteWorkerOptions } from './remote-worker';
 
 const USAGE = `Usage: background-thread-worker --allow GLOB [--allow GLOB ...] [options]
 
@@ -41,6 +41,16 @@ function integer(text: string | undefined, flag: string): number | undefined {
   if (!Number.isInteger(n) || n < 0) fail(`${flag} must be a whole number, not ${JSON.stringify(text)}`);
   return n;
 }
+
+// Bun and Deno are refused (src/runtime.ts) before anything loads the addon, as by the package's
+// entry point, and said as every refusal to start is (their own print of an uncaught error may
+// leave the code out); only then is the worker's code loaded.
+try {
+  require('./runtime');
+} catch (error) {
+  fail(`${(error as Error).message} (${(error as { code?: string }).code})`);
+}
+const { runWorker } = require('./remote-worker') as typeof import('./remote-worker');
 
 let values;
 try {
