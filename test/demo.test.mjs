@@ -240,5 +240,4 @@ clusterTest('npm run demo:cluster: SIGTERM to npm\'s pid stops the server, the w
   }
 });
 
-
 test.run();
