@@ -7,9 +7,10 @@ import { received } from './validate';
 /** `configureRemote()`'s options; each falls back to its environment variable. */
 export interface RemoteConfig {
   /**
-   * The Redis server: `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS), or the path
-   * of a unix socket. Env `BACKGROUND_THREAD_REMOTE`. None: a remote `start()` throws
-   * `ERR_REMOTE_NOT_CONFIGURED`.
+   * The Redis server: `redis://[user:password@]host[:port][/db]` (an IPv6 host in brackets:
+   * `redis://[::1]:6379`), `rediss://…` (TLS), or the path of a unix socket. Env
+   * `BACKGROUND_THREAD_REMOTE`. None: a remote `start()` throws `ERR_REMOTE_NOT_CONFIGURED`; a
+   * redis:// URL that does not parse: `ERR_INVALID_ARG_VALUE`. Printed with its password as `***`.
    */
   url?: string;
   /** The BullMQ queue of threads without their own `remote.queue`. Env `BACKGROUND_THREAD_REMOTE_QUEUE`; default `background-thread`. */
@@ -19,9 +20,18 @@ export interface RemoteConfig {
    * by its path under the root). Env `BACKGROUND_THREAD_REMOTE_ROOT`; default `process.cwd()`.
    */
   root?: string;
-  /** The secret jobs and results are signed with (HMAC-SHA256), 16 characters or more, shared with the workers. Env `BACKGROUND_THREAD_REMOTE_SECRET`. */
+  /**
+   * The secret jobs and results are sealed with (AES-256-GCM, a key per job derived from it), 16
+   * characters or more, shared with the workers. Env `BACKGROUND_THREAD_REMOTE_SECRET`.
+   */
   secret?: string;
-  /** Seconds to wait for Redis to take a job before the thread fails with `ERR_REMOTE_ENQUEUE`; default 10. */
+  /**
+   * Seconds to wait for Redis to take a job; default 10. Past it, a job that certainly never
+   * reached Redis (never sent, or still queued on a connection that is down) ends its thread with
+   * `ERR_REMOTE_ENQUEUE` at once; one whose add may have reached Redis is withdrawn once Redis
+   * answers (the thread then ends with `ERR_REMOTE_ENQUEUE`, and the job never runs), or, if a
+   * worker has begun it already, followed to its end. An `ERR_REMOTE_ENQUEUE` thread's job never runs.
+   */
   enqueueTimeout?: number;
   /** Seconds between polls of pending jobs' states, the safety net under the events; default 5. */
   pollInterval?: number;
@@ -51,7 +61,10 @@ export interface RemoteJob {
   readonly jobId: string;
   /** The BullMQ queue it was added to. */
   readonly queue: string;
-  /** How many times a worker has begun the job, so far (at-least-once: more than 1 after a stall or a retry). */
+  /**
+   * How many times a worker has taken the job, so far (at-least-once: more than 1 after a stall,
+   * a retry, or a worker's refusal that handed it back).
+   */
   readonly attempts: number;
   /** How many times the job stalled (its worker died or froze holding it) and was run again. */
   readonly stalls: number;
@@ -59,7 +72,9 @@ export interface RemoteJob {
   readonly worker: string | null;
   /**
    * Settles when Redis has taken the job (the durability point): resolves to the job id, or
-   * rejects with the `ERR_REMOTE_ENQUEUE` error that also went to the excepthook.
+   * rejects with the `ERR_REMOTE_ENQUEUE` error that also went to the excepthook. After an enqueue
+   * timeout whose add may have reached Redis, it settles when Redis answers the withdrawal: it
+   * rejects (withdrawn), or resolves (a worker had begun the job: the thread follows it).
    */
   readonly enqueued: Promise<string>;
 }
@@ -80,6 +95,55 @@ function text(value: unknown, name: string, nonEmpty = true): string {
 function seconds(value: unknown, name: string): number {
   if (typeof value !== 'number') throw argTypeError(`The "${name}" option must be a number of seconds. ${received(value)}`);
   if (!(value > 0 && value < 2 ** 31 / 1000)) throw argRangeError(`The "${name}" option must be a positive number of seconds. Received ${value}`);
+  return value;
+}
+
+/**
+ * `url` as it may be printed: a redis:// URL's credentials replaced by `***` (`redis://user:***@host`,
+ * or `redis://***@host` for a user part alone, which some clients read as a password); everything
+ * up to the last `@` counts as credentials, so that a malformed URL is redacted too. A unix socket
+ * path is printed as it is.
+ */
+export function redactUrl(url: string): string {
+  const credentials = /^(rediss?:\/\/)(.*)@/i.exec(url);
+  if (credentials === null) return url;
+  const [whole, scheme, userinfo] = credentials as unknown as [string, string, string];
+  const colon = userinfo.indexOf(':');
+  return `${scheme}${colon === -1 ? '***' : `${userinfo.slice(0, colon)}:***`}@${url.slice(whole.length)}`;
+}
+
+/**
+ * ioredis options for a URL or a unix socket path (BullMQ makes its connections from them); a
+ * TypeError (`ERR_INVALID_ARG_VALUE`) for a redis:// URL that does not parse, naming it redacted.
+ */
+export function connectionOptions(url: string): Record<string, unknown> {
+  if (!/^rediss?:\/\//i.test(url)) return { path: url };
+  const bad = (why: string): never => {
+    // No cause: Node's ERR_INVALID_URL keeps the URL, password and all, in its `input`.
+    throw argTypeError(`The remote URL ${redactUrl(url)} ${why}`, 'ERR_INVALID_ARG_VALUE');
+  };
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return bad('is not a valid URL (redis://[user:password@]host[:port][/db])');
+  }
+  // URL.hostname keeps an IPv6 literal's brackets ([::1]); a socket connects to the bare address.
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
+  const options: Record<string, unknown> = { host, port: Number(u.port || 6379) };
+  if (u.username) options.username = decodeURIComponent(u.username);
+  if (u.password) options.password = decodeURIComponent(u.password);
+  const db = u.pathname.slice(1);
+  if (db) {
+    if (!/^\d+$/.test(db)) bad(`names database ${JSON.stringify(db)}: a database is a number`);
+    options.db = Number(db);
+  }
+  if (u.protocol === 'rediss:') options.tls = {};
+  return options;
+}
+
+function checkUrl(value: string): string {
+  connectionOptions(value);
   return value;
 }
 
@@ -113,6 +177,7 @@ function readConfig(options: unknown, what: string, keys = CONFIG_KEYS): RemoteC
     if (value === undefined || !CONFIG_KEYS.has(key)) continue;
     if (key === 'enqueueTimeout' || key === 'pollInterval') next[key] = seconds(value, key);
     else if (key === 'secret') next.secret = checkSecret(text(value, key));
+    else if (key === 'url') next.url = checkUrl(text(value, key));
     else (next as Record<string, string>)[key] = text(value, key);
   }
   return next;
@@ -133,11 +198,11 @@ export function settings(overrides: object = {}, what = 'configureRemote', keys 
   }
   const secret = configured.secret ?? env.BACKGROUND_THREAD_REMOTE_SECRET;
   if (!secret) {
-    throw new BackgroundThreadError('remote threads need a secret to sign jobs with: configureRemote({ secret }) ' +
+    throw new BackgroundThreadError('remote threads need a secret to seal jobs with: configureRemote({ secret }) ' +
       'or BACKGROUND_THREAD_REMOTE_SECRET', { code: 'ERR_REMOTE_NOT_CONFIGURED' });
   }
   return {
-    url, secret: checkSecret(secret),
+    url: checkUrl(url), secret: checkSecret(secret),
     queue: configured.queue ?? (env.BACKGROUND_THREAD_REMOTE_QUEUE || 'background-thread'),
     root: configured.root ?? (env.BACKGROUND_THREAD_REMOTE_ROOT || process.cwd()),
     enqueueTimeout: configured.enqueueTimeout ?? 10,

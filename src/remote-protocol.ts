@@ -1,95 +1,169 @@
 // What a remote thread's creator and its worker say to each other through a BullMQ job: the job's
-// data and return value, signed with the shared secret (HMAC-SHA256), the arguments and the result
-// in V8's serialization (the structured clone of local module targets), and the job's exception
-// in the error fields BullMQ keeps. A job is untrusted input: the worker checks its shape and its
-// signature before it deserialises anything, and resolves its module inside its root.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// data and return value, sealed with the shared secret (AES-256-GCM: encrypted, and authenticated
+// like a signature), the arguments and the result in V8's serialization (the structured clone of
+// local module targets), and the job's exception in the error fields BullMQ keeps. A seal is bound
+// to the job's place (key prefix, queue, job id): a job copied under another id or into another
+// queue, or a result written into another job, does not open. A job is untrusted input: the
+// worker checks its shape and opens its seal before it deserialises anything, and resolves its
+// module inside its root.
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 import { BackgroundThreadError, RuntimeError, argTypeError } from './errors';
 
-const VERSION = 1;
+/** The protocol's version: 2 seals and binds to the job's place (1 signed, unbound). */
+const VERSION = 2;
 
-/** A job's data: which module and export to run, with what, signed. */
+/** Where a job lives in Redis: what its seals are bound to. */
+export interface JobPlace { prefix: string; queue: string; jobId: string }
+
+/** A job's data: which module and export to run, in clear (bound to the seal), and the sealed arguments. */
 export interface JobData {
   v: number;
   module: string;   // relative to the root, '/'-separated
   export: string;
   name: string;     // the creator's thread name: the worker's thread takes it
   fresh: boolean;   // isolate: 'fresh'
-  payload: string;  // base64 of v8.serialize({ args, kwargs })
-  sig: string;
+  payload: string;  // base64 of the sealed v8.serialize({ args, kwargs })
 }
 
 /** A completed job's return value. */
 export interface JobResult {
-  payload: string;  // base64 of v8.serialize(result)
-  sig: string;
+  v: number;
+  payload: string;  // base64 of the sealed v8.serialize(result)
 }
 
-function hmac(secret: string, ...parts: string[]): string {
-  const mac = createHmac('sha256', secret);
-  mac.update(`bgthread/${VERSION}`);
-  for (const part of parts) mac.update(`\n${part.length}:${part}`);  // length-prefixed: no ambiguity
-  return mac.digest('base64url');
+/** What a job's data becomes when its thread withdraws it (src/remote.ts): a worker fails it unrun. */
+export const WITHDRAWN = { v: VERSION, withdrawn: true } as const;
+
+function lengthPrefixed(parts: readonly string[]): string {
+  return parts.map((part) => `${part.length}:${part}\n`).join('');  // no ambiguity between parts
 }
 
-function sameSignature(expected: string, given: string): boolean {
-  const a = Buffer.from(expected);
-  const b = Buffer.from(given);
-  return a.length === b.length && timingSafeEqual(a, b);
+const masterKeys = new Map<string, Buffer>();
+
+// One key per job and direction: HMAC-SHA256 (a PRF) of the place under a key derived from the
+// secret (HKDF-SHA256), so that a random 96-bit IV never has to stay unique across more than a
+// few seals (GCM's limit is per key), and a seal cannot open anywhere else.
+function sealKey(secret: string, kind: 'job' | 'result', place: JobPlace): Buffer {
+  let master = masterKeys.get(secret);
+  if (master === undefined) {
+    master = Buffer.from(hkdfSync('sha256', secret, '', `background-thread/${VERSION}`, 32));
+    if (masterKeys.size > 16) masterKeys.clear();  // a few secrets per process at most
+    masterKeys.set(secret, master);
+  }
+  return createHmac('sha256', master).update(lengthPrefixed([kind, place.prefix, place.queue, place.jobId])).digest();
 }
 
-function dataParts(data: Omit<JobData, 'sig' | 'v'>): string[] {
-  return [data.module, data.export, data.name, String(data.fresh), data.payload];
+const IV = 12;
+const TAG = 16;
+
+function seal(key: Buffer, associated: string, plain: Buffer): string {
+  const iv = randomBytes(IV);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(associated));
+  const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+  return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64');
 }
 
-/** Serialises the arguments and signs the job; a DataCloneError for what cannot be cloned. */
-export function signJob(secret: string, job: Omit<JobData, 'sig' | 'v' | 'payload'>,
+/** The plaintext, or null when the seal does not open (another key, place or associated data). */
+function unseal(key: Buffer, associated: string, sealed: string): Buffer | null {
+  const bytes = Buffer.from(sealed, 'base64');
+  if (bytes.length < IV + TAG) return null;
+  const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, IV));
+  decipher.setAAD(Buffer.from(associated));
+  decipher.setAuthTag(bytes.subarray(bytes.length - TAG));
+  try {
+    // Nothing of the plaintext is used before final() has checked the tag.
+    return Buffer.concat([decipher.update(bytes.subarray(IV, bytes.length - TAG)), decipher.final()]);
+  } catch {
+    return null;
+  }
+}
+
+function jobAssociated(job: Pick<JobData, 'module' | 'export' | 'name' | 'fresh'>): string {
+  return lengthPrefixed([String(VERSION), job.module, job.export, job.name, String(job.fresh)]);
+}
+
+/** Serialises the arguments and seals the job for `place`; a DataCloneError for what cannot be cloned. */
+export function sealJob(secret: string, place: JobPlace, job: Omit<JobData, 'v' | 'payload'>,
   args: unknown[], kwargs: Record<string, unknown> | null): JobData {
-  const payload = serialize({ args, kwargs }).toString('base64');
-  const data = { ...job, payload };
-  return { v: VERSION, ...data, sig: hmac(secret, ...dataParts(data)) };
+  const payload = seal(sealKey(secret, 'job', place), jobAssociated(job), serialize({ args, kwargs }));
+  return { v: VERSION, ...job, payload };
 }
 
 export function refusal(code: string, message: string): BackgroundThreadError {
   return new BackgroundThreadError(message, { code });
 }
 
+const configRefusals = new WeakSet<object>();
+
 /**
- * Checks an untrusted job's data: its shape, then its signature, and only then deserialises its
- * arguments. Throws BackgroundThreadError `ERR_REMOTE_BAD_JOB` or `ERR_REMOTE_BAD_SIGNATURE`.
+ * A refusal that may be the worker's own configuration's fault (another secret, a root without
+ * the module, an older protocol): another worker may take the job (src/remote-worker.ts).
  */
-export function openJob(secret: string, data: unknown): JobData & { args: unknown[]; kwargs: Record<string, unknown> | null } {
-  const d = data as Partial<JobData> | null;
+export function configRefusal(code: string, message: string): BackgroundThreadError {
+  const error = refusal(code, message);
+  configRefusals.add(error);
+  return error;
+}
+
+export function isConfigRefusal(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && configRefusals.has(error);
+}
+
+const where = (place: JobPlace): string => `job ${place.jobId} of queue ${place.queue}`;
+
+/** What a withdrawn job fails with, on the worker that takes it or as its tombstone (src/remote.ts). */
+export function withdrawnError(place: JobPlace): BackgroundThreadError {
+  return refusal('ERR_REMOTE_ENQUEUE', `${where(place)} was withdrawn by its thread (Redis did not take it within ` +
+    'its enqueueTimeout): it never runs');
+}
+
+/**
+ * Checks an untrusted job's data: its shape, then its seal, and only then deserialises its
+ * arguments. Throws BackgroundThreadError `ERR_REMOTE_BAD_JOB` (of a newer version: a config
+ * refusal), `ERR_REMOTE_BAD_SIGNATURE` (a config refusal: maybe this worker's secret), or
+ * `ERR_REMOTE_ENQUEUE` (a withdrawn job).
+ */
+export function openJob(secret: string, place: JobPlace, data: unknown): JobData & { args: unknown[]; kwargs: Record<string, unknown> | null } {
+  const d = data as Partial<JobData> & { withdrawn?: unknown } | null;
+  if (typeof d === 'object' && d !== null && typeof d.v === 'number' && d.v > VERSION) {
+    throw configRefusal('ERR_REMOTE_BAD_JOB', `${where(place)} is of protocol version ${d.v}: this worker speaks version ${VERSION} (upgrade it)`);
+  }
+  if (d?.v === VERSION && d.withdrawn === true) throw withdrawnError(place);
   if (typeof d !== 'object' || d === null || d.v !== VERSION || typeof d.module !== 'string' ||
       typeof d.export !== 'string' || typeof d.name !== 'string' || typeof d.fresh !== 'boolean' ||
-      typeof d.payload !== 'string' || typeof d.sig !== 'string') {
+      typeof d.payload !== 'string') {
     throw refusal('ERR_REMOTE_BAD_JOB', `not a background-thread job (version ${VERSION})`);
   }
   const job = d as JobData;
-  if (!sameSignature(hmac(secret, ...dataParts(job)), job.sig)) {
-    throw refusal('ERR_REMOTE_BAD_SIGNATURE', 'the job is not signed with this worker\'s secret');
+  const plain = unseal(sealKey(secret, 'job', place), jobAssociated(job), job.payload);
+  if (plain === null) {
+    throw configRefusal('ERR_REMOTE_BAD_SIGNATURE', `${where(place)} is not sealed with this worker's secret for its place ` +
+      '(another secret, or a job copied from another id or queue)');
   }
-  const { args, kwargs } = deserialize(Buffer.from(job.payload, 'base64')) as { args: unknown[]; kwargs: Record<string, unknown> | null };
+  const { args, kwargs } = deserialize(plain) as { args: unknown[]; kwargs: Record<string, unknown> | null };
   return { ...job, args, kwargs };
 }
 
-export function signResult(secret: string, value: unknown): JobResult {
-  const payload = serialize(value).toString('base64');
-  return { payload, sig: hmac(secret, 'result', payload) };
+/** Serialises and seals a job's result for `place`. */
+export function sealResult(secret: string, place: JobPlace, value: unknown): JobResult {
+  return { v: VERSION, payload: seal(sealKey(secret, 'result', place), String(VERSION), serialize(value)) };
 }
 
-/** A completed job's result; BackgroundThreadError `ERR_REMOTE_BAD_SIGNATURE` if it is not signed. */
-export function openResult(secret: string, value: unknown): unknown {
+/** A completed job's result; BackgroundThreadError `ERR_REMOTE_BAD_SIGNATURE` if it is not sealed for `place`. */
+export function openResult(secret: string, place: JobPlace, value: unknown): unknown {
   const r = value as Partial<JobResult> | null;
-  if (typeof r !== 'object' || r === null || typeof r.payload !== 'string' || typeof r.sig !== 'string' ||
-      !sameSignature(hmac(secret, 'result', r.payload), r.sig)) {
-    throw refusal('ERR_REMOTE_BAD_SIGNATURE', 'the job\'s result is not signed with this secret');
+  const plain = typeof r === 'object' && r !== null && r.v === VERSION && typeof r.payload === 'string'
+    ? unseal(sealKey(secret, 'result', place), String(VERSION), r.payload) : null;
+  if (plain === null) {
+    throw refusal('ERR_REMOTE_BAD_SIGNATURE', `the result of ${where(place)} is not sealed with this secret for this job ` +
+      '(another secret, an older worker, or a result copied from another job)');
   }
-  return deserialize(Buffer.from(r.payload, 'base64'));
+  return deserialize(plain);
 }
 
 // Errors travel in BullMQ's failedReason (the message) and stacktrace (the stack), with the
@@ -190,7 +264,8 @@ export function resolveAllowed(root: string, allowed: (rel: string) => boolean, 
   try {
     real = fs.realpathSync(path.join(root, ...rel.split('/')));
   } catch {
-    return refuse('no such file under the root');
+    // Maybe this worker's root is stale: another worker may have the file.
+    throw configRefusal('ERR_REMOTE_MODULE_NOT_ALLOWED', `module ${JSON.stringify(rel)} refused: no such file under the root ${root}`);
   }
   const inside = path.relative(root, real);
   if (inside.startsWith('..') || path.isAbsolute(inside)) refuse('it leads out of the root');

@@ -2,14 +2,14 @@
 // target's thread of this process, in the package's own isolates, so that a CPU-bound job never
 // blocks this loop, where BullMQ renews the job's lock (a plain BullMQ processor that computes
 // for longer than the lock is declared stalled and run twice). A job is untrusted input: its
-// signature is checked before its arguments are deserialised, and its module is resolved inside
+// seal is opened before its arguments are deserialised, and its module is resolved inside
 // the root and against the allow-list (src/remote-protocol.ts) before anything is imported.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import type { Job, Worker } from 'bullmq';
+import type { Job, Queue, Worker } from 'bullmq';
 import { BackgroundThread } from './background-thread';
 import { argRangeError, argTypeError } from './errors';
-import { settings } from './remote-options';
+import { connectionOptions, redactUrl, settings } from './remote-options';
 import type { JobResult } from './remote-protocol';
 import { received } from './validate';
 
@@ -23,7 +23,7 @@ export interface RemoteWorkerOptions {
   queue?: string;
   /** The folder job module paths are resolved in (never out of); default `BACKGROUND_THREAD_REMOTE_ROOT` or `process.cwd()`. */
   root?: string;
-  /** The secret job signatures are checked with; default `BACKGROUND_THREAD_REMOTE_SECRET`. */
+  /** The secret jobs are sealed with; default `BACKGROUND_THREAD_REMOTE_SECRET`. */
   secret?: string;
   /** Jobs run at once; default `os.availableParallelism()`. */
   concurrency?: number;
@@ -43,6 +43,8 @@ export interface RemoteWorker {
   readonly name: string;
   /** The queue it takes jobs from. */
   readonly queue: string;
+  /** The Redis it takes them from: its URL with the password as `***`, or its unix socket's path. */
+  readonly url: string;
   /** Resolves once the worker is connected and takes jobs. */
   readonly ready: Promise<void>;
   /**
@@ -66,6 +68,10 @@ function positive(value: unknown, name: string, fallback: number): number {
 /**
  * Runs a worker of remote threads in this process (the `background-thread-worker` command is
  * this and a drain on SIGTERM/SIGINT): each job's export runs as a module target's thread here.
+ * A job it refuses because of the job (a module outside the allow-list, a malformed job) fails at
+ * once; one it refuses maybe because of its own configuration (a seal its secret does not open, a
+ * module its root does not have, a newer protocol) is handed back for another worker, noted in
+ * the job's log, and fails for good only once every live worker of the queue has refused it.
  *
  * @param options - The allow-list (required) and the connection; see {@link RemoteWorkerOptions}.
  * @returns The running worker.
@@ -76,8 +82,8 @@ function positive(value: unknown, name: string, fallback: number): number {
  */
 export function runWorker(options: RemoteWorkerOptions): RemoteWorker {
   // Loaded now, not with the package: every isolate loads the package.
-  const { connectionOptions, loadBullmq } = require('./remote') as typeof import('./remote');
-  const { allowList, encodeError, openJob, resolveAllowed, signResult } = require('./remote-protocol') as typeof import('./remote-protocol');
+  const { loadBullmq } = require('./remote') as typeof import('./remote');
+  const { allowList, encodeError, isConfigRefusal, openJob, refusal, resolveAllowed, sealResult } = require('./remote-protocol') as typeof import('./remote-protocol');
   const base = settings(options, 'runWorker', WORKER_KEYS);  // checks the object and its keys
   const allowed = allowList(options.allow);
   let root: string;
@@ -91,16 +97,62 @@ export function runWorker(options: RemoteWorkerOptions): RemoteWorker {
   const stalledInterval = positive(options.stalledInterval, 'stalledInterval', 30000);
   const maxStalledCount = options.maxStalledCount === 0 ? 0 : positive(options.maxStalledCount, 'maxStalledCount', 1);
   const name = options.name === undefined ? `${os.hostname()}:${process.pid}` : String(options.name);
-  const { Worker: BullWorker, UnrecoverableError } = loadBullmq();
+  const { Worker: BullWorker, Queue: BullQueue, DelayedError, UnrecoverableError } = loadBullmq();
+  const say = (line: string): void => { process.stderr.write(`background-thread-worker ${name}: ${line}\n`); };
 
-  const processor = async (job: Job): Promise<JobResult> => {
+  // The queue as the refusals read it (job logs, live workers): a connection opened at the first.
+  let peers: Queue | undefined;
+  // BullMQ names a worker's blocking connection `prefix:base64(queue):w:name` (getWorkers() lists them).
+  const workerClient = `${base.prefix}:${Buffer.from(base.queue).toString('base64')}:w:`;
+  const REFUSED = /^refused by (.+?): ERR_[A-Z0-9_]+: /;
+  /**
+   * A refusal of this worker's own making, maybe (another secret, a stale root, an older
+   * version): recorded in the job's log, once per worker; the job is handed back (delayed a
+   * little, so that this worker does not take it straight back) unless every live worker of the
+   * queue has refused it, or Redis cannot say which workers are live (no CLIENT LIST). Returns
+   * the error to fail the job with for good, or null once it is handed back.
+   */
+  const handBack = async (job: Job, token: string, error: Error & { code?: string }): Promise<Error | null> => {
+    peers ??= new BullQueue(base.queue, { connection: connectionOptions(base.url), prefix: base.prefix });
+    const { logs } = await peers.getJobLogs(job.id!);
+    const refusers = new Set(logs.map((line) => REFUSED.exec(line)?.[1]).filter((w) => w !== undefined));
+    const first = !refusers.has(name);
+    if (first) {
+      refusers.add(name);
+      await job.log(`refused by ${name}: ${error.code}: ${error.message}`);
+    }
+    let live: string[] | null;
+    try {
+      const clients = await peers.getWorkers();
+      live = clients.every((c) => typeof c.rawname === 'string')
+        ? clients.map((c) => String(c.rawname)).filter((n) => n.startsWith(workerClient)).map((n) => n.slice(workerClient.length))
+        : null;
+    } catch {
+      live = null;
+    }
+    if (live === null || live.every((w) => refusers.has(w))) {
+      const everyone = live === null ? 'Redis does not list the live workers (CLIENT LIST)' : `refused by every live worker: ${[...refusers].join(', ')}`;
+      if (first) say(`refused job ${job.id} (${error.code}: ${error.message}); failed for good: ${everyone}`);
+      return refusal(error.code!, `${error.message} (${everyone})`);
+    }
+    if (first) say(`refused job ${job.id} (${error.code}: ${error.message}); handed back for another worker`);
+    await job.moveToDelayed(Date.now() + Math.min(100 * job.attemptsStarted, 2000), token);
+    return null;
+  };
+
+  const processor = async (job: Job, token?: string): Promise<JobResult> => {
+    const place = { prefix: base.prefix, queue: base.queue, jobId: job.id! };
     let url: string;
     let opened: ReturnType<typeof openJob>;
     try {
-      opened = openJob(base.secret, job.data);
+      opened = openJob(base.secret, place, job.data);
       url = resolveAllowed(root, allowed, opened.module);
     } catch (error) {
-      throw asBullError(error, UnrecoverableError);  // a refusal: no attempt would do better
+      // A refusal: another attempt here would do no better; another worker might.
+      // (Redis failing the hand-back: the refusal is final, as any other.)
+      const final = isConfigRefusal(error) && token !== undefined ? await handBack(job, token, error as Error).catch(() => error) : error;
+      if (final === null) throw new DelayedError();
+      throw asBullError(final, UnrecoverableError);
     }
     const thread = new BackgroundThread({
       target: { module: url, export: opened.export }, args: opened.args, kwargs: opened.kwargs,
@@ -110,7 +162,7 @@ export function runWorker(options: RemoteWorkerOptions): RemoteWorker {
     await thread.join();
     if (thread.exception !== undefined) throw asBullError(thread.exception, Error);
     try {
-      return signResult(base.secret, thread.result);
+      return sealResult(base.secret, place, thread.result);
     } catch (error) {
       throw asBullError(Object.assign(new TypeError(`the result cannot be serialised by v8.serialize: ${(error as Error)?.message}`),
         { code: 'ERR_REMOTE_RESULT' }), Error);
@@ -133,9 +185,10 @@ export function runWorker(options: RemoteWorkerOptions): RemoteWorker {
   return {
     name,
     queue: base.queue,
+    url: redactUrl(base.url),
     ready: worker.waitUntilReady().then(() => {}),
     async close(timeout?: number) {
-      const closing = worker.close();
+      const closing = Promise.all([worker.close(), peers?.close()]);
       if (timeout === undefined || timeout === Infinity) {
         await closing;
         return true;

@@ -2,28 +2,19 @@
 // worker (src/remote-worker.ts) and stays a BackgroundThread here. Its body is a native record,
 // adopted as a module target's is (so join, joinAll, keep-alive and teardown are the same code),
 // finished when the job reaches a terminal state: learned from BullMQ's QueueEvents, and from a
-// poll of the job's state, since events are best-effort (a reconnect loses them). What the job
-// says travels in src/remote-protocol.ts's signed form.
+// poll of the job's state, since events are best-effort (a reconnect loses them). A thread's end
+// matches its job's: past the enqueueTimeout, a job whose add may have reached Redis is withdrawn
+// (or followed, if a worker has begun it) before its thread ends. What the job says travels in
+// src/remote-protocol.ts's sealed form.
 import { randomUUID } from 'node:crypto';
 import type { Job, JobsOptions, Queue, QueueEvents } from 'bullmq';
 import { BackgroundThreadError, argTypeError } from './errors';
 import { attach } from './loop';
 import type { ModuleRef, ModuleThreadEvents, ModuleThreadStart } from './module-target';
-import { settings, type RemoteJob, type RemoteSpec, type RemoteSettings } from './remote-options';
-import { decodeError, openResult, refusal, relativeModule, signJob } from './remote-protocol';
-
-/** ioredis options for a URL or a unix socket path (BullMQ makes its connections from them). */
-export function connectionOptions(url: string): Record<string, unknown> {
-  if (!/^rediss?:\/\//.test(url)) return { path: url };
-  const u = new URL(url);
-  const options: Record<string, unknown> = { host: u.hostname || '127.0.0.1', port: Number(u.port || 6379) };
-  if (u.username) options.username = decodeURIComponent(u.username);
-  if (u.password) options.password = decodeURIComponent(u.password);
-  const db = u.pathname.slice(1);
-  if (db) options.db = Number(db);
-  if (u.protocol === 'rediss:') options.tls = {};
-  return options;
-}
+import { connectionOptions, redactUrl, settings, type RemoteJob, type RemoteSpec, type RemoteSettings } from './remote-options';
+import {
+  WITHDRAWN, decodeError, encodeError, openResult, refusal, relativeModule, sealJob, withdrawnError, type JobData, type JobPlace,
+} from './remote-protocol';
 
 type BullMQ = typeof import('bullmq');
 let bullmq: BullMQ | undefined;
@@ -38,19 +29,84 @@ export function loadBullmq(): BullMQ {
   }
 }
 
-/** A remote thread's job as its creator follows it. */
+/** One add of a job on a link, as sent: what tells whether it may have reached Redis. */
+interface Attempt {
+  readonly link: Link;
+  /** The connection was up: the command went to the socket at once (else to ioredis's offline queue). */
+  readonly wasReady: boolean;
+  /** The link's count of connections made ready, then: a new one flushes the offline queue. */
+  readonly readies: number;
+}
+
+/** Whether an add may have reached Redis: sent on a ready connection, or flushed by a later one. */
+const mayHaveSent = (attempt: Attempt): boolean => attempt.wasReady || attempt.link.readies !== attempt.readies;
+
+/** ioredis's rejection of a command that got no answer (its connection went): it may have run. */
+const lostConnection = (error: unknown): boolean =>
+  (error as Error)?.message === 'Connection is closed.' || (error as Error)?.name === 'MaxRetriesPerRequestError';
+
+/**
+ * A remote thread's job as its creator follows it: adding it (until Redis answers or the
+ * enqueueTimeout passes), withdrawing it (the timeout passed while an add may have reached
+ * Redis), then following it to its end.
+ */
 interface Tracker {
   readonly jobId: string;
   link: Link;
   readonly info: { jobId: string; queue: string; attempts: number; stalls: number; worker: string | null; enqueued: Promise<string> };
   readonly secret: string;
-  enqueuedAck: boolean;
+  readonly place: JobPlace;
+  /** What queue.add() takes: the thread's name, the sealed data, the job options. */
+  readonly add: { name: string; data: JobData; options: JobsOptions };
+  /** The add in flight, if any. */
+  attempt: Attempt | null;
+  /** An add may have reached Redis (so the job may exist, or appear later). */
+  mayBeInRedis: boolean;
+  /** The enqueueTimeout has passed. */
+  expired: boolean;
+  /** The job is being withdrawn (src/remote.ts's WITHDRAW, on a fresh link, until Redis answers). */
+  withdrawing: boolean;
+  /** The link a withdrawal is in flight on, if any (one left behind on a link given up on may never answer). */
+  busy: Link | null;
+  /** Redis has the job (or had it, begun, when the withdrawal came): its end is read from it. */
+  following: boolean;
   settled: boolean;
+  /** Redis has the job: `enqueued` resolves, and its end is followed. */
+  follow(): void;
+  /**
+   * The thread ends with ERR_REMOTE_ENQUEUE: the job is not in Redis and never will be (Redis
+   * refused it, did not take it in time, or has it withdrawn).
+   */
+  notEnqueued(why: 'refused' | 'timeout' | 'withdrawn', cause?: unknown): void;
   settle(outcome: { result?: unknown; error?: unknown }): void;
 }
 
 /** How long a queue's connections stay open with no thread using them (unref'd: they hold nothing open). */
 const LINK_IDLE_MS = 5000;
+
+/** How long a withdrawn job's tombstone (a job id claimed before its add came) stays: as failed jobs do. */
+const FAILED_KEPT_S = 7 * 24 * 3600;
+
+// Withdraws a job whose add may have reached Redis, in one step (a script runs alone), whatever
+// the order in which the add and this arrive: a job id not there yet gets a tombstone (a hash
+// that reads as a failed job), so that a late add is BullMQ's duplicate no-op (its add scripts
+// skip an id whose key exists); our job, not begun (BullMQ sets processedOn when a worker takes
+// a job), gets the withdrawn data, which a worker fails unrun (src/remote-protocol.ts); a job a
+// worker has begun, or another thread's of the same id, is followed instead.
+// KEYS[1]: the job's hash. ARGV: [1] the data it was added with, [2] the withdrawn data, [3] the
+// failure's message, [4] its stack trace (JSON), [5] now (ms), [6] the tombstone's life (ms), [7] name.
+const WITHDRAW = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'name', ARGV[7], 'data', ARGV[2], 'opts', '{}', 'timestamp', ARGV[5],
+    'finishedOn', ARGV[5], 'failedReason', ARGV[3], 'stacktrace', ARGV[4], 'atm', '0')
+  redis.call('PEXPIRE', KEYS[1], ARGV[6])
+  return 'withdrawn'
+end
+local data = redis.call('HGET', KEYS[1], 'data')
+if data == ARGV[2] then return 'withdrawn' end
+if data ~= ARGV[1] or redis.call('HEXISTS', KEYS[1], 'processedOn') == 1 then return 'follow' end
+redis.call('HSET', KEYS[1], 'data', ARGV[2])
+return 'withdrawn'`;
 
 /** One queue's connections, shared by the threads that use it, closed a while after the last one ends. */
 class Link {
@@ -59,6 +115,9 @@ class Link {
   readonly jobs = new Map<string, Tracker>();
   readonly ready: Promise<void>;
   lastError: unknown = null;
+  /** How many times the queue's connection has become ready (an Attempt's clock). */
+  readies = 0;
+  #client: { status: string; eval(...args: unknown[]): Promise<unknown> } | undefined;
   #poll: NodeJS.Timeout;
   #idle: NodeJS.Timeout | undefined;
   #closed = false;
@@ -76,8 +135,12 @@ class Link {
     this.ready = (async () => {
       const client = await queue.client;
       unref(client);
-      // The raw ioredis command (BullMQ's client forwards what its interface does not list).
-      const raw = client as unknown as { xrevrange(...args: unknown[]): Promise<[string, string[]][]> };
+      // The raw ioredis client (BullMQ's forwards what its interface does not list).
+      const raw = client as unknown as { status: string; eval(...args: unknown[]): Promise<unknown>;
+        xrevrange(...args: unknown[]): Promise<[string, string[]][]>; on(event: 'ready', f: () => void): void };
+      this.#client = raw;
+      this.readies = 1;
+      raw.on('ready', () => { this.readies++; });
       const last = await raw.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
       const events = new QueueEvents(name, { connection, prefix: s.prefix, lastEventId: last[0]?.[0] ?? '0-0' });
       this.events = events;
@@ -101,17 +164,45 @@ class Link {
     this.#poll = setInterval(() => { for (const id of this.jobs.keys()) this.check(id); }, s.pollInterval * 1000).unref();
   }
 
-  /** Reads the job's state and, if terminal, settles its thread. Errors wait for the next poll. */
+  /** The queue's connection is up: a command goes to Redis at once. */
+  isReady(): boolean {
+    return this.#client?.status === 'ready';
+  }
+
+  /**
+   * Reads the job's state and, if terminal, settles its thread; or withdraws it (retried at each
+   * poll until Redis answers). Errors wait for the next poll.
+   */
   check(jobId: string): void {
     const tracker = this.jobs.get(jobId);
-    if (tracker === undefined || !tracker.enqueuedAck) return;
-    void this.#read(tracker).catch((error: unknown) => { this.lastError = error; });
+    if (tracker === undefined || tracker.settled) return;
+    if (tracker.withdrawing) void this.#withdraw(tracker).catch((error: unknown) => { this.lastError = error; });
+    else if (tracker.following) void this.#read(tracker).catch((error: unknown) => { this.lastError = error; });
+  }
+
+  async #withdraw(tracker: Tracker): Promise<void> {
+    if (tracker.busy === this) return;
+    tracker.busy = this;
+    try {
+      await this.ready;
+      // The tombstone's failure as a worker's failure writes it (encodeError, whole), so that
+      // #read decodes one format, whatever encodeError becomes.
+      const { message, stack } = encodeError(withdrawnError(tracker.place));
+      const outcome = await this.#client!.eval(WITHDRAW, 1, this.queue.toKey(tracker.jobId),
+        JSON.stringify(tracker.add.data), JSON.stringify(WITHDRAWN), message, JSON.stringify([stack]),
+        Date.now(), FAILED_KEPT_S * 1000, tracker.add.name);
+      if (tracker.settled || !tracker.withdrawing) return;
+      if (outcome === 'withdrawn') tracker.notEnqueued('withdrawn');
+      else tracker.follow();  // a worker has begun it: the thread ends as the job does
+    } finally {
+      if (tracker.busy === this) tracker.busy = null;
+    }
   }
 
   async #read(tracker: Tracker): Promise<void> {
     const { Job } = loadBullmq();
     // One read: a job is over once it has finishedOn (a retry or a stall puts it back without),
-    // and completed then when it has a return value (the worker always returns a signed one).
+    // and completed then when it has a return value (the worker always returns a sealed one).
     const job: Job | undefined = await Job.fromId(this.queue, tracker.jobId);
     if (tracker.settled || (job !== undefined && !job.finishedOn)) return;
     if (job === undefined) {
@@ -124,7 +215,7 @@ class Link {
     if (job.returnvalue !== null && job.returnvalue !== undefined) {
       let result: unknown;
       try {
-        result = openResult(tracker.secret, job.returnvalue);
+        result = openResult(tracker.secret, tracker.place, job.returnvalue);
       } catch (error) {
         tracker.settle({ error });
         return;
@@ -148,21 +239,36 @@ class Link {
     this.jobs.set(tracker.jobId, tracker);
   }
 
-  /** The job has ended. A link left unused closes after a while: reopening costs milliseconds. */
+  /**
+   * The job has ended. A link left unused closes after a while (reopening costs milliseconds),
+   * at once if its connection is not up (its reconnect timer would hold the process open).
+   */
   drop(tracker: Tracker): void {
-    this.jobs.delete(tracker.jobId);
-    if (this.jobs.size === 0) this.#idle = setTimeout(() => { this.close(); }, LINK_IDLE_MS).unref();
+    if (this.jobs.get(tracker.jobId) === tracker) this.jobs.delete(tracker.jobId);
+    if (this.jobs.size > 0) return;
+    if (this.isReady()) this.#idle = setTimeout(() => { this.close(); }, LINK_IDLE_MS).unref();
+    else this.close(true);
   }
 
-  /** Gives up on this connection (an enqueue timed out): enqueued jobs are followed on a new one. */
+  /**
+   * Gives up on this connection (an add on it got no answer within the enqueueTimeout), so that
+   * nothing it holds is sent later; its threads go on on a new one: adds sent again (a job id is
+   * added once: a second add of it is a no-op), withdrawals and follows resumed.
+   */
   fail(): void {
     this.close(true);
     for (const tracker of this.jobs.values()) {
-      if (!tracker.enqueuedAck || tracker.settled) continue;
+      if (tracker.settled) continue;
+      if (tracker.attempt?.link === this) {
+        tracker.mayBeInRedis ||= mayHaveSent(tracker.attempt);
+        tracker.attempt = null;
+      }
+      if (tracker.expired && !tracker.withdrawing) continue;  // ends now
       const link = linkFor(this.s, this.queue.name);
       tracker.link = link;
       link.use(tracker);
-      void link.ready.then(() => { link.check(tracker.jobId); }, () => {});
+      if (tracker.withdrawing || tracker.following) void link.ready.then(() => { link.check(tracker.jobId); }, () => {});
+      else send(tracker);
     }
   }
 
@@ -173,8 +279,10 @@ class Link {
     clearInterval(this.#poll);
     clearTimeout(this.#idle);
     if (links.get(this.key) === this) links.delete(this.key);
-    const all = [this.queue, this.events].filter((c) => c !== null);
-    void Promise.all(all.map((c) => (now ? c.disconnect() : c.close()))).catch(() => {});
+    // QueueEvents is always closed, never only disconnected: disconnect() leaves its read loop
+    // running, retrying every 5 s on a ref'd timer, which held the creator open for ever.
+    const closing = [now ? this.queue.disconnect() : this.queue.close(), this.events?.close()];
+    void Promise.all(closing).catch(() => {});
   }
 }
 
@@ -210,6 +318,69 @@ const unacknowledged = new Set<Tracker>();
 let exitWarning = false;
 
 /**
+ * Adds the tracker's job on its link, once the link is up. Redis's answer settles the enqueue:
+ * taken (follow it), or refused (the thread ends, or, if an earlier add may have reached Redis,
+ * withdraws it). No answer (the connection went): sent again on the same link, which reconnects;
+ * the enqueueTimeout bounds it all (expire()).
+ */
+function send(tracker: Tracker): void {
+  const link = tracker.link;
+  void (async () => {
+    await link.ready;
+    if (tracker.settled || tracker.expired || tracker.withdrawing || tracker.following || tracker.link !== link) return;
+    const attempt: Attempt = { link, wasReady: link.isReady(), readies: link.readies };
+    tracker.attempt = attempt;
+    try {
+      await link.queue.add(tracker.add.name, tracker.add.data, tracker.add.options);
+    } catch (error) {
+      if (tracker.attempt !== attempt) return;  // given up on (expire(), link.fail()): handled there
+      tracker.attempt = null;
+      if (!lostConnection(error)) {
+        if (!tracker.mayBeInRedis) {
+          tracker.notEnqueued('refused', error);
+          return;
+        }
+        tracker.withdrawing = true;  // an earlier add may have reached Redis
+        link.check(tracker.jobId);
+        return;
+      }
+      tracker.mayBeInRedis ||= mayHaveSent(attempt);
+      send(tracker);
+      return;
+    }
+    if (tracker.settled || tracker.expired || tracker.following) return;  // a withdrawal, if any, finds the job
+    tracker.attempt = null;
+    tracker.follow();
+  })().catch((error: unknown) => {
+    // link.ready failed (Redis refused what the link asks first): nothing was added.
+    if (!tracker.settled && !tracker.expired && tracker.link === link && tracker.attempt === null && !tracker.mayBeInRedis) {
+      tracker.notEnqueued('refused', error);
+    }
+  });
+}
+
+/**
+ * The enqueueTimeout has passed. An add in flight gets its link given up on (so that it is not
+ * sent later, if it was not). An add that certainly never reached Redis (never sent, or still
+ * in the offline queue of a connection that has not come up since): the thread ends at once.
+ * One that may have: the job is withdrawn, for certain, once Redis answers (or followed, if a
+ * worker has begun it); the thread lives until then.
+ */
+function expire(tracker: Tracker): void {
+  if (tracker.settled || tracker.following || tracker.withdrawing) return;
+  tracker.expired = true;
+  const attempt = tracker.attempt;
+  tracker.attempt = null;
+  if (attempt !== null) tracker.mayBeInRedis ||= mayHaveSent(attempt);
+  if (tracker.mayBeInRedis) tracker.withdrawing = true;
+  else tracker.notEnqueued('timeout');
+  // An add in flight: its link is given up on (which moves a withdrawing tracker to a new one,
+  // and resumes it there), so that an add still in its offline queue is never sent.
+  if (attempt !== null) attempt.link.fail();
+  else if (tracker.withdrawing) tracker.link.check(tracker.jobId);
+}
+
+/**
  * Starts a remote thread: checks what must be checked here (configuration, BullMQ, the module's
  * place under the root, the arguments' cloning), adopts its native record, and enqueues its job.
  * Throws with nothing started.
@@ -219,28 +390,60 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Modul
   const s = settings();
   loadBullmq();
   const module = relativeModule(s.root, ref.url);
+  const queue = spec.queue ?? s.queue;
+  const jobId = spec.jobId ?? randomUUID();
+  const place = { prefix: s.prefix, queue, jobId };
   let data;
   try {
-    data = signJob(s.secret, { module, export: ref.exportName, name: start.name, fresh: start.fresh }, start.args, start.kwargs);
+    data = sealJob(s.secret, place, { module, export: ref.exportName, name: start.name, fresh: start.fresh }, start.args, start.kwargs);
   } catch (error) {
     throw Object.assign(argTypeError(`cannot start ${start.name}: the args and kwargs of a remote thread must be ` +
       `serialisable by v8.serialize (${(error as Error)?.message})`, 'ERR_INVALID_ARG_VALUE'), { cause: error });
   }
   const loop = attach();
-  const queue = spec.queue ?? s.queue;
-  const jobId = spec.jobId ?? randomUUID();
   const link = linkFor(s, queue);
+  if (link.jobs.has(jobId)) {
+    throw argTypeError(`cannot start ${start.name}: job ${jobId} is already a live thread of this process`, 'ERR_INVALID_ARG_VALUE');
+  }
   const ident = loop.adoptModuleThread(start.name, start.daemon);
   let acknowledge!: (id: string) => void;
   let refuse!: (error: unknown) => void;
   const enqueued = new Promise<string>((resolve, reject) => { acknowledge = resolve; refuse = reject; });
   enqueued.catch(() => {});  // the error goes to the excepthook; awaiting it is optional
+  const options: JobsOptions = {
+    jobId, attempts: spec.attempts,
+    removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: FAILED_KEPT_S },
+  };
+  if (spec.backoff !== undefined) options.backoff = typeof spec.backoff === 'number' ? { type: 'fixed', delay: spec.backoff } : spec.backoff;
+  if (spec.priority !== undefined && spec.priority > 0) options.priority = spec.priority;
+  if (spec.delay !== undefined) options.delay = spec.delay;
+  // Ref'd: every remote thread holds the process open until Redis has its job (or it gave up).
+  const timer = setTimeout(() => { expire(tracker); }, s.enqueueTimeout * 1000);
   const tracker: Tracker = {
-    jobId, link, secret: s.secret, enqueuedAck: false, settled: false,
+    jobId, link, secret: s.secret, place, add: { name: start.name, data, options },
+    attempt: null, mayBeInRedis: false, expired: false, withdrawing: false, busy: null, following: false, settled: false,
     info: { jobId, queue, attempts: 0, stalls: 0, worker: null, enqueued },
+    follow() {
+      clearTimeout(timer);
+      this.withdrawing = false;
+      this.following = true;
+      unacknowledged.delete(this);
+      acknowledge(jobId);
+      this.link.check(jobId);  // an existing id may be over already: no event would come
+    },
+    notEnqueued(why, cause) {
+      const reason = cause ?? this.link.lastError ?? undefined;
+      const what = why === 'refused' ? `refused job ${jobId}` : `did not take job ${jobId} within ${s.enqueueTimeout} s` +
+        (why === 'withdrawn' ? '; the job is withdrawn: it never runs' : '');
+      const error = new BackgroundThreadError(`cannot enqueue ${start.name}: Redis at ${redactUrl(s.url)} ${what} ` +
+        `(${describeCause(reason)})`, { code: 'ERR_REMOTE_ENQUEUE', cause: reason });
+      refuse(error);
+      this.settle({ error });
+    },
     settle(outcome) {
       if (this.settled) return;
       this.settled = true;
+      clearTimeout(timer);
       unacknowledged.delete(this);
       this.link.drop(this);
       if ('error' in outcome) events.onException(outcome.error);
@@ -248,46 +451,13 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Modul
       loop.finishModuleThread(ident);
     },
   };
-  if (link.jobs.has(jobId)) {
-    loop.dropModuleThread(ident);
-    throw argTypeError(`cannot start ${start.name}: job ${jobId} is already a live thread of this process`, 'ERR_INVALID_ARG_VALUE');
-  }
   link.use(tracker);
   unacknowledged.add(tracker);
   if (!exitWarning) {
     exitWarning = true;
     process.on('exit', warnUnacknowledged);
   }
-  const options: JobsOptions = {
-    jobId, attempts: spec.attempts,
-    removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 },
-  };
-  if (spec.backoff !== undefined) options.backoff = typeof spec.backoff === 'number' ? { type: 'fixed', delay: spec.backoff } : spec.backoff;
-  if (spec.priority !== undefined && spec.priority > 0) options.priority = spec.priority;
-  if (spec.delay !== undefined) options.delay = spec.delay;
-  // Ref'd: every remote thread holds the process open until Redis has its job (or gave up).
-  const fail = (cause: unknown): void => {
-    if (tracker.settled) return;
-    clearTimeout(timer);
-    const why = cause === undefined ? `did not take job ${jobId} within ${s.enqueueTimeout} s` : `refused job ${jobId}`;
-    const error = new BackgroundThreadError(`cannot enqueue ${start.name}: Redis at ${s.url} ${why} ` +
-      `(${describeCause(cause ?? link.lastError)})`, { code: 'ERR_REMOTE_ENQUEUE', cause: cause ?? link.lastError ?? undefined });
-    refuse(error);
-    if (cause === undefined) link.fail();  // its offline queue is dropped: the job is not sent later
-    tracker.settle({ error });
-  };
-  const timer = setTimeout(fail, s.enqueueTimeout * 1000);
-  void (async () => {
-    await link.ready;
-    await link.queue.add(start.name, data, options);
-  })().then(() => {
-    if (tracker.settled) return;
-    clearTimeout(timer);
-    tracker.enqueuedAck = true;
-    unacknowledged.delete(tracker);
-    acknowledge(jobId);
-    link.check(jobId);  // an existing id may be over already: no event would come
-  }, (error: unknown) => { fail(error ?? new Error('queue.add failed')); });
+  send(tracker);
   return { ident, job: tracker.info, pending: () => !tracker.settled };
 }
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `background-thread-worker`: runWorker() from the command line, with a drain on SIGTERM/SIGINT
 // (exit 0 once the running jobs have ended, 1 when --drain-timeout passes first; a second signal
-// exits at once with 128 + the signal's number). The secret comes from the environment only
-// (BACKGROUND_THREAD_REMOTE_SECRET): a command line is visible to every user of the machine.
+// exits at once with 128 + the signal's number), and under npm when its parent exits. The secret
+// comes from the environment only (BACKGROUND_THREAD_REMOTE_SECRET): a command line is visible to
+// every user of the machine.
 import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
-import { runWorker, type RemoteWorkerOptions } from './remote-worker';
+import type { RemoteWorkerOptions } from './remote-worker';
 
 const USAGE = `Usage: background-thread-worker --allow GLOB [--allow GLOB ...] [options]
 
@@ -25,7 +26,8 @@ Runs the remote threads of a BullMQ queue: each job's module export, in this pac
   --stalled-interval MS how often to look for jobs of dead workers (default: 30000)
   --max-stalled N       stalls before a job fails with ERR_REMOTE_STALLED (default: 1)
 
-The secret jobs are signed with is read from $BACKGROUND_THREAD_REMOTE_SECRET.
+The secret jobs are sealed with is read from $BACKGROUND_THREAD_REMOTE_SECRET. A job this worker
+cannot open (another secret) or find (a stale --root) is handed back for another worker.
 `;
 
 function fail(message: string): never {
@@ -39,6 +41,16 @@ function integer(text: string | undefined, flag: string): number | undefined {
   if (!Number.isInteger(n) || n < 0) fail(`${flag} must be a whole number, not ${JSON.stringify(text)}`);
   return n;
 }
+
+// Bun and Deno are refused (src/runtime.ts) before anything loads the addon, as by the package's
+// entry point, and said as every refusal to start is (their own print of an uncaught error may
+// leave the code out); only then is the worker's code loaded.
+try {
+  require('./runtime');
+} catch (error) {
+  fail(`${(error as Error).message} (${(error as { code?: string }).code})`);
+}
+const { runWorker } = require('./remote-worker') as typeof import('./remote-worker');
 
 let values;
 try {
@@ -80,20 +92,36 @@ try {
 }
 const running = worker;
 running.ready.then(() => {
-  process.stderr.write(`background-thread-worker ${running.name}: ready on queue ${running.queue}, allowing ${options.allow.join(', ')}\n`);
+  process.stderr.write(`background-thread-worker ${running.name}: ready on queue ${running.queue} at ${running.url}, allowing ${options.allow.join(', ')}\n`);
 }, (error: unknown) => {
   process.stderr.write(`background-thread-worker ${running.name}: ${(error as Error)?.message ?? error}\n`);
 });
 
 let draining = false;
-function onSignal(signal: NodeJS.Signals): void {
+function onSignal(signal: NodeJS.Signals, why: string = signal): void {
   if (draining) process.exit(128 + (constants.signals[signal] ?? 0));
   draining = true;
-  process.stderr.write(`background-thread-worker ${running.name}: ${signal}: draining (up to ${drainTimeout} s; again to exit now)\n`);
+  process.stderr.write(`background-thread-worker ${running.name}: ${why}: draining (up to ${drainTimeout} s; again to exit now)\n`);
   void running.close(drainTimeout).then((drained) => {
     if (!drained) process.stderr.write(`background-thread-worker ${running.name}: jobs still running after ${drainTimeout} s\n`);
     process.exit(drained ? 0 : 1);
   });
 }
-process.on('SIGTERM', onSignal);
-process.on('SIGINT', onSignal);
+process.on('SIGTERM', (signal) => { onSignal(signal); });
+process.on('SIGINT', (signal) => { onSignal(signal); });
+
+// npm (npx, npm exec, npm run, npm start) runs this command through `sh -c`, which does not pass
+// a signal on: a SIGTERM to the pid of npm ends npm and its shell only, and left this process
+// running, orphaned. Under npm, the parent's end is taken as a SIGTERM (a drain). Polled (signal
+// 0: is it there?), since Node has no event for it; unref'd: the worker's connections keep it up.
+if (process.env.npm_lifecycle_event !== undefined) {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (draining) return;
+    try {
+      process.kill(parent, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') onSignal('SIGTERM', `its parent (pid ${parent}) exited`);
+    }
+  }, 250).unref();
+}

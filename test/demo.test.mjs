@@ -10,17 +10,19 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { haveRedis } from '../scripts/redis-server.mjs';
+import { ROOT, processExists } from './helpers/child.mjs';
 import { until } from './helpers/wait.mjs';
 
 const SERVER = fileURLToPath(new URL('../examples/demo/server.mjs', import.meta.url));
 const CLUSTER = fileURLToPath(new URL('../examples/demo/cluster.mjs', import.meta.url));
 
 /**
- * Starts the demo (or `script`) on a free port; resolves {base, child, output(), exited}. The
- * child is killed `killAfter` seconds after its start: a hang guard.
+ * Starts the demo (or `script`, or the command `argv`) on a free port; resolves {base, child,
+ * output(), exited}. The child is killed `killAfter` seconds after its start: a hang guard.
  */
-async function startDemo(env = {}, { script = SERVER, killAfter = 30 } = {}) {
-  const child = spawn(process.execPath, [script], {
+async function startDemo(env = {}, { script = SERVER, argv = [process.execPath, script], killAfter = 30 } = {}) {
+  const child = spawn(argv[0], argv.slice(1), {
+    cwd: ROOT,
     env: { ...process.env, PORT: '0', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -166,16 +168,6 @@ const REDIS = haveRedis();
 const clusterTest = REDIS || CI ? test : test.skip;
 if (!REDIS && !CI) console.log('demo.test.mjs: redis-server is not installed: skipping the demo:cluster test');
 
-/** Whether process `pid` exists (a signal 0 checks without sending anything). */
-function exists(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error.code !== 'ESRCH';
-  }
-}
-
 clusterTest('demo:cluster: jobs run on worker-1/worker-2 and come back with their reports; SIGTERM stops it all, exit 0', async () => {
   assert.ok(REDIS, 'redis-server is not installed (apt-get install redis-server): CI must run this test');
   // A hang guard: Redis, two workers and the server start in a few seconds, the jobs take ~1 s.
@@ -216,12 +208,35 @@ clusterTest('demo:cluster: jobs run on worker-1/worker-2 and come back with thei
     assert.is(signal, null, out.stdout);
     assert.is(code, 0, `${out.stdout}\n${out.stderr}`);
     assert.match(out.stdout, /demo:cluster: all stopped; bye/);
-    for (const [name, pid] of Object.entries(pids())) assert.not.ok(exists(pid), `${name} (pid ${pid}) is gone`);
+    for (const [name, pid] of Object.entries(pids())) assert.not.ok(processExists(pid), `${name} (pid ${pid}) is gone`);
     assert.not.ok(existsSync(socket), 'Redis\'s socket is removed');
   } finally {
     // After a failure: what the launcher started must not outlive the test.
     demo.child.kill('SIGKILL');
-    for (const pid of Object.values(pids())) if (exists(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of Object.values(pids())) if (processExists(pid)) process.kill(pid, 'SIGKILL');
+  }
+});
+
+clusterTest('npm run demo:cluster: SIGTERM to npm\'s pid stops the server, the workers and redis-server', async () => {
+  assert.ok(REDIS, 'redis-server is not installed (apt-get install redis-server): CI must run this test');
+  // npm runs the script through `sh -c`, and forwards a signal it gets to that shell only.
+  const demo = await startDemo({}, { argv: ['npm', 'run', '--silent', 'demo:cluster'], killAfter: 120 });
+  const pids = () => Object.fromEntries([...demo.output().stdout.matchAll(/demo:cluster: (\S+) pid (\d+)/g)]
+    .map(([, name, pid]) => [name, Number(pid)]));
+  try {
+    const socket = /redis-server pid \d+ on (\S+)/.exec(demo.output().stdout)?.[1];
+    await until(() => Object.keys(pids()).length === 4, 30, 'the four pids');
+    const started = pids();
+    assert.not.ok(Object.values(started).includes(demo.child.pid), 'npm is none of them');
+    demo.child.kill('SIGTERM');
+    await demo.exited;
+    // A hang guard: the server, then the workers, then Redis stop in about a second.
+    await until(() => Object.values(started).every((pid) => !processExists(pid)), 60,
+      `every process to be gone: ${JSON.stringify(started)}\n${demo.output().stdout}\n${demo.output().stderr}`, 100);
+    assert.not.ok(existsSync(socket), 'Redis\'s socket is removed');
+  } finally {
+    demo.child.kill('SIGKILL');
+    for (const pid of Object.values(pids())) if (processExists(pid)) process.kill(pid, 'SIGKILL');
   }
 });
 

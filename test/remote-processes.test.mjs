@@ -7,7 +7,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { QUICK, describe, runChild, runNode } from './helpers/child.mjs';
+import { spawn } from 'node:child_process';
+import { startRedis } from '../scripts/redis-server.mjs';
+import { QUICK, ROOT, describe, importHelpers, processExists, runChild, runNode } from './helpers/child.mjs';
 import {
   JOBS, freshQueue, inspectQueue, markers, remoteEnv, startWorker, stopWorkers, testRedis,
 } from './helpers/remote.mjs';
@@ -97,6 +99,100 @@ it('Redis down: ERR_REMOTE_ENQUEUE reaches the excepthook after enqueueTimeout, 
   assert.match(r.stdout, /hook ERR_REMOTE_ENQUEUE cannot enqueue/, describe(r));
   assert.match(r.stdout, /enqueued rejected ERR_REMOTE_ENQUEUE/, describe(r));
   assert.match(r.stdout, /exit alive false null/, describe(r));
+});
+
+/**
+ * A creator that starts `n` remote threads of `tally` (one marker file each, a line per run)
+ * while the Redis of pid `redisPid` is SIGSTOPped, its connections up (so every add is sent),
+ * lets their enqueueTimeout (1 s) pass, SIGCONTs Redis and joins them all; prints how many were
+ * alive while Redis was stopped and how each ended ('ran', or its exception's code).
+ */
+const stoppedRedisCreator = (redisPid, dir, n, then = '') => `
+import { BackgroundThread, configureRemote, joinAll, setExcepthook } from 'background-thread';
+${importHelpers('wait.mjs', ['sleep'])}
+configureRemote({ enqueueTimeout: 1, pollInterval: 1 });
+setExcepthook(() => {});
+const target = (exportName) => ({ module: ${JSON.stringify(JOBS)}, export: exportName, remote: true });
+const warm = new BackgroundThread({ target: target('add'), args: [1, 2], daemon: true });
+warm.start();
+await warm.remote.enqueued;
+process.kill(${redisPid}, 'SIGSTOP');
+const threads = Array.from({ length: ${n} }, (_, i) => new BackgroundThread({ target: target('tally'), args: [${JSON.stringify(dir)} + '/run-' + i] }));
+threads.forEach((t) => t.start());
+await sleep(2000);   // fires after the threads' 1 s enqueue timers (timers fire in order): they have timed out
+console.log('alive while stopped', threads.filter((t) => t.isAlive()).length);
+process.kill(${redisPid}, 'SIGCONT');
+await joinAll();
+console.log('outcomes', JSON.stringify(threads.map((t) => t.exception?.code ?? (t.result === 'counted' ? 'ran' : String(t.result)))));
+console.log('ids', JSON.stringify(threads.map((t) => t.remote.jobId)));
+${then}
+`;
+
+/** Waits until no job of `queue` is waiting, delayed or running: a job sent late has run by then. */
+const drained = async (socket, queue) => {
+  const q = await inspectQueue(socket, queue);
+  try {
+    await until(async () => {
+      const counts = await q.getJobCounts('wait', 'prioritized', 'delayed', 'active', 'paused');
+      return Object.values(counts).every((c) => c === 0);
+    }, 60, 'the queue to drain', 100);
+  } finally {
+    await q.close();
+  }
+};
+
+const runsOf = (dir, i) => {
+  const file = join(dir, `run-${i}`);
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+};
+
+it('an enqueue timeout on a frozen Redis: a thread that ends with ERR_REMOTE_ENQUEUE never has its job run; the others ran once', async () => {
+  const stopped = await startRedis();
+  const queue = freshQueue();
+  const dir = markers();
+  const n = 40;
+  let worker;
+  try {
+    worker = await startWorker(stopped.socket, queue);
+    const r = await runChild(stoppedRedisCreator(stopped.pid, dir, n, 'process.exit(0);'),
+      { timeout: 120000, env: remoteEnv(stopped.socket, queue) });
+    assert.is(r.code, 0, describe(r));
+    const outcomes = JSON.parse(r.stdout.match(/outcomes (.*)/)[1]);
+    await drained(stopped.socket, queue);
+    const wrong = outcomes.map((outcome, i) => ({ i, outcome, runs: runsOf(dir, i) }))
+      .filter(({ outcome, runs }) => !(outcome === 'ERR_REMOTE_ENQUEUE' ? runs === 0 : outcome === 'ran' && runs === 1));
+    assert.equal(wrong, [], `each thread's end matches its job's: ${JSON.stringify(outcomes)}`);
+    // What Redis says of a withdrawn job: failed unrun (by the worker that took it), or a tombstone.
+    const ids = JSON.parse(r.stdout.match(/ids (.*)/)[1]);
+    const q = await inspectQueue(stopped.socket, queue);
+    try {
+      for (const [i, outcome] of outcomes.entries()) {
+        if (outcome !== 'ERR_REMOTE_ENQUEUE') continue;
+        assert.match((await q.getJob(ids[i]))?.failedReason ?? '', /withdrawn by its thread/, `job ${ids[i]}`);
+      }
+    } finally {
+      await q.close();
+    }
+    assert.match(r.stdout, new RegExp(`alive while stopped ${n}\\b`), `a sent job's thread waits for Redis to say what became of it\n${describe(r)}`);
+  } finally {
+    process.kill(stopped.pid, 'SIGCONT');
+    if (worker) await stopWorkers(worker);
+    await stopped.stop();
+  }
+});
+
+it('after an enqueue timeout on a frozen Redis the creator exits once its threads have ended', async () => {
+  const stopped = await startRedis();
+  const queue = freshQueue();
+  try {
+    const r = await runChild(stoppedRedisCreator(stopped.pid, markers(), 5, 'console.log("joined");'),
+      { ...QUICK, env: remoteEnv(stopped.socket, queue) });
+    assert.is(r.code, 0, describe(r));
+    assert.match(r.stdout, /joined/, describe(r));
+  } finally {
+    process.kill(stopped.pid, 'SIGCONT');
+    await stopped.stop();
+  }
 });
 
 it('remote threads not configured: start() throws ERR_REMOTE_NOT_CONFIGURED and the thread stays unstarted', async () => {
@@ -191,6 +287,39 @@ it('SIGTERM drains a worker: the running job ends, then exit 0; past --drain-tim
   await draining(twice.w);
   twice.w.child.kill('SIGTERM');
   assert.equal(await twice.w.exited, { code: 143, signal: null }, twice.w.stderr());   // 128 + SIGTERM's 15
+});
+
+it('SIGTERM to the pid of `npx background-thread-worker` reaches the worker: it drains its running job and exits', async () => {
+  const queue = freshQueue();
+  const dir = markers();
+  const began = join(dir, 'began');
+  const release = join(dir, 'release');
+  // npx runs the bin through `sh -c`, and forwards a signal it gets to that shell only.
+  const npx = spawn('npx', ['--offline', 'background-thread-worker', '--allow', 'jobs/**'], {
+    cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...remoteEnv(redis.socket, queue) }, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  npx.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
+  const npxExited = new Promise((resolve) => npx.on('exit', resolve));
+  let workerPid;
+  try {
+    await until(() => /:(\d+): ready on queue/.test(stderr), 60, `the worker to be ready:\n${stderr}`);
+    workerPid = Number(stderr.match(/:(\d+): ready on queue/)[1]);
+    assert.is.not(workerPid, npx.pid, 'the worker is not the process npx is');
+    const c = await runChild(creator('hold', [began, release], { daemon: true, then: 'console.log("job", await t.remote.enqueued);' }),
+      { ...QUICK, env: remoteEnv(redis.socket, queue) });
+    assert.is(c.code, 0, describe(c));
+    await until(() => existsSync(began), 60, 'the job to begin');
+    npx.kill('SIGTERM');
+    await npxExited;
+    await until(() => stderr.includes('draining'), 60, `the worker to drain:\n${stderr}`);
+    writeFileSync(release, '');
+    await until(() => !processExists(workerPid), 60, `the worker (pid ${workerPid}) to exit:\n${stderr}`);
+    assert.is(await jobState(queue, c.stdout.match(/job (\S+)/)[1]), 'completed', 'the drain let the job finish');
+  } finally {
+    npx.kill('SIGKILL');
+    if (workerPid !== undefined && processExists(workerPid)) process.kill(workerPid, 'SIGKILL');
+  }
 });
 
 it('a worker refuses to start without an allow-list or a secret (exit 2, the reason on stderr)', async () => {

@@ -1,16 +1,18 @@
 // Remote threads from the creator's side, in this process, against a real redis-server and a
 // real worker process: result, excepthook (class, code, remote stack, before join returns),
 // joins and their timeouts, joinSync, joinAll, idempotent job ids, attempts, bad input, and the
-// worker's refusals (allow-list, root, symlinks, signatures) reaching the creator.
+// worker's refusals (allow-list, root, symlinks, seals, copies) reaching the creator, and what
+// Redis holds of the arguments and results (sealed).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BackgroundThread, configureRemote, enumerate, getExcepthook, joinAll, setExcepthook,
+  BackgroundThread, BackgroundThreadError, configureRemote, enumerate, getExcepthook, joinAll, setExcepthook,
 } from 'background-thread';
 import {
-  JOBS, JOBS_ROOT, SECRET, freshQueue, inspectQueue, markers, startWorker, stopWorkers, testRedis,
+  JOBS, JOBS_ROOT, SECRET, freshQueue, inspectQueue, markers, redisProxy, startWorker, stopWorkers, testRedis,
 } from './helpers/remote.mjs';
 import { until, withTimeout } from './helpers/wait.mjs';
 
@@ -165,7 +167,7 @@ it('the worker refuses modules outside its allow-list or its root, before import
   assert.not.ok(existsSync(imported), 'the refused module was never imported');
 });
 
-it('a job signed with another secret is refused before its payload is read', async () => {
+it('a job sealed with another secret is refused before its payload is read', async () => {
   const seen = await withHook(async () => {
     configureRemote({ url: redis.socket, secret: 'another-secret-0123456789', root: JOBS_ROOT, queue, pollInterval: 1 });
     try {
@@ -184,7 +186,7 @@ it('forged jobs added straight to the queue are refused and fail for good', asyn
   const q = await inspectQueue(redis.socket, queue);
   try {
     const forged = [
-      { v: 1, module: 'private/secret.mjs', export: 'default', name: 'x', fresh: false, payload: '', sig: 'forged' },
+      { v: 2, module: 'private/secret.mjs', export: 'default', name: 'x', fresh: false, payload: 'Zm9yZ2Vk' },
       { rm: '-rf /' },
     ];
     const jobs = await Promise.all(forged.map((data, i) => q.add(`forged-${i}`, data, { attempts: 3 })));
@@ -197,6 +199,157 @@ it('forged jobs added straight to the queue are refused and fail for good', asyn
     await q.close();
   }
   assert.not.ok(existsSync(imported), 'the forged job\'s module was never imported');
+});
+
+it('a sealed job copied under another id, or into another queue, is refused and never runs again', async () => {
+  const file = join(markers(), 'runs');
+  const t = remote('tally', { args: [file] });
+  t.start();
+  await withTimeout(t.join(), 60, 'join');
+  assert.is(t.result, 'counted');
+  const otherQueue = freshQueue();
+  const other = await startWorker(redis.socket, otherQueue);
+  const q = await inspectQueue(redis.socket, queue);
+  const q2 = await inspectQueue(redis.socket, otherQueue);
+  try {
+    const { data } = await q.getJob(t.remote.jobId);
+    const copies = [await q.add('copy', data, { jobId: `copy-${randomUUID()}` }), await q2.add('copy', data, { jobId: t.remote.jobId })];
+    const queues = [q, q2];
+    await until(async () => (await Promise.all(copies.map((c, i) => queues[i].getJobState(c.id)))).every((s) => s === 'failed'), 60, 'the copies to fail');
+    for (const [i, copy] of copies.entries()) {
+      assert.match((await queues[i].getJob(copy.id)).stacktrace.at(-1), /\[ERR_REMOTE_BAD_SIGNATURE\]/);
+    }
+  } finally {
+    await Promise.all([q.close(), q2.close()]);
+    await stopWorkers(other);
+  }
+  assert.is(readFileSync(file, 'utf8'), `${worker.child.pid}\n`, 'the job ran once, its copies never');
+});
+
+it('a job\'s sealed result written into another job is refused there', async () => {
+  const x = remote('add', { args: [1, 2] });
+  x.start();
+  await withTimeout(x.join(), 60, 'join');
+  const y = remote('add', { args: [40, 2] }, { delay: 3600_000 });   // waits an hour: its result is the forger's
+  y.start();
+  await y.remote.enqueued;
+  const q = await inspectQueue(redis.socket, queue);
+  try {
+    const { returnvalue } = await q.getJob(x.remote.jobId);
+    const client = await q.client;
+    const seen = await withHook(async () => {
+      await client.hset(q.toKey(y.remote.jobId), 'returnvalue', JSON.stringify(returnvalue), 'finishedOn', String(Date.now()));
+      await withTimeout(y.join(), 60, 'join');
+    });
+    assert.is(y.result, undefined, 'x\'s result is not y\'s');
+    assert.is(y.exception?.code, 'ERR_REMOTE_BAD_SIGNATURE');
+    assert.is(seen[0]?.excValue, y.exception, 'the excepthook got it');
+  } finally {
+    await (await q.getJob(y.remote.jobId))?.remove().catch(() => {});
+    await q.close();
+  }
+});
+
+it('a job\'s arguments and result cannot be read in Redis', async () => {
+  const secretText = `top-secret-${randomUUID()}`;
+  const t = remote('add', { args: [secretText, '!'] });
+  t.start();
+  await withTimeout(t.join(), 60, 'join');
+  assert.is(t.result.sum, `${secretText}!`);
+  const q = await inspectQueue(redis.socket, queue);
+  try {
+    const client = await q.client;
+    const raw = await client.hgetall(q.toKey(t.remote.jobId));
+    // Everything the hash holds, as text, and each base64 string in it decoded.
+    const strings = JSON.stringify(raw).match(/[A-Za-z0-9+/=_-]{16,}/g) ?? [];
+    const texts = [JSON.stringify(raw), ...strings.map((b) => Buffer.from(b, 'base64').toString('latin1'))];
+    assert.ok(texts.every((text) => !text.includes('top-secret')), 'the argument and the result are sealed');
+  } finally {
+    await q.close();
+  }
+});
+
+/**
+ * Runs `body({ proxy, q, file })` with this process's remote threads going through a redisProxy
+ * (enqueueTimeout 1 s) whose connections are up (a thread ran through it), `q` a look at the
+ * queue, `file` a tally marker; then back to the direct connection.
+ */
+async function throughProxy(body) {
+  const proxy = await redisProxy(redis.socket);
+  const q = await inspectQueue(redis.socket, queue);
+  try {
+    configureRemote({ url: `redis://127.0.0.1:${proxy.port}`, secret: SECRET, root: JOBS_ROOT, queue, enqueueTimeout: 1, pollInterval: 1 });
+    const warm = remote('add', { args: [1, 2] });
+    warm.start();
+    await withTimeout(warm.join(), 60, 'join');
+    await body({ proxy, q, file: join(markers(), 'runs') });
+  } finally {
+    configureRemote({ url: redis.socket, secret: SECRET, root: JOBS_ROOT, queue, pollInterval: 1 });
+    await q.close();
+    await proxy.close();
+  }
+}
+
+/** Starts a thread of tally(file) and waits for its end, its exception to the hook. */
+async function tallyThread(file) {
+  const t = remote('tally', { args: [file] });
+  const seen = await withHook(async () => {
+    t.start();
+    await withTimeout(t.join(), 60, 'join');
+  });
+  assert.is(t.exception?.code, 'ERR_REMOTE_ENQUEUE');
+  assert.is(seen[0]?.excValue, t.exception, 'the excepthook got it');
+  try {
+    await t.remote.enqueued;
+    assert.unreachable('enqueued resolved');
+  } catch (error) {
+    assert.is(error, t.exception, 'enqueued rejects with it');
+  }
+  return t;
+}
+
+it('an add that reaches Redis only after its thread withdrew the job (a slow network) is a no-op: the job never runs', async () => {
+  await throughProxy(async ({ proxy, q, file }) => {
+    proxy.hold();   // what the connections send now reaches Redis only at release()
+    const t = await tallyThread(file);
+    assert.match(t.exception.message, /the job is withdrawn: it never runs/);
+    proxy.release();   // the add arrives now
+    const client = await q.client;
+    const duplicated = async () => (await client.xrevrange(q.keys.events, '+', '-', 'COUNT', 100))
+      .some(([, fields]) => fields.join(' ').includes(`event duplicated jobId ${t.remote.jobId}`));
+    await until(duplicated, 60, 'the late add to reach Redis (BullMQ\'s duplicate no-op)', 20);
+    const job = await q.getJob(t.remote.jobId);
+    assert.match(job.failedReason, /withdrawn by its thread/, 'Redis holds the tombstone, which reads as a failed job');
+    assert.is(await q.getJobState(t.remote.jobId), 'unknown', 'in no list: no worker can take it');
+    // A later thread of the same job id follows the tombstone: it ends as the job did, and runs nothing.
+    const again = remote('tally', { args: [file] }, { jobId: t.remote.jobId });
+    await withHook(async () => {
+      again.start();
+      await withTimeout(again.join(), 60, 'join');
+    });
+    assert.is(again.exception?.code, 'ERR_REMOTE_ENQUEUE');
+    assert.instance(again.exception, BackgroundThreadError);
+    assert.match(again.exception.message, /withdrawn by its thread/);
+    assert.not.ok(existsSync(file), 'the job never ran');
+  });
+});
+
+it('an add still in the offline queue (Redis unreachable) when the enqueue times out: the thread ends at once, nothing is sent later', async () => {
+  await throughProxy(async ({ proxy, q, file }) => {
+    proxy.refuse();
+    await until(() => proxy.refused() > 0, 60, 'the creator to see its connection go (a reconnect refused)');
+    const t = await tallyThread(file);
+    assert.match(t.exception.message, /did not take job \S+ within 1 s \(/);
+    assert.not.match(t.exception.message, /withdrawn/, 'never sent: nothing to withdraw');
+    proxy.accept();
+    // A thread after it, on a new connection through the proxy, runs: the old one sends nothing.
+    const after = remote('add', { args: [2, 2] });
+    after.start();
+    await withTimeout(after.join(), 60, 'join');
+    assert.is(after.result?.sum, 4);
+    assert.is(await q.getJob(t.remote.jobId), undefined, 'the job never reached Redis');
+    assert.not.ok(existsSync(file), 'the job never ran');
+  });
 });
 
 it('bad remote options and modules outside the root are refused by start() or the constructor, nothing enqueued', () => {

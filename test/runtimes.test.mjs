@@ -2,7 +2,8 @@
 // Deno cannot resolve uv_thread_create_ex and aborts): the package refuses them at import with a
 // BackgroundThreadError (ERR_UNSUPPORTED_RUNTIME) the program can catch, through require() and
 // import alike, before the addon is loaded. Real binaries of both, from their npm packages
-// (@oven/bun-linux-x64, @deno/linux-x64-glibc), installed once into the Node-binaries cache.
+// (@oven/bun-linux-x64, @deno/linux-x64-glibc), installed once into the Node-binaries cache. The
+// worker's command too.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -47,6 +48,24 @@ for (const [name, { pkg, version, bin, args }] of Object.entries(RUNTIMES)) {
       assert.match(message, new RegExp(`not on ${name === 'bun' ? 'Bun' : 'Deno'} ${version.replace(/\./g, '\\.')}`));
     });
   }
+
+  // The worker's command loads the addon without the package's entry point: refused there too,
+  // before it connects (under Bun it took jobs and failed each: its v8.deserialize is not Node's).
+  test(`${name}: background-thread-worker refuses to start (exit 2, ERR_UNSUPPORTED_RUNTIME), takes no job`, async () => {
+    if (!served && !process.env.CI) return;
+    const runtime = ensureForeignNode(pkg, version, bin);
+    const env = {   // a Redis that is not there: a worker that started would retry for ever
+      BACKGROUND_THREAD_REMOTE: join(mkdtempSync(join(tmpdir(), 'bt-runtime-')), 'no-redis.sock'),
+      BACKGROUND_THREAD_REMOTE_SECRET: 'a-secret-0123456789abcdef',
+    };
+    const { code, signal, stderr } = await runNode([...args, join(ROOT, 'dist/worker-cli.js'), '--allow', 'jobs/**'],
+      { node: runtime, env, timeout: 120000 });
+    assert.is(signal, null, stderr);
+    assert.is(code, 2, stderr);   // as every refusal to start
+    assert.match(stderr, /\(ERR_UNSUPPORTED_RUNTIME\)/);
+    assert.match(stderr, new RegExp(`not on ${name === 'bun' ? 'Bun' : 'Deno'} `));
+    assert.not.match(stderr, /ready on queue|ENOENT/, 'it never started a worker');
+  });
 }
 
 test.run();

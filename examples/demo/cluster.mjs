@@ -3,9 +3,9 @@
 // only) and the demo server in remote mode (DEMO_REMOTE=1), whose jobs are remote threads that
 // the workers run. The secret that signs the jobs is made at each launch and reaches the
 // children through their environment only (a command line is visible to every user).
-// SIGINT/SIGTERM: stop the server first (it waits for its running jobs, which need the workers
-// and Redis), then the workers (SIGTERM: they drain), then Redis; exit 0, or 1 when one of them
-// did not exit 0. A second signal kills what is left and exits at once (128 + its number). A
+// SIGINT/SIGTERM, or the end of its parent (npm's shell, under npm run): stop the server first
+// (it waits for its running jobs, which need the workers and Redis), then the workers (SIGTERM:
+// they drain), then Redis; exit 0, or 1 when one of them did not exit 0. A second signal kills what is left and exits at once (128 + its number). A
 // child that exits on its own stops the rest, exit 1.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -73,6 +73,19 @@ function onSignal(signal) {
 }
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+
+// npm runs this script through `sh -c`, which does not pass a signal on: a SIGTERM to the pid of
+// `npm run demo:cluster` ended npm and its shell only, and left all this running. So the parent's
+// end stops it all too, as a SIGTERM does (polled with signal 0: Node has no event for it).
+const parent = process.ppid;
+setInterval(() => {
+  if (stopping) return;
+  try {
+    process.kill(parent, 0);
+  } catch (error) {
+    if (error.code === 'ESRCH') void stop(`its parent (pid ${parent}) exited`);
+  }
+}, 250).unref();
 
 let redis;
 try {

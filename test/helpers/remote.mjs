@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { haveRedis, startRedis } from '../../scripts/redis-server.mjs';
 import { ROOT } from './child.mjs';
+import { withTimeout } from './wait.mjs';
 
 export const SECRET = 'test-secret-0123456789abcdef';
 export const JOBS_ROOT = join(ROOT, 'test/fixtures/remote');
@@ -43,7 +44,8 @@ export const markers = () => mkdtempSync(join(tmpdir(), 'bt-remote-'));
 
 /**
  * Starts a worker process (`background-thread-worker`) and resolves once it is ready:
- * { child, name, exited (Promise of { code, signal }), stderr() }.
+ * { child, name, exited (Promise of { code, signal }), stderr() }. Not ready within 60 s (a hang
+ * guard): killed, and a rejection with what it printed.
  */
 export function startWorker(socket, queue, { name = `w-${randomUUID().slice(0, 8)}`, args = [], env = {} } = {}) {
   const child = spawn(process.execPath, [CLI, '--allow', 'jobs/**', '--name', name, ...args], {
@@ -58,7 +60,10 @@ export function startWorker(socket, queue, { name = `w-${randomUUID().slice(0, 8
     });
     void exited.then(({ code }) => reject(new Error(`worker ${name} exited (${code}) before it was ready:\n${stderr}`)));
   });
-  return ready.then(() => ({ child, name, exited, stderr: () => stderr }));
+  return withTimeout(ready, 60, `worker ${name} to be ready`).then(() => ({ child, name, exited, stderr: () => stderr }), (error) => {
+    child.kill('SIGKILL');
+    throw new Error(`${error.message}:\n${stderr}`);
+  });
 }
 
 /** Stops workers (SIGKILL: a test that needs a drain sends SIGTERM itself) and waits for them. */
@@ -71,4 +76,69 @@ export async function stopWorkers(...workers) {
 export async function inspectQueue(socket, queue) {
   const { Queue } = await import('bullmq');
   return new Queue(queue, { connection: { path: socket } });
+}
+
+/**
+ * A TCP proxy in front of the Redis at `socket`, to play a network's failures with a real Redis:
+ * hold() keeps what the connections open now send from Redis (a slow path: it arrives at
+ * release(), the end of a connection closed meanwhile after it); connections made later pass.
+ * refuse() cuts every connection and refuses new ones (refused() counts them) until accept().
+ * Resolves { port, hold, release, refuse, refused, accept, close }.
+ */
+export async function redisProxy(socket) {
+  const { createServer, connect } = await import('node:net');
+  const pipes = new Set();
+  let refusing = false;
+  let refused = 0;
+  const server = createServer((client) => {
+    if (refusing) {
+      refused++;
+      client.destroy();
+      return;
+    }
+    const upstream = connect(socket);
+    const pipe = { client, upstream, held: null, closed: false };
+    pipes.add(pipe);
+    const drop = () => {
+      pipes.delete(pipe);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('data', (chunk) => { if (pipe.held) pipe.held.push(chunk); else upstream.write(chunk); });
+    client.on('close', () => {
+      pipe.closed = true;
+      if (!pipe.held) upstream.end();
+    });
+    upstream.on('data', (chunk) => { if (!client.destroyed) client.write(chunk); });
+    upstream.on('close', drop);
+    client.on('error', () => {});
+    upstream.on('error', drop);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: server.address().port,
+    hold() { for (const pipe of pipes) pipe.held ??= []; },
+    release() {
+      for (const pipe of pipes) {
+        if (!pipe.held) continue;
+        for (const chunk of pipe.held) pipe.upstream.write(chunk);
+        pipe.held = null;
+        if (pipe.closed) pipe.upstream.end();
+      }
+    },
+    refuse() {
+      refusing = true;
+      for (const pipe of [...pipes]) {
+        pipe.client.destroy();
+        pipe.upstream.destroy();
+      }
+    },
+    refused: () => refused,
+    accept() { refusing = false; },
+    close() {
+      refusing = true;
+      for (const pipe of [...pipes]) pipe.upstream.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
