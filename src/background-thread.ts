@@ -204,10 +204,12 @@ export class BackgroundThread extends PythonAliases {
     register(ident, this);
   }
 
-  // The excepthook sees it first; `exception` then keeps the first one.
+  // The excepthook sees it first; `exception` then keeps the first one. Once the thread has ended
+  // (join() has resolved) it is final: an error of what the target left behind (a timer, say)
+  // reaches the hook only.
   #threw(error: unknown): void {
     reportException(this, error);
-    if (!this.#excepted) {
+    if (!this.#excepted && this.#state !== 'stopped') {
       this.#excepted = true;
       this.#exception = error;
     }

@@ -9,7 +9,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import { BackgroundThreadError, argTypeError, startFailedError } from './errors';
 import { HandOverRefused, runEnded, startRun, type Run } from './isolate-pool';
 import { attach } from './loop';
-import { kTransfer, type Report, type Transferring } from './module-protocol';
+import { kTransfer, type RunReport, type Transferring } from './module-protocol';
 import { checkRunner } from './own-files';
 import { remoteSpec, type RemoteJobOptions, type RemoteSpec } from './remote-options';
 import { received } from './validate';
@@ -225,7 +225,7 @@ export function startModuleThread(ref: ModuleRef, start: ModuleThreadStart,
   const ident = loop.adoptModuleThread(start.name, start.daemon);
   const run: Run = {
     message: {
-      ident, name: start.name, daemon: start.daemon, url: ref.url, exportName: ref.exportName,
+      kind: 'run', ident, name: start.name, daemon: start.daemon, url: ref.url, exportName: ref.exportName,
       args: start.args, kwargs: start.kwargs, fresh: start.fresh,
     },
     transfer: start.transfer,
@@ -281,7 +281,7 @@ export function transfer<T>(value: T, transferList: readonly TransferListItem[])
   return { [kTransfer]: [...transferList], value } as Transferring as T;
 }
 
-function exceptionOf(report: Exclude<Report, { kind: 'output' | 'result' | 'exiting' }>, ref: ModuleRef): unknown {
+function exceptionOf(report: Exclude<RunReport, { kind: 'result' }>, ref: ModuleRef): unknown {
   const where = `module target ${ref.url} (export "${ref.exportName}")`;
   switch (report.kind) {
     case 'load':
