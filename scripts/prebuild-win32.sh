@@ -7,7 +7,8 @@
 #   drift from the code.
 # - libgcc, libstdc++ and winpthread are linked statically: the .node must need only node.exe and
 #   DLLs every Windows has. The check at the end (objdump -p) fails the build otherwise.
-# Same defines as binding.gyp (+ node-addon-api's except.gypi and what node-gyp adds to an addon).
+# Same flags and defines as binding.gyp (scripts/addon-flags.sh). Node's uv.h, from its
+# include/node, is platform-neutral libuv: uv/win.h is there too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T=x86_64-w64-mingw32
@@ -16,23 +17,14 @@ for tool in "$CXX" "$T-dlltool" "$T-nm" "$T-objdump"; do
   command -v "$tool" >/dev/null || { echo "$tool missing: apt-get install g++-mingw-w64-x86-64-posix" >&2; exit 2; }
 done
 
-# uv.h is not in node-api-headers: take the running Node's include/node (as CMakeLists.txt does).
-# Its uv/win.h is platform-neutral libuv; libuv 1.x keeps its ABI, so Node 20's headers serve
-# the node.exe of any major that has Node-API 8.
-node_inc=$(node -p "require('path').resolve(process.execPath, '../../include/node')")
-[[ -f $node_inc/uv.h ]] || node_inc=${npm_config_nodedir:-/nonexistent}/include/node
-[[ -f $node_inc/uv.h ]] || { echo "uv.h not found: Node's headers are needed (set npm_config_nodedir)" >&2; exit 2; }
+source scripts/addon-flags.sh
 napi_def=$(node -p "require.resolve('node-api-headers/def/node_api.def')")  # js_native_api.def's names are in it too
-addon_api=native/vendor/node-addon-api  # vendored, as binding.gyp uses it
 
 out=prebuilds/win32-x64/background-thread.node
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-flags=(-std=c++17 -O2 -Wall -Wextra
-  -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS
-  -DNODE_GYP_MODULE_NAME=background_thread -DBUILDING_NODE_EXTENSION -DUSING_UV_SHARED=1
-  -I"$addon_api" -I"$node_inc")
+flags=("${addon_flags[@]}" -O2 -DUSING_UV_SHARED=1)
 for src in native/*.cc; do
   "$CXX" "${flags[@]}" -c "$src" -o "$work/$(basename "$src" .cc).o"
 done

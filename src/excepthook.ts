@@ -1,9 +1,10 @@
 // Python's threading.excepthook: where an exception (or rejection) in a thread goes. It never
 // reaches 'uncaughtException'/'unhandledRejection' and never changes the exit code.
-import { inspect, types } from 'node:util';
+import { types } from 'node:util';
 import type { BackgroundThread } from './background-thread';
 import { contextThread } from './context';
 import { argTypeError } from './errors';
+import { describe } from './thrown';
 import { received } from './validate';
 
 /**
@@ -34,16 +35,6 @@ export interface ExceptHookArgs {
  * `Exception in threading.excepthook:` and the hook's error are written to stderr instead.
  */
 export type ExceptHook = (args: ExceptHookArgs) => void;
-
-/** What the default hook prints for a thrown value (the stack for an Error); never throws. */
-export function describe(value: unknown): string {
-  try {
-    if (value instanceof Error) return value.stack ?? String(value);
-    return inspect(value);
-  } catch {
-    return '<exception that cannot be printed>';
-  }
-}
 
 function write(text: string): void {
   try { process.stderr.write(text); } catch { /* stderr closed: nowhere left to tell */ }

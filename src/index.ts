@@ -1,6 +1,8 @@
 // background-thread: App Engine's google.appengine.api.background_thread for Node.js.
-// First: it checks that this code runs from the package's files (ERR_BUNDLED), before any other
-// module requires a built-in (which fails in esbuild's ESM output).
+// First: it refuses a runtime that is not Node.js (ERR_UNSUPPORTED_RUNTIME), and checks that this
+// code runs from the package's files (ERR_BUNDLED), before any other module requires a built-in
+// (which fails in esbuild's ESM output).
+import './runtime';
 import './own-files';
 export { BackgroundThread } from './background-thread';
 export type { BackgroundThreadOptions, Target } from './options';

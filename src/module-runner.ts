@@ -19,7 +19,6 @@ import { fileURLToPath } from 'node:url';
 import * as v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { workerData, type TransferListItem } from 'node:worker_threads';
-import { describe } from './excepthook';
 import { isolatesHolding } from './isolate-pool';
 import { attach, listenLeftBehind, liveThreads } from './loop';
 import { adoptThreadIdentity } from './main-thread';

@@ -16,6 +16,11 @@ const arch = `${process.platform}-${process.arch}`;
 // Linux prebuilds carry their libc in the name (prebuildify --tag-libc), so that node-gyp-build
 // never picks the glibc binary on musl.
 const binary = process.platform === 'linux' ? 'background-thread.glibc.node' : 'background-thread.node';
+// Every prebuild a tarball packed here carries (the release workflow adds darwin-x64 and
+// darwin-arm64 to these; see the README's platform table).
+const PACKED_HERE = ['prebuilds/linux-x64/background-thread.glibc.node', 'prebuilds/linux-arm64/background-thread.glibc.node',
+  'prebuilds/linux-x64/background-thread.musl.node', 'prebuilds/linux-arm64/background-thread.musl.node',
+  'prebuilds/win32-x64/background-thread.node'];
 let packed;
 let installLog;
 
@@ -29,6 +34,7 @@ test.before(() => {
   sh('npm', ['run', 'prebuild'], { cwd: ROOT });
   sh('npm', ['run', 'prebuild:arm64'], { cwd: ROOT });
   sh('npm', ['run', 'prebuild:win32'], { cwd: ROOT });
+  sh('npm', ['run', 'prebuild:musl'], { cwd: ROOT });
   sh('npm', ['run', 'build:ts'], { cwd: ROOT });
   [packed] = JSON.parse(sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT }));
   sh('mkdir', ['-p', consumer]);
@@ -40,8 +46,7 @@ test.after(() => rmSync(work, { recursive: true, force: true }));
 
 test('the tarball holds the prebuild, the JS and types, the native sources; nothing else', () => {
   const files = packed.files.map((f) => f.path);
-  for (const wanted of [`prebuilds/${arch}/${binary}`, 'prebuilds/linux-arm64/background-thread.glibc.node',
-    'prebuilds/win32-x64/background-thread.node',
+  for (const wanted of [`prebuilds/${arch}/${binary}`, ...PACKED_HERE,
     'native/vendor/node-addon-api/napi.h', 'dist/index.js', 'dist/index.mjs',
     'dist/index.d.ts', 'dist/index.d.mts', 'native/addon.cc', 'native/thread.h', 'binding.gyp',
     'CMakeLists.txt', 'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
@@ -73,12 +78,23 @@ test('a CommonJS consumer runs a thread with PREBUILDS_ONLY=1', () => {
   assert.ok(result.nativeId > 0);
 });
 
-test('on musl the glibc prebuild is never loaded: node-gyp-build finds no binary (an install would build from source)', () => {
+test('node-gyp-build picks the prebuild of the libc and arch it is asked for: musl never gets the glibc one', () => {
   if (process.platform !== 'linux') return;
-  // LIBC=musl is how node-gyp-build is told the libc (it reads /etc/alpine-release otherwise).
-  const out = node(['-e', `try { require('background-thread'); console.log('loaded') } catch (e) { console.log(e.message.split('\\n')[0]) }`],
-    { PREBUILDS_ONLY: '1', LIBC: 'musl' });
-  assert.match(out, /No native build was found for .*libc=musl/);
+  // LIBC is how node-gyp-build is told the libc (it reads /etc/alpine-release otherwise).
+  const pick = (libc, cpu) => node(['-p', "require('node-gyp-build').path(require('node:path').dirname(require.resolve('background-thread/package.json')))"],
+    { PREBUILDS_ONLY: '1', LIBC: libc, npm_config_arch: cpu }).trim();
+  for (const cpu of ['x64', 'arm64']) {
+    for (const libc of ['glibc', 'musl']) {
+      assert.is(pick(libc, cpu), join(installed, 'prebuilds', `linux-${cpu}`, `background-thread.${libc}.node`), `${libc} ${cpu}`);
+    }
+  }
+});
+
+test('the installed musl prebuilds: musl\'s own loader binds all they need but what Node 18 exports (npm run test:musl)', () => {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return;
+  const report = sh('bash', [join(ROOT, 'scripts', 'smoke-musl.sh'), installed], { cwd: ROOT });
+  assert.match(report, /^ok linux-x64 musl .*node-gyp-build picks it on musl$/m);
+  assert.match(report, /^ok linux-arm64 musl .*node-gyp-build picks it on musl$/m);
 });
 
 test('an arm64 consumer (a real arm64 Node under qemu-user) loads the installed linux-arm64 prebuild', () => {
