@@ -22,6 +22,7 @@ import { BackgroundThreadError } from './errors';
 import { reportException } from './excepthook';
 import { attach } from './loop';
 import { RUNNER } from './own-files';
+import { decodeThrown } from './thrown';
 import type { IsolateData, Order, Report, RunMessage, RunReport } from './module-protocol';
 import { afterProcessEvent } from './process-events';
 
@@ -152,7 +153,7 @@ class Isolate {
     }
     const run = this.run?.message.ident === report.ident ? this.run : this.leftBy ?? this.last?.deref();
     if (run?.message.ident === report.ident) run.onReport(report);
-    else if (report.kind === 'thrown') reportException(null, report.value);  // its thread is gone
+    else if (report.kind === 'thrown') reportException(null, decodeThrown(report.thrown));  // its thread is gone
     // A report of the run before, after its end, is an uncaught error of its module: the runner
     // exits right after posting it.
     if (run !== this.run) this.retire();

@@ -5,6 +5,7 @@
 // reaches the creator after every report the run posted, which the creator then reads to the end
 // synchronously (receiveMessageOnPort).
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import type { Thrown } from './thrown';
 
 /** The isolate's workerData. */
 export interface IsolateData {
@@ -37,7 +38,9 @@ export type Order = RunMessage | { kind: 'end' };
 export type Report =
   | { kind: 'output'; stream: 'stdout' | 'stderr'; chunk: Uint8Array }
   | { kind: 'result'; ident: number; value: unknown }
-  | { kind: 'thrown'; ident: number; value: unknown; code?: unknown }
+  | { kind: 'thrown'; ident: number; thrown: Thrown }
+  /** The module called process.exit() while the run was bound: the code the isolate ends with. */
+  | { kind: 'exitCode'; ident: number; code: number }
   | { kind: 'load'; ident: number; message: string }
   | { kind: 'export'; ident: number; message: string }
   /**

@@ -25,6 +25,7 @@ import { adoptThreadIdentity } from './main-thread';
 import { isTransferring, kTransfer, type IsolateData, type Order, type Report, type RunMessage } from './module-protocol';
 import { afterProcessEvent } from './process-events';
 import { kIsDaemon } from './symbols';
+import { encodeThrown } from './thrown';
 
 const { port, exited } = workerData as IsolateData;
 // Binding runs to this env attaches its loop: the loop's native teardown ends the run it carries
@@ -40,14 +41,10 @@ function post(report: Report, transferList?: readonly TransferListItem[]): void 
   try {
     port.postMessage(report, transferList);
   } catch (error) {
-    if (report.kind === 'result') {
-      const problem = new TypeError(`the module target's result cannot be structured-cloned (${messageOf(error)})`);
-      port.postMessage({ kind: 'thrown', ident: report.ident, value: problem, code: 'ERR_MODULE_TARGET_RESULT' } satisfies Report);
-      return;
-    }
-    // Not cloneable (a function, a Proxy, an Error with such a cause): send what it prints as.
-    const ident = (report as { ident: number }).ident;
-    port.postMessage({ kind: 'thrown', ident, value: describe((report as { value?: unknown }).value) } satisfies Report);
+    // An encoded exception always clones: only a result can fail to.
+    const problem = new TypeError(`the module target's result cannot be structured-cloned (${messageOf(error)})`);
+    Object.assign(problem, { code: 'ERR_MODULE_TARGET_RESULT' });
+    postThrown((report as { ident: number }).ident, problem);
   }
 }
 
@@ -59,10 +56,9 @@ function messageOf(error: unknown): string {
   }
 }
 
+/** A thrown value goes as plain data (src/thrown.ts): its class, name, code, cause, errors kept. */
 function postThrown(ident: number, error: unknown): void {
-  let code: unknown;
-  try { code = (error as { code?: unknown } | null)?.code; } catch { /* a throwing getter */ }
-  post({ kind: 'thrown', ident, value: error, code });
+  port.postMessage({ kind: 'thrown', ident, thrown: encodeThrown(error) } satisfies Report);
 }
 
 async function load(run: RunMessage): Promise<Loaded | null> {
@@ -142,6 +138,14 @@ async function execute(run: RunMessage): Promise<void> {
   await retire(run);
 }
 
+let endingOurselves = false;  // the isolate's end is the runner's, not the module's process.exit()
+
+/** Ends this isolate (its 'exit' listeners run); not the module's process.exit(). */
+function end(): never {
+  endingOurselves = true;
+  process.exit(0);
+}
+
 // At the warm path's end, the thread had left something behind.
 listenLeftBehind((ident) => {
   if (running?.ident === ident) void retire(running);
@@ -159,7 +163,7 @@ async function retire(run: RunMessage): Promise<never> {
     const threads = liveThreads();
     const held = isolatesHolding();
     // The first time, the thread has not ended yet: the exit hook marks its run ended cleanly.
-    if (threads.length === 0 && held === null) process.exit(0);
+    if (threads.length === 0 && held === null) end();
     const now = held !== null || threads.some((thread) => !thread[kIsDaemon]());
     if (now !== holding) post({ kind: 'retiring', holding: holding = now });
     if (running === run) {
@@ -211,7 +215,7 @@ function collectIfGrown(): void {
 }
 
 port.on('message', (order: Order) => {
-  if (order.kind === 'end') process.exit(0);  // an idle isolate the pool ends: its 'exit' listeners run
+  if (order.kind === 'end') end();  // an idle isolate the pool ends: its 'exit' listeners run
   void execute(order);
 });
 // The addon's handle holds this loop open, not the port, so that it can ask libuv whether anything
@@ -242,7 +246,12 @@ for (const stream of ['stdout', 'stderr'] as const) {
 // listener budget.
 afterProcessEvent('exit', () => {
   port.postMessage({ kind: 'exiting' } satisfies Report);
-  if (running !== null) loop.moduleThreadExited(running.ident);
+  if (running !== null) {
+    // The module's own process.exit(code) ends its thread normally, as SystemExit ends a Python
+    // thread; the code (what its 'exit' listeners left in process.exitCode) is thread.exitCode.
+    if (!endingOurselves) port.postMessage({ kind: 'exitCode', ident: running.ident, code: Number(process.exitCode ?? 0) } satisfies Report);
+    loop.moduleThreadExited(running.ident);
+  }
   Atomics.store(exited, 0, 1);
   Atomics.notify(exited, 0);
 });
@@ -252,5 +261,5 @@ afterProcessEvent('exit', () => {
 // thread's end (an isolate running on for the threads it left) it is still that thread's.
 process.on('uncaughtException', (error) => {
   postThrown(running?.ident ?? lastIdent, error);
-  process.exit(0);
+  end();
 });

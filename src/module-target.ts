@@ -12,6 +12,7 @@ import { attach } from './loop';
 import { kTransfer, type RunReport, type Transferring } from './module-protocol';
 import { checkRunner } from './own-files';
 import { remoteSpec, type RemoteJobOptions, type RemoteSpec } from './remote-options';
+import { decodeThrown } from './thrown';
 import { received } from './validate';
 
 /**
@@ -190,6 +191,8 @@ export interface ModuleThreadEvents {
   onException(error: unknown): void;
   /** What the export returned (resolved to), structured-cloned. */
   onResult(value: unknown): void;
+  /** The module called process.exit(code) during the run: the thread ends normally, with that code. */
+  onExitCode?(code: number): void;
 }
 
 /** A started module target's thread, as its BackgroundThread sees it. */
@@ -231,6 +234,7 @@ export function startModuleThread(ref: ModuleRef, start: ModuleThreadStart,
     transfer: start.transfer,
     onReport: (report) => {
       if (report.kind === 'result') events.onResult(report.value);
+      else if (report.kind === 'exitCode') events.onExitCode?.(report.code);
       else events.onException(exceptionOf(report, ref));
     },
     onIsolateError: (error) => { events.onException(error); },
@@ -281,7 +285,7 @@ export function transfer<T>(value: T, transferList: readonly TransferListItem[])
   return { [kTransfer]: [...transferList], value } as Transferring as T;
 }
 
-function exceptionOf(report: Exclude<RunReport, { kind: 'result' }>, ref: ModuleRef): unknown {
+function exceptionOf(report: Exclude<RunReport, { kind: 'result' | 'exitCode' }>, ref: ModuleRef): unknown {
   const where = `module target ${ref.url} (export "${ref.exportName}")`;
   switch (report.kind) {
     case 'load':
@@ -289,14 +293,7 @@ function exceptionOf(report: Exclude<RunReport, { kind: 'result' }>, ref: Module
         { code: 'ERR_MODULE_TARGET_LOAD' });
     case 'export':
       return argTypeError(`${where}: ${report.message}`, 'ERR_MODULE_TARGET_EXPORT');
-    default: {
-      // Structured cloning keeps an Error's class (for built-in ones), message and stack, not
-      // its other own properties: `code` travels separately.
-      const { value, code } = report;
-      if (value instanceof Error && code !== undefined && !('code' in value)) {
-        Object.defineProperty(value, 'code', { value: code, writable: true, configurable: true, enumerable: true });
-      }
-      return value;
-    }
+    default:
+      return decodeThrown(report.thrown);
   }
 }
