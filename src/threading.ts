@@ -3,7 +3,7 @@ import { BackgroundThread } from './background-thread';
 import { isModuleTarget, type ModuleTarget } from './module-target';
 import { currentThread } from './context';
 import { mainThread, type MainThread } from './main-thread';
-import { argRangeError, argTypeError } from './errors';
+import { argTypeError } from './errors';
 import { configurePool, isolatesHolding, poolCounts, poolSettings, type IsolatePoolSettings } from './isolate-pool';
 import { liveThreads } from './loop';
 import type { Target } from './options';
@@ -208,10 +208,7 @@ export function setIsolatePool(options: IsolatePoolOptions): IsolatePoolState {
   const changes: Partial<IsolatePoolSettings> = {};
   if (maxIdle !== undefined) changes.maxIdle = validate.threadCount(maxIdle, 'maxIdle');
   if (idleTimeout !== undefined) changes.idleTimeout = validate.seconds(idleTimeout, 'idleTimeout');
-  if (maxIsolates !== undefined) {
-    changes.maxIsolates = validate.threadCount(maxIsolates, 'maxIsolates');
-    if (changes.maxIsolates === 0) throw argRangeError('The "maxIsolates" argument must be at least 1. Received 0');
-  }
+  if (maxIsolates !== undefined) changes.maxIsolates = validate.threadCount(maxIsolates, 'maxIsolates', 1);
   configurePool(changes);
   return isolatePool();
 }
