@@ -58,12 +58,17 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value FinishModuleThreadJs(const Napi::CallbackInfo& info);
   Napi::Value NativeId(const Napi::CallbackInfo& info);
   Napi::Value PollWithoutBlocking(const Napi::CallbackInfo& info);
+  Napi::Value HoldIsolateOpen(const Napi::CallbackInfo& info);
+  Napi::Value FinishAtTurnEnd(const Napi::CallbackInfo& info);
 
   uint64_t Register(napi_env env, std::shared_ptr<ThreadRecord> record, bool daemon);
   Entry Unregister(napi_env env, Registry::iterator it);
   bool IsFinished(const ThreadRecord& record);
   void Reap(napi_env env, uint64_t ident);
   void Notify(napi_env env, EventKind kind, uint64_t ident, int64_t native_id);
+  void FinishBound(uint64_t ident);
+  bool LeftBehind();
+  void OnTurnEnd();
   static void OnTeardown(napi_async_cleanup_hook_handle handle, void* arg);
   void Teardown(napi_async_cleanup_hook_handle handle);
 
@@ -77,8 +82,13 @@ class Addon : public Napi::Addon<Addon> {
   uint64_t reap_spin_ns_ = 50 * 1000;  // adaptive, see Settled
   uint32_t holds_ = 0;                 // the events TSFN is ref'd while > 0
   bool tearing_down_ = false;
-  size_t closing_handles_ = 0;  // join timers and the idle handle being closed
+  size_t closing_handles_ = 0;  // join timers and the handles below being closed
   uv_idle_t idle_{};            // active while the poll must not block; .loop set once initialized
+  // An isolate's (src/module-runner.ts, HoldIsolateOpen): the handle that holds its loop open,
+  // and the run to finish at the loop's next prepare phase (FinishAtTurnEnd; 0: none).
+  uv_async_t hold_open_{};      // ref'd, never sent; .loop set once initialized
+  uv_prepare_t prepare_{};      // active while finish_at_turn_end_ != 0; unref'd; idem
+  uint64_t finish_at_turn_end_ = 0;
   napi_async_cleanup_hook_handle cleanup_handle_ = nullptr;
 };
 

@@ -15,7 +15,9 @@ namespace bgthread {
 
 // What a thread tells its event loop. Allocated by the loop when the thread is created, handed
 // to the thread-safe function by the thread, freed by CallJs (with or without an env).
-enum class EventKind : uint32_t { kRun = 0, kEnded = 1 };
+// kLeftBehind is the loop's own (Addon::OnTurnEnd, in an isolate): the run's export settled, but
+// its thread left something pending on the loop, so the isolate's JavaScript decides its end.
+enum class EventKind : uint32_t { kRun = 0, kEnded = 1, kLeftBehind = 2 };
 struct Event {
   EventKind kind;
   uint64_t ident;

@@ -65,6 +65,7 @@ export class BackgroundThread extends PythonAliases {
   #transfer: TransferListItem[] = [];
   #result: unknown = undefined;
   #exception: unknown = undefined;
+  #exitCode: number | undefined = undefined;
   #excepted = false;
   #args: unknown[];
   #kwargs: Record<string, unknown> | null;
@@ -185,6 +186,7 @@ export class BackgroundThread extends PythonAliases {
     const events = {
       onException: (error: unknown) => { this.#threw(error); },
       onResult: (value: unknown) => { this.#result = value; },
+      onExitCode: (code: number) => { this.#exitCode = code; },
     };
     let ident: number;
     if (module.remote) {
@@ -204,10 +206,12 @@ export class BackgroundThread extends PythonAliases {
     register(ident, this);
   }
 
-  // The excepthook sees it first; `exception` then keeps the first one.
+  // The excepthook sees it first; `exception` then keeps the first one. Once the thread has ended
+  // (join() has resolved) it is final: an error of what the target left behind (a timer, say)
+  // reaches the hook only.
   #threw(error: unknown): void {
     reportException(this, error);
-    if (!this.#excepted) {
+    if (!this.#excepted && this.#state !== 'stopped') {
       this.#excepted = true;
       this.#exception = error;
     }
@@ -435,6 +439,15 @@ export class BackgroundThread extends PythonAliases {
    * `undefined` before the end and when nothing was thrown.
    */
   get exception(): unknown { return this.#state === 'stopped' ? this.#exception : undefined; }
+
+  /**
+   * The code a module target's module passed to `process.exit(code)` while its thread ran (what
+   * its isolate's 'exit' listeners left in `process.exitCode`), once the thread has ended. Such an
+   * exit ends the thread normally, as `SystemExit` ends a Python thread: no exception, no
+   * excepthook call, `result` undefined. `undefined` before the end, when the module did not
+   * call `process.exit()`, and for function targets (whose `process.exit()` is the process's).
+   */
+  get exitCode(): number | undefined { return this.#state === 'stopped' ? this.#exitCode : undefined; }
 
   /**
    * `<ClassName(name, initial|started|stopped[ daemon][ ident])>`, e.g.

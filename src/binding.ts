@@ -38,8 +38,17 @@ export interface LoopBinding {
   bindModuleThread(ident: number): number;
   /** In the isolate, at its process 'exit': its JavaScript ran to the end; its env's end ends the run. */
   moduleThreadExited(ident: number): void;
-  /** The run has ended (idempotent): the isolate, as the export settled; the creator, at the isolate's 'exit'. */
+  /** The run has ended (idempotent): the isolate, when its thread ends there; the creator, at the isolate's 'exit'. */
   finishModuleThread(ident: number): void;
+  /** In an isolate, once: a handle of the addon holds its loop open from now on (the runner unrefs its port). */
+  holdIsolateOpen(): void;
+  /**
+   * In an isolate: finishes the run at the loop's next prepare phase, after this turn's
+   * microtasks, rejections, immediates and close callbacks, if the thread left nothing behind by
+   * then (no thread of this loop alive, nothing but holdIsolateOpen's handle keeping the loop
+   * alive); else EVENT_LEFT_BEHIND(ident) comes instead.
+   */
+  finishAtTurnEnd(ident: number): void;
   /** The kernel id of a live thread's OS thread (waiting for a new one to run); null until an isolate has bound it. */
   nativeId(ident: number): number | null;
   /** While on, this loop's poll never blocks, yet nothing is held open (an unref'd idle handle). */
@@ -49,6 +58,7 @@ export interface LoopBinding {
 /** Event kinds sent to init's onEvent (native/thread.h EventKind). */
 export const EVENT_RUN = 0;
 export const EVENT_ENDED = 1;
+export const EVENT_LEFT_BEHIND = 2;
 
 // BACKGROUND_THREAD_ADDON names another build of the addon to load (the sanitizer builds of
 // scripts/sanitize.sh); otherwise node-gyp-build picks build/Release or the prebuild.

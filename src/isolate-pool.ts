@@ -1,21 +1,30 @@
 // This event loop's isolates: Workers running src/module-runner.ts, each running one module
 // thread at a time. A warm isolate goes back to the idle set when its thread ends, for the next
-// one; a module thread never waits for one (starting is running, as with an OS thread) unless
-// `maxIsolates` caps them. Idle isolates are unref'd: they never hold the process open.
+// one, if that thread left nothing behind (the runner decides, before the thread ends; else the
+// isolate retires: see module-runner.ts); a module thread never waits for one (starting is
+// running, as with an OS thread) unless `maxIsolates` caps them. Idle isolates are unref'd: they
+// never hold the process open. A retired isolate that runs on for the threads its thread left is
+// ref'd while non-daemon ones run (joinAll() waits for it too: isolatesHolding()).
 //
 // Policy (setIsolatePool): up to `maxIdle` idle isolates are kept without a time limit; more (a
 // burst leaves as many as it had threads) are kept for `idleTimeout` seconds unused, so that
 // repeated bursts land on warm isolates, then ended, least recently used first. An isolate that
 // died (its thread called process.exit(), left an uncaught error, ran out of memory, or was
 // terminated) is never reused. A fresh isolate (the `isolate: 'fresh'` option) runs one thread
-// and ends with it, outside the pool and its cap.
+// and ends with it, outside the pool and its cap. Isolates the pool ends (trimmed, or idle when
+// this loop runs out of work) end by process.exit(), so that their modules' 'exit' listeners run.
 import * as os from 'node:os';
 import { types } from 'node:util';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import {
+  MessageChannel, SHARE_ENV, Worker, receiveMessageOnPort, type MessagePort, type TransferListItem,
+} from 'node:worker_threads';
 import { BackgroundThreadError } from './errors';
+import { reportException } from './excepthook';
 import { attach } from './loop';
 import { RUNNER } from './own-files';
-import type { IsolateData, Report, RunMessage } from './module-protocol';
+import { decodeThrown } from './thrown';
+import type { IsolateData, Order, Report, RunMessage, RunReport } from './module-protocol';
+import { afterProcessEvent } from './process-events';
 
 /** The pool's settings (setIsolatePool). */
 export interface IsolatePoolSettings {
@@ -74,7 +83,7 @@ export interface Run {
   message: RunMessage;
   transfer: readonly TransferListItem[];
   /** Each report of the run (output excepted), in order. */
-  onReport(report: Exclude<Report, { kind: 'output' | 'exiting' }>): void;
+  onReport(report: RunReport): void;
   /** The isolate failed under the run (a Worker 'error': out of memory). */
   onIsolateError(error: unknown): void;
   /** Set while the run waits for a free isolate (maxIsolates reached). */
@@ -86,16 +95,25 @@ export interface Run {
 class Isolate {
   readonly worker: Worker;
   readonly port: MessagePort;
+  readonly exited = new Int32Array(new SharedArrayBuffer(4));  // IsolateData.exited
   run: Run | null = null;   // the run it carries out now
-  last: Run | null = null;  // the run before, to which reports between runs belong
+  // The run before, to which reports between runs belong; weak, so that an idle isolate keeps no
+  // ended thread (nor its result) alive. Strong while the isolate runs on for what it left.
+  last: WeakRef<Run> | null = null;
+  leftBy: Run | null = null;
   idleSince = 0;
   dead = false;
   errored = false;  // a Worker 'error' was delivered to its run
+  holding = false;  // retired, running non-daemon threads of its own: ref'd, in `holders`
 
   constructor(readonly fresh: boolean) {
     const { port1, port2 } = new MessageChannel();
     try {
-      this.worker = new Worker(RUNNER, { workerData: { port: port2 } satisfies IsolateData, transferList: [port2] });
+      // SHARE_ENV: a module thread sees and changes this process's environment, as a Python
+      // thread shares os.environ (a Worker's default is a copy taken when it boots).
+      this.worker = new Worker(RUNNER, {
+        env: SHARE_ENV, workerData: { port: port2, exited: this.exited } satisfies IsolateData, transferList: [port2],
+      });
     } catch (error) {
       port1.close();
       port2.close();
@@ -110,14 +128,21 @@ class Isolate {
     // Never an unhandled 'error': it is the run's exception. Node emits it just before 'exit'.
     this.worker.on('error', (error) => {
       this.errored = true;
-      (this.run ?? this.last)?.onIsolateError(error);
+      (this.run ?? this.leftBy ?? this.last?.deref())?.onIsolateError(error);
     });
     this.worker.on('exit', () => { isolateExited(this); });
+    watchLoopEnd();
   }
 
   route(report: Report): void {
     if (report.kind === 'exiting') {
       this.retire();
+      return;
+    }
+    if (report.kind === 'retiring') {
+      this.retire();
+      this.leftBy ??= this.run;
+      this.hold(report.holding);
       return;
     }
     if (report.kind === 'output') {
@@ -126,11 +151,29 @@ class Isolate {
       } catch { /* this process's stream is closed: the output has nowhere to go */ }
       return;
     }
-    const run = this.run?.message.ident === report.ident ? this.run : this.last;
+    const run = this.run?.message.ident === report.ident ? this.run : this.leftBy ?? this.last?.deref();
     if (run?.message.ident === report.ident) run.onReport(report);
+    else if (report.kind === 'thrown') reportException(null, decodeThrown(report.thrown));  // its thread is gone
     // A report of the run before, after its end, is an uncaught error of its module: the runner
     // exits right after posting it.
     if (run !== this.run) this.retire();
+  }
+
+  /** Holds this loop open (and joinAll() waits) while it runs non-daemon threads of its own. */
+  hold(on: boolean): void {
+    if (on === this.holding) return;
+    this.holding = on;
+    if (on) {
+      this.worker.ref();
+      holders.add(this);
+      return;
+    }
+    this.worker.unref();
+    holders.delete(this);
+    if (holders.size === 0 && released !== null) {
+      released.resolve();
+      released = null;
+    }
   }
 
   // Dying (or ended by us): out of the pool and the idle set at once, not at its Worker's 'exit'
@@ -157,17 +200,35 @@ class Isolate {
     }
   }
 
+  /** Ends an isolate that runs nothing: it calls process.exit(), so its 'exit' listeners run. */
   end(): void {
     this.retire();
-    this.port.close();
-    void this.worker.terminate();
+    ending.add(this);
+    this.port.postMessage({ kind: 'end' } satisfies Order);
   }
 }
 
 const pooled = new Set<Isolate>();  // warm isolates, busy or idle
 const idle: Isolate[] = [];          // most recently used last
 const waiting: Run[] = [];           // runs waiting for an isolate (maxIsolates)
+const ending = new Set<Isolate>();   // told to end, not yet exited
+const holders = new Set<Isolate>();  // Isolate.holding
+let released: { promise: Promise<void>; resolve: () => void } | null = null;
 let sweep: NodeJS.Timeout | null = null;
+
+/**
+ * Null when no isolate of this loop runs non-daemon threads that an ended thread left there;
+ * else a Promise that resolves once none does (joinAll() waits for it).
+ */
+export function isolatesHolding(): Promise<void> | null {
+  if (holders.size === 0) return null;
+  if (released === null) {
+    let resolve!: () => void;
+    const promise = new Promise<void>((settle) => { resolve = settle; });
+    released = { promise, resolve };
+  }
+  return released.promise;
+}
 
 /**
  * Starts `run` on an idle isolate, a new one (fresh, or below the cap), or queues it. Throws,
@@ -215,8 +276,12 @@ export function runEnded(run: Run): void {
   isolate.drain();
   if (isolate.run === run) {
     isolate.run = null;
-    isolate.last = run;
+    isolate.last = new WeakRef(run);
   }
+  // A finished run keeps nothing of its thread's arguments (the isolate dropped its copy too).
+  run.message.args = [];
+  run.message.kwargs = null;
+  run.transfer = [];
   if (isolate.dead) return;
   if (isolate.fresh) {
     isolate.end();
@@ -249,6 +314,30 @@ function newPooled(): Isolate {
   return isolate;
 }
 
+let watching = false;
+
+// When this loop has run out of work ('beforeExit': the process, or the Worker that is the
+// creator, is about to end), Node would terminate the idle isolates, so that their modules'
+// 'exit' listeners never ran: they are ended instead, and the loop waits for their JavaScript to
+// end, up to EXIT_WAIT_MS in all (an 'exit' listener that hangs is cut off then). A blocking wait,
+// so that the loop does not come back to life and emit 'beforeExit' to the application twice;
+// what they wrote meanwhile is read from their ports here. Not on process.exit(), which ends
+// everything at once, as os._exit() does.
+const EXIT_WAIT_MS = 5000;
+
+function watchLoopEnd(): void {
+  if (watching) return;
+  watching = true;
+  afterProcessEvent('beforeExit', () => {
+    while (idle.length > 0) idle[0].end();
+    const deadline = performance.now() + EXIT_WAIT_MS;
+    for (const isolate of ending) {
+      Atomics.wait(isolate.exited, 0, 0, Math.max(deadline - performance.now(), 0));
+      isolate.drain();
+    }
+  });
+}
+
 // Runs waiting under the cap get new isolates while the cap allows.
 function startWaiting(): void {
   while (waiting.length > 0 && pooled.size < poolSettings.maxIsolates) newPooled().begin(waiting.shift()!);
@@ -256,21 +345,45 @@ function startWaiting(): void {
 
 function isolateExited(isolate: Isolate): void {
   isolate.retire();
+  isolate.drain();  // what it wrote last (its 'exit' listeners)
+  isolate.port.close();
+  ending.delete(isolate);
+  isolate.hold(false);
   // The run it carried out ends with it (after a clean process.exit() its teardown did already).
-  if (isolate.run !== null) {
-    const { ident, url, exportName } = isolate.run.message;
-    // Handed to an idle isolate that was already dying (a stray error of an earlier run's module,
-    // not yet reported here), the run never began: it must not end as if it had run. Never
-    // bound (no nativeId) and no Worker 'error' to say why: say so, as Python's
-    // ProcessPoolExecutor fails the work of a pool process that died (BrokenProcessPool).
-    if (!isolate.errored && attach().nativeId(ident) === null) {
-      isolate.run.onIsolateError(new BackgroundThreadError(`module target ${url} (export "${exportName}") ` +
-        'did not run: its isolate ended before the run could begin (an uncaught error or process.exit() ' +
-        "that an earlier thread's module left behind)", { code: 'ERR_MODULE_TARGET_ISOLATE_ENDED' }));
-    }
-    attach().finishModuleThread(ident);
+  const run = isolate.run;
+  if (run !== null) {
+    const neverBegan = !isolate.errored && attach().nativeId(run.message.ident) === null;
+    if (!neverBegan || !restarted(isolate, run)) attach().finishModuleThread(run.message.ident);
   }
   if (!isolate.fresh) startWaiting();
+}
+
+/**
+ * A run handed to a warm idle isolate that was already dying (what an earlier thread's module
+ * left unref'd there threw or called process.exit(), not yet reported here) never began: never
+ * bound (no nativeId), and no Worker 'error'. It starts again on another isolate, since nothing
+ * of it ran; except when it moved values (its transfer list went with the dead isolate): then it
+ * fails, as Python's ProcessPoolExecutor fails the work of a pool process that died
+ * (BrokenProcessPool). True when it was started again.
+ */
+function restarted(isolate: Isolate, run: Run): boolean {
+  const { url, exportName } = run.message;
+  isolate.run = null;
+  run.isolate = null;
+  if (isolate.last !== null && run.transfer.length === 0) {
+    try {
+      startRun(run, isolate.fresh);
+      return true;
+    } catch (error) {
+      run.onIsolateError(error);  // no isolate can be had (the Worker constructor's error)
+      return false;
+    }
+  }
+  run.onIsolateError(new BackgroundThreadError(`module target ${url} (export "${exportName}") ` +
+    'did not run: its isolate ended before the run could begin (an uncaught error or process.exit() ' +
+    "that an earlier thread's module left behind), and the values it moved (its transfer list) went with it",
+    { code: 'ERR_MODULE_TARGET_ISOLATE_ENDED' }));
+  return false;
 }
 
 // Ends idle isolates beyond maxIdle that have been unused for idleTimeout, oldest first, and

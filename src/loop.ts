@@ -3,7 +3,7 @@
 // posts its events here, and each is handed to the thread through a symbol-keyed method: kRun
 // (run the target now, on this loop) and kEnded (the OS thread has ended).
 import type { BackgroundThread } from './background-thread';
-import { EVENT_RUN, native, type LoopBinding } from './binding';
+import { EVENT_LEFT_BEHIND, EVENT_RUN, native, type LoopBinding } from './binding';
 import { kEnded, kRun } from './symbols';
 
 let binding: LoopBinding | undefined;
@@ -18,7 +18,18 @@ export function attach(): LoopBinding {
   return (binding ??= native.init(dispatch));
 }
 
+let onLeftBehind: ((ident: number) => void) | null = null;
+
+/** In an isolate: who hears of EVENT_LEFT_BEHIND (src/module-runner.ts). */
+export function listenLeftBehind(listener: (ident: number) => void): void {
+  onLeftBehind = listener;
+}
+
 function dispatch(kind: number, ident: number, nativeId: number): void {
+  if (kind === EVENT_LEFT_BEHIND) {
+    onLeftBehind?.(ident);
+    return;
+  }
   const thread = live.get(ident);
   if (thread === undefined) return;
   if (kind === EVENT_RUN) {

@@ -1,17 +1,25 @@
 // What a creator's loop and an isolate (the Worker running src/module-runner.ts) say to each
-// other, over one MessageChannel per isolate: the creator sends runs, the isolate sends reports.
+// other, over one MessageChannel per isolate: the creator sends orders (a run, or the end of an
+// idle isolate), the isolate sends reports.
 // A run's end is not a message: the isolate tells the addon (finishModuleThread), whose kEnded
 // reaches the creator after every report the run posted, which the creator then reads to the end
 // synchronously (receiveMessageOnPort).
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import type { Thrown } from './thrown';
 
 /** The isolate's workerData. */
 export interface IsolateData {
   port: MessagePort;
+  /**
+   * Cell 0 is set (and notified) once the isolate's JavaScript has run to its end, its 'exit'
+   * listeners included: the creator waits on it at its own loop's end (src/isolate-pool.ts).
+   */
+  exited: Int32Array;
 }
 
 /** creator -> isolate: run a module target's export as the thread `ident`. */
 export interface RunMessage {
+  kind: 'run';
   ident: number;
   name: string;
   daemon: boolean;
@@ -23,15 +31,29 @@ export interface RunMessage {
   fresh: boolean;
 }
 
+/** creator -> isolate: a run, or the end of an idle isolate (process.exit(): its 'exit' listeners run). */
+export type Order = RunMessage | { kind: 'end' };
+
 /** isolate -> creator. `ident`: the run it belongs to (the last one, for what comes between runs). */
 export type Report =
   | { kind: 'output'; stream: 'stdout' | 'stderr'; chunk: Uint8Array }
   | { kind: 'result'; ident: number; value: unknown }
-  | { kind: 'thrown'; ident: number; value: unknown; code?: unknown }
+  | { kind: 'thrown'; ident: number; thrown: Thrown }
+  /** The module called process.exit() while the run was bound: the code the isolate ends with. */
+  | { kind: 'exitCode'; ident: number; code: number }
   | { kind: 'load'; ident: number; message: string }
   | { kind: 'export'; ident: number; message: string }
+  /**
+   * Its thread left threads of its own running there: the isolate is never reused, and ends once
+   * they have. Sent again when `holding` changes: true while some are non-daemon (the creator's
+   * process then waits for them, and so does joinAll()).
+   */
+  | { kind: 'retiring'; holding: boolean }
   /** From the isolate's process 'exit' event: it is going away, never to be reused. */
   | { kind: 'exiting' };
+
+/** A report that belongs to a run (`ident`). */
+export type RunReport = Extract<Report, { ident: number }>;
 
 /** A target's return value to move rather than copy: see transfer() in src/module-target.ts. */
 export const kTransfer = Symbol.for('background-thread.transfer');

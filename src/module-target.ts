@@ -9,9 +9,10 @@ import type { TransferListItem } from 'node:worker_threads';
 import { BackgroundThreadError, argTypeError, startFailedError } from './errors';
 import { HandOverRefused, runEnded, startRun, type Run } from './isolate-pool';
 import { attach } from './loop';
-import { kTransfer, type Report, type Transferring } from './module-protocol';
+import { kTransfer, type RunReport, type Transferring } from './module-protocol';
 import { checkRunner } from './own-files';
 import { remoteSpec, type RemoteJobOptions, type RemoteSpec } from './remote-options';
+import { decodeThrown } from './thrown';
 import { received } from './validate';
 
 /**
@@ -34,11 +35,19 @@ import { received } from './validate';
  *   `transfer()`); a result that cannot be cloned is the thread's exception
  *   (`ERR_MODULE_TARGET_RESULT`).
  * - Isolates: by default a warm one (see `setIsolatePool()`): the module is imported once per
- *   isolate and its module-level state, and what it left scheduled, outlive the thread, for the
- *   next thread on that isolate; `isolate: 'fresh'` gives the thread an isolate of its own,
- *   ended with it. An isolate whose thread ended uncleanly is never reused.
- * - The end: the export may be sync or async; its settling ends the thread. `process.exit()` in
- *   the module, or an uncaught error, ends it too, and its isolate. "Ended" means all the run
+ *   isolate and its module-level state outlives the thread, for the next thread on that isolate
+ *   (a warm isolate's globals, prototypes and `process` are shared by every module run there;
+ *   `process.env` is the process's own). It is reused only if the thread left nothing pending
+ *   there (ref'd timers, immediates, handles, requests, live threads of its own): else it ends
+ *   (its 'exit' listeners run) with what was left, or runs on, never reused, for the threads the
+ *   export started (non-daemon ones hold the process open, and `joinAll()` waits). The README's
+ *   Warm isolates says it all. `isolate: 'fresh'` gives the thread an isolate of its own, ended
+ *   with it. An isolate whose thread ended uncleanly is never reused.
+ * - A CommonJS module's name that Node's static analysis misses is looked up on `module.exports`.
+ * - The end: the export may be sync or async; its settling ends the thread. An uncaught error
+ *   ends it too, and its isolate; so does `process.exit(code)` in the module, which ends the
+ *   thread normally, as `SystemExit` ends a Python thread (no exception, no excepthook call), with
+ *   the code as `thread.exitCode`. "Ended" means all the run
  *   wrote, returned and threw has been handed to the creator. `join()` and `joinSync()` are the
  *   same native waits as for other threads, and `joinSync()` really waits, since the export needs
  *   nothing from the caller's loop (but see `joinSync()` for an isolate that dies out of memory,
@@ -53,16 +62,18 @@ import { received } from './validate';
  *   return, all of it has been written, so `process.exit()` right after loses nothing.
  * - Exceptions: what the export throws or rejects with goes to the creator's excepthook, on the
  *   creator's loop, before `join()` resolves, with `args.thread` the creator's thread object.
- *   Built-in Error classes keep their class, message and stack across the clone, and `code` is
- *   carried over; a value that cannot be cloned arrives as the text the default hook prints for
- *   it. A module that cannot be loaded is a BackgroundThreadError (`ERR_MODULE_TARGET_LOAD`), a
+ *   An error arrives whole (src/thrown.ts): its class (built-in ones, AggregateError with its
+ *   `errors`, DOMException, the package's; a custom class as the nearest of those), name,
+ *   message, stack, own primitive properties (`code` of any type) and cause; a value that cannot
+ *   be cloned arrives as the text the default hook prints for it. A module that cannot be loaded is a BackgroundThreadError (`ERR_MODULE_TARGET_LOAD`), a
  *   missing or non-function export a TypeError (`ERR_MODULE_TARGET_EXPORT`); both name the module
  *   URL and the export. An error the Worker raises outside the export (a timer of the module
  *   throwing, say) is reported the same way, and so is a Worker that runs out of memory
  *   (`ERR_WORKER_OUT_OF_MEMORY`); neither becomes an unhandled Worker `'error'`, and both reach
- *   the hook before any join returns; the first of them is `thread.exception`. A thread handed
- *   to an idle isolate that such an error was already ending never runs: its exception is a
- *   BackgroundThreadError (`ERR_MODULE_TARGET_ISOLATE_ENDED`).
+ *   the hook before any join returns; the first of them is `thread.exception`, final once
+ *   `join()` has resolved. A thread handed to an idle isolate that such an error (of an unref'd
+ *   leftover) was already ending starts again on another isolate, or, when it moved values, fails
+ *   with a BackgroundThreadError (`ERR_MODULE_TARGET_ISOLATE_ENDED`).
  * - Inside the module, `currentThread()` (and `mainThread()`, since that loop is this thread's)
  *   answers with the thread's name, ident and daemon flag (a new identity for each thread, also on a
  *   reused isolate), provided the module imports this
@@ -190,6 +201,8 @@ export interface ModuleThreadEvents {
   onException(error: unknown): void;
   /** What the export returned (resolved to), structured-cloned. */
   onResult(value: unknown): void;
+  /** The module called process.exit(code) during the run: the thread ends normally, with that code. */
+  onExitCode?(code: number): void;
 }
 
 /** A started module target's thread, as its BackgroundThread sees it. */
@@ -225,12 +238,13 @@ export function startModuleThread(ref: ModuleRef, start: ModuleThreadStart,
   const ident = loop.adoptModuleThread(start.name, start.daemon);
   const run: Run = {
     message: {
-      ident, name: start.name, daemon: start.daemon, url: ref.url, exportName: ref.exportName,
+      kind: 'run', ident, name: start.name, daemon: start.daemon, url: ref.url, exportName: ref.exportName,
       args: start.args, kwargs: start.kwargs, fresh: start.fresh,
     },
     transfer: start.transfer,
     onReport: (report) => {
       if (report.kind === 'result') events.onResult(report.value);
+      else if (report.kind === 'exitCode') events.onExitCode?.(report.code);
       else events.onException(exceptionOf(report, ref));
     },
     onIsolateError: (error) => { events.onException(error); },
@@ -281,7 +295,7 @@ export function transfer<T>(value: T, transferList: readonly TransferListItem[])
   return { [kTransfer]: [...transferList], value } as Transferring as T;
 }
 
-function exceptionOf(report: Exclude<Report, { kind: 'output' | 'result' | 'exiting' }>, ref: ModuleRef): unknown {
+function exceptionOf(report: Exclude<RunReport, { kind: 'result' | 'exitCode' }>, ref: ModuleRef): unknown {
   const where = `module target ${ref.url} (export "${ref.exportName}")`;
   switch (report.kind) {
     case 'load':
@@ -289,14 +303,7 @@ function exceptionOf(report: Exclude<Report, { kind: 'output' | 'result' | 'exit
         { code: 'ERR_MODULE_TARGET_LOAD' });
     case 'export':
       return argTypeError(`${where}: ${report.message}`, 'ERR_MODULE_TARGET_EXPORT');
-    default: {
-      // Structured cloning keeps an Error's class (for built-in ones), message and stack, not
-      // its other own properties: `code` travels separately.
-      const { value, code } = report;
-      if (value instanceof Error && code !== undefined && !('code' in value)) {
-        Object.defineProperty(value, 'code', { value: code, writable: true, configurable: true, enumerable: true });
-      }
-      return value;
-    }
+    default:
+      return decodeThrown(report.thrown);
   }
 }

@@ -3,8 +3,8 @@ import { BackgroundThread } from './background-thread';
 import { isModuleTarget, type ModuleTarget } from './module-target';
 import { currentThread } from './context';
 import { mainThread, type MainThread } from './main-thread';
-import { argRangeError, argTypeError } from './errors';
-import { configurePool, poolCounts, poolSettings, type IsolatePoolSettings } from './isolate-pool';
+import { argTypeError } from './errors';
+import { configurePool, isolatesHolding, poolCounts, poolSettings, type IsolatePoolSettings } from './isolate-pool';
 import { liveThreads } from './loop';
 import type { Target } from './options';
 import { settings } from './settings';
@@ -62,8 +62,10 @@ export function activeCount(): number {
 
 /**
  * Waits for every live non-daemon thread of this event loop except the current one, including
- * threads they start meanwhile. Python has no such function: it is what Python's interpreter
- * does at shutdown, made explicit and given a timeout. Errors come back as a rejected Promise.
+ * threads they start meanwhile, and the non-daemon threads that module targets' exports started
+ * and left running in their isolates (see the README's Module targets). Python has no such
+ * function: it is what Python's interpreter does at shutdown, made explicit and given a timeout.
+ * Errors come back as a rejected Promise.
  *
  * @param timeout - Seconds (floating point) for the whole wait. `undefined`, `null` or
  *   `Infinity`: wait forever; negative: 0, a poll.
@@ -84,10 +86,24 @@ export async function joinAll(timeout?: number | null): Promise<boolean> {
   const me = currentThread();
   for (;;) {
     const pending = liveThreads().filter((thread) => !thread[kIsDaemon]() && thread !== me);
-    if (pending.length === 0) return true;
+    const held = isolatesHolding();
+    if (pending.length === 0 && held === null) return true;
     const left = deadline === Infinity ? null : Math.max(deadline - performance.now(), 0) / 1000;
-    const ended = await Promise.all(pending.map((thread) => thread.join(left)));
-    if (ended.includes(false)) return false;
+    const ends = pending.map((thread) => thread.join(left));
+    if (held !== null) ends.push(within(held, left));
+    if ((await Promise.all(ends)).includes(false)) return false;
+  }
+}
+
+/** True once `promise` resolves, false when `seconds` (null: never) pass first. */
+async function within(promise: Promise<void>, seconds: number | null): Promise<boolean> {
+  if (seconds === null) return promise.then(() => true);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(resolve, seconds * 1000, false).unref(); });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -192,10 +208,7 @@ export function setIsolatePool(options: IsolatePoolOptions): IsolatePoolState {
   const changes: Partial<IsolatePoolSettings> = {};
   if (maxIdle !== undefined) changes.maxIdle = validate.threadCount(maxIdle, 'maxIdle');
   if (idleTimeout !== undefined) changes.idleTimeout = validate.seconds(idleTimeout, 'idleTimeout');
-  if (maxIsolates !== undefined) {
-    changes.maxIsolates = validate.threadCount(maxIsolates, 'maxIsolates');
-    if (changes.maxIsolates === 0) throw argRangeError('The "maxIsolates" argument must be at least 1. Received 0');
-  }
+  if (maxIsolates !== undefined) changes.maxIsolates = validate.threadCount(maxIsolates, 'maxIsolates', 1);
   configurePool(changes);
   return isolatePool();
 }

@@ -59,12 +59,14 @@ export function seconds(value: unknown, name: string): number {
 }
 
 /** A thread count limit: a non-negative integer or Infinity. */
-export function threadCount(value: unknown, name: string): number {
+/** An integer >= `min` (0 or 1: the message names the range), or Infinity. */
+export function threadCount(value: unknown, name: string, min: 0 | 1 = 0): number {
   if (typeof value !== 'number') {
     throw argTypeError(`The "${name}" argument must be a number. ${received(value)}`);
   }
-  if (value !== Infinity && !(Number.isInteger(value) && value >= 0)) {
-    throw argRangeError(`The "${name}" argument must be a non-negative integer or Infinity. Received ${value}`);
+  if (value !== Infinity && !(Number.isInteger(value) && value >= min)) {
+    const range = min === 0 ? 'a non-negative' : 'a positive';
+    throw argRangeError(`The "${name}" argument must be ${range} integer or Infinity. Received ${value}`);
   }
   return value;
 }

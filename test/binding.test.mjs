@@ -32,7 +32,7 @@ test('the addon exports init() and the limits only; init() returns the loop bind
   assert.equal(out.exported, ['defaultParkedIdleSeconds', 'init', 'maxParkedPerStackSize', 'maxStackSize',
     'maxThreadNameBytes', 'minStackSize', 'parkedThreadName']);
   assert.equal(out.bound, ['adoptModuleThread', 'bindModuleThread', 'dropModuleThread',
-    'finishModuleThread', 'identifyCurrentThread', 'join', 'joinSync', 'moduleThreadExited', 'nativeId',
+    'finishAtTurnEnd', 'finishModuleThread', 'holdIsolateOpen', 'identifyCurrentThread', 'join', 'joinSync', 'moduleThreadExited', 'nativeId',
     'pollWithoutBlocking', 'settled', 'start']);
   assert.is(out.again, 'init() was already called');
 });

@@ -65,47 +65,73 @@ test('an isolate whose module called process.exit(3) is never reused', async () 
   assert.is(calls.length, 0);
 });
 
-test('an isolate left with an uncaught error (a timer throwing after its thread ended) dies; the error is that thread\'s', async () => {
+test('a thread that left a timer that throws: its exception before join() resolves, or never; the isolate is not reused', async () => {
+  // The timer (1 ms) is a leftover: it fires in the settling turn (the thread's own exception,
+  // and its join() waits for it), or the isolate retires first and it never runs.
   await emptyPool();
   const home = await warmIsolate();
   const calls = await withExcepthook(async (calls) => {
     const leaver = await ended({ target: poolTarget('throwLater'), args: ['left behind'] });
     assert.equal([leaver.nativeId, leaver.result], [home, 2], 'it ran and returned on the warm isolate');
-    await until(() => calls.length === 1, 30, 'the stray error to reach the excepthook');
-    assert.is(calls[0].thread, leaver, 'the ended thread\'s error');
-    assert.is(calls[0].excValue.message, 'left behind');
-    assert.is(leaver.exception, calls[0].excValue);
+    const atJoin = leaver.exception;
+    if (atJoin !== undefined) assert.is(atJoin.message, 'left behind');
+    assert.equal(calls.map((call) => call.thread), atJoin === undefined ? [] : [leaver]);
     await assertNotReused(home);
+    assert.is(leaver.exception, atJoin, 'final once join() resolved');
   });
-  assert.is(calls.length, 1);
+  assert.ok(calls.length <= 1);
 });
 
-test('a thread handed to an idle isolate that a stray error then ends is not silently lost', async () => {
-  // The isolate is idle and blocked in the timer that will throw (pool.mjs throwLater with cells
-  // 2 and 3) when the next thread is handed to it: that run can never begin there.
+test('a thread handed to an idle isolate that an unref\'d leftover then ends runs on another isolate', async () => {
+  // An unref'd timer is no leftover (as in a process, nothing waits for it): the isolate is
+  // reused, and is blocked in the timer that will throw (pool.mjs throwLater with cells 2 and 3,
+  // unref'd, armed once the leaver has ended) when the next thread is handed to it. Nothing of that run began: it starts again
+  // elsewhere.
   await emptyPool();
   const home = await warmIsolate();
-  const calls = await withExcepthook(async (calls) => {
+  await withExcepthook(async (calls) => {
     const g = gate();
-    const leaver = await ended({ target: poolTarget('throwLater'), args: ['left behind', g.buffer] });
+    const leaver = await ended({ target: poolTarget('throwLater'), args: ['left behind', g.buffer, true] });
     assert.is(leaver.nativeId, home);
+    g.release();
     await until(() => Atomics.load(g.cells, 2) === 1, 30, 'the timer to run');
     const next = new BackgroundThread({ name: 'handed-to-a-dying-isolate', target: poolTarget('count') });
     next.start();
     Atomics.store(g.cells, 3, 1);
     Atomics.notify(g.cells, 3);
     assert.is(await next.join(), true);
-    // It cannot run there, and it must not end as if it had: it is told, as a broken pool's work is.
+    assert.equal([next.result, next.exception], [1, undefined], 'it ran, elsewhere, on a fresh module');
+    assert.is.not(next.nativeId, home);
+    assert.equal(calls.map((call) => [call.thread, call.excValue.message]), [[leaver, 'left behind']],
+      'the stray error reached the hook with the thread that left it');
+    assert.is(leaver.exception, undefined, 'final once join() resolved');
+    await until(() => counts().busy === 0, 30, 'the dead isolate to leave the pool');
+  });
+});
+
+test('a run that moved values, handed to an idle isolate that an unref\'d leftover then ends, fails with ERR_MODULE_TARGET_ISOLATE_ENDED', async () => {
+  await emptyPool();
+  const home = await warmIsolate();
+  await withExcepthook(async (calls) => {
+    const g = gate();
+    await ended({ target: poolTarget('throwLater'), args: ['left behind', g.buffer, true] });
+    g.release();
+    await until(() => Atomics.load(g.cells, 2) === 1, 30, 'the timer to run');
+    const moved = new ArrayBuffer(8);
+    const next = new BackgroundThread({ target: poolTarget('count'), args: [null, moved], transfer: [moved] });
+    next.start();
+    Atomics.store(g.cells, 3, 1);
+    Atomics.notify(g.cells, 3);
+    assert.is(await next.join(), true);
     const mine = calls.filter((call) => call.thread === next);
     assert.is(mine.length, 1, `told once why it did not run: result ${next.result}, exception ${next.exception}`);
     assert.instance(mine[0].excValue, BackgroundThreadError);
     assert.is(mine[0].excValue.code, 'ERR_MODULE_TARGET_ISOLATE_ENDED');
     assert.match(mine[0].excValue.message, /did not run/);
     assert.is(next.exception, mine[0].excValue);
-    assert.is(next.result, undefined);
     assert.is(next.nativeId, null, 'it never ran on an OS thread');
-    assert.ok(calls.some((call) => call.thread === leaver && call.excValue.message === 'left behind'));
-    await assertNotReused(home);
+    assert.ok(home !== null);
+    await until(() => counts().busy === 0, 30, 'the dead isolate to leave the pool');
   });
 });
 
@@ -150,7 +176,8 @@ await again.join();
 process.on('exit', (code) => console.log('EXIT', code, isolatePool().idle > 0, isolatePool().busy));
 console.log('MAIN END', again.result > 1);
 `);
-    assertExit(r, 0, ['MAIN END true', 'EXIT 0 true 0']);
+    // At the loop's end the idle isolates were ended (their modules' 'exit' listeners ran).
+    assertExit(r, 0, ['MAIN END true', 'EXIT 0 false 0']);
   });
 }
 

@@ -272,6 +272,11 @@ test('setIsolatePool: bad input throws typed errors and changes nothing, not eve
     [{ idleTimeout: 5, maxIdle: 'x' }, TypeError, 'ERR_INVALID_ARG_TYPE'],
   ];
   for (const [options, Type, code] of cases) {
+    if (typeof options === 'object' && options !== null && 'maxIsolates' in options && Type === RangeError) {
+      // One range, one message: 0 is refused as -2 is (not "must be non-negative" for -2).
+      assert.throws(() => setIsolatePool(options), (error) =>
+        /"maxIsolates" argument must be a positive integer or Infinity/.test(error.message), JSON.stringify(options));
+    }
     const what = `setIsolatePool(${typeof options === 'object' && options !== null
       ? JSON.stringify(options, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : typeof v === 'bigint' ? `${v}n` : v))
       : String(options)})`;

@@ -152,6 +152,22 @@ test('a missing module, a missing export, a non-function export: reported with U
   }
 });
 
+test('CommonJS: a name Node\'s static analysis does not find is looked up on module.exports; not an ES module\'s default', async () => {
+  const hello = new BackgroundThread({ target: moduleOf('named.cjs', 'hello'), args: ['ann'] });
+  hello.start();
+  assert.is(await hello.join(10), true);
+  assert.equal([hello.result, hello.exception], ['hello ann', undefined]);
+  const refused = [moduleOf('named.cjs', 'notAFunction'), moduleOf('named.cjs', 'nope'), moduleOf('default-object.mjs', 'hello')]
+    .map((target) => new BackgroundThread({ target }));
+  await withHook(async () => {
+    for (const t of refused) t.start();
+    assert.equal(await Promise.all(refused.map((t) => t.join(10))), [true, true, true]);
+  });
+  assert.equal(refused.map(({ exception }) => [exception.code, /not a function|no such export/.exec(exception.message)?.[0]]), [
+    ['ERR_MODULE_TARGET_EXPORT', 'not a function'], ['ERR_MODULE_TARGET_EXPORT', 'no such export'],
+    ['ERR_MODULE_TARGET_EXPORT', 'no such export']]);
+});
+
 // --- joinSync ----------------------------------------------------------------------------------
 
 test('joinSync(timeout): false while the module runs, true once it has ended', async () => {
