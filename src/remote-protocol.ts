@@ -1,7 +1,8 @@
 // What a remote thread's creator and its worker say to each other through a BullMQ job: the job's
 // data and return value, sealed with the shared secret (AES-256-GCM: encrypted, and authenticated
 // like a signature), the arguments and the result in V8's serialization (the structured clone of
-// local module targets), and the job's exception in the error fields BullMQ keeps. A seal is bound
+// local module targets), and the job's exception in the error fields BullMQ keeps, with the whole
+// exception (src/thrown.ts) sealed beside them in the job's hash. A seal is bound
 // to the job's place (key prefix, queue, job id): a job copied under another id or into another
 // queue, or a result written into another job, does not open. A job is untrusted input: the
 // worker checks its shape and opens its seal before it deserialises anything, and resolves its
@@ -12,6 +13,7 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 import { BackgroundThreadError, RuntimeError, argTypeError } from './errors';
+import { checkThrown, decodeThrown, encodeThrown } from './thrown';
 
 /** The protocol's version: 2 seals and binds to the job's place (1 signed, unbound). */
 const VERSION = 2;
@@ -47,7 +49,7 @@ const masterKeys = new Map<string, Buffer>();
 // One key per job and direction: HMAC-SHA256 (a PRF) of the place under a key derived from the
 // secret (HKDF-SHA256), so that a random 96-bit IV never has to stay unique across more than a
 // few seals (GCM's limit is per key), and a seal cannot open anywhere else.
-function sealKey(secret: string, kind: 'job' | 'result', place: JobPlace): Buffer {
+function sealKey(secret: string, kind: 'job' | 'result' | 'thrown', place: JobPlace): Buffer {
   let master = masterKeys.get(secret);
   if (master === undefined) {
     master = Buffer.from(hkdfSync('sha256', secret, '', `background-thread/${VERSION}`, 32));
@@ -164,6 +166,46 @@ export function openResult(secret: string, place: JobPlace, value: unknown): unk
       '(another secret, an older worker, or a result copied from another job)');
   }
   return deserialize(plain);
+}
+
+/**
+ * The field of a failed job's hash that holds what its thread threw, sealed (sealThrown): a
+ * worker writes it before it fails the job, beside BullMQ's failedReason and stacktrace.
+ */
+export const THROWN_FIELD = 'bgtThrown';
+
+/**
+ * What a job's thread threw, as plain data (src/thrown.ts: class, name, message, stack, code and
+ * other own primitive properties, cause, an AggregateError's errors), sealed for `place` and for
+ * the job's failedReason `message`: a seal left from another attempt that failed otherwise does
+ * not open with this one's. Null when it cannot be serialised (then failedReason and stacktrace
+ * are all the creator gets).
+ */
+export function sealThrown(secret: string, place: JobPlace, message: string, error: unknown): string | null {
+  try {
+    return seal(sealKey(secret, 'thrown', place), lengthPrefixed([String(VERSION), message]), serialize(encodeThrown(error)));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The exception of a failed job, rebuilt from its sealed field; undefined when there is none that
+ * opens for `place` and `message` with this secret, or what it holds is not a thrown value's
+ * record (untrusted input: checked before it is rebuilt).
+ */
+export function openThrown(secret: string, place: JobPlace, message: string, sealed: unknown): unknown {
+  if (typeof sealed !== 'string') return undefined;
+  const plain = unseal(sealKey(secret, 'thrown', place), lengthPrefixed([String(VERSION), message]), sealed);
+  if (plain === null) return undefined;
+  let record: unknown;
+  try {
+    record = deserialize(plain);
+  } catch {
+    return undefined;
+  }
+  const thrown = checkThrown(record);
+  return thrown === null ? undefined : decodeThrown(thrown);
 }
 
 // Errors travel in BullMQ's failedReason (the message) and stacktrace (the stack), with the

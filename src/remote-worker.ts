@@ -82,8 +82,10 @@ function positive(value: unknown, name: string, fallback: number): number {
  */
 export function runWorker(options: RemoteWorkerOptions): RemoteWorker {
   // Loaded now, not with the package: every isolate loads the package.
-  const { loadBullmq } = require('./remote') as typeof import('./remote');
-  const { allowList, encodeError, isConfigRefusal, openJob, refusal, resolveAllowed, sealResult } = require('./remote-protocol') as typeof import('./remote-protocol');
+  const { loadBullmq, redisClient } = require('./remote') as typeof import('./remote');
+  const {
+    THROWN_FIELD, allowList, encodeError, isConfigRefusal, openJob, refusal, resolveAllowed, sealResult, sealThrown,
+  } = require('./remote-protocol') as typeof import('./remote-protocol');
   const base = settings(options, 'runWorker', WORKER_KEYS);  // checks the object and its keys
   const allowed = allowList(options.allow);
   let root: string;
@@ -160,13 +162,24 @@ export function runWorker(options: RemoteWorkerOptions): RemoteWorker {
     });
     thread.start();
     await thread.join();
-    if (thread.exception !== undefined) throw asBullError(thread.exception, Error);
+    if (thread.exception !== undefined) throw await thrownBy(job, place, thread.exception);
     try {
       return sealResult(base.secret, place, thread.result);
     } catch (error) {
       throw asBullError(Object.assign(new TypeError(`the result cannot be serialised by v8.serialize: ${(error as Error)?.message}`),
         { code: 'ERR_REMOTE_RESULT' }), Error);
     }
+  };
+  // What the job's thread threw: as BullMQ keeps it (asBullError), and whole, sealed in the job's
+  // hash beside it before BullMQ fails the job (the creator rebuilds it from there). Without that
+  // field (Redis failed the write), the creator has what BullMQ keeps.
+  const thrownBy = async (job: Job, place: { prefix: string; queue: string; jobId: string }, error: unknown): Promise<Error> => {
+    const bull = asBullError(error, Error);
+    const sealed = sealThrown(base.secret, place, bull.message, error);
+    if (sealed !== null) {
+      await (await redisClient(worker)).hset(worker.toKey(job.id!), THROWN_FIELD, sealed).catch(() => {});
+    }
+    return bull;
   };
   // What a job threw, as BullMQ keeps it: the message, and the stack with the class and code.
   const asBullError = (error: unknown, Class: new (message: string) => Error): Error => {

@@ -13,7 +13,7 @@ import { attach } from './loop';
 import type { ModuleRef, ModuleThreadEvents, ModuleThreadStart } from './module-target';
 import { connectionOptions, redactUrl, settings, type RemoteJob, type RemoteSpec, type RemoteSettings } from './remote-options';
 import {
-  WITHDRAWN, decodeError, encodeError, openResult, refusal, relativeModule, sealJob, withdrawnError, type JobData, type JobPlace,
+  THROWN_FIELD, WITHDRAWN, decodeError, encodeError, openThrown, openResult, refusal, relativeModule, sealJob, withdrawnError, type JobData, type JobPlace,
 } from './remote-protocol';
 
 type BullMQ = typeof import('bullmq');
@@ -27,6 +27,21 @@ export function loadBullmq(): BullMQ {
     throw new BackgroundThreadError('remote threads need BullMQ: npm install bullmq@~5.81',
       { code: 'ERR_REMOTE_BULLMQ_MISSING', cause: error });
   }
+}
+
+/** The raw ioredis client of a BullMQ queue or worker (BullMQ's forwards what its interface does not list). */
+export async function redisClient(of: { client: Promise<unknown> }): Promise<RawClient> {
+  return await of.client as RawClient;
+}
+
+/** The ioredis commands and state this package uses beyond BullMQ's interface. */
+interface RawClient {
+  status: string;
+  eval(...args: unknown[]): Promise<unknown>;
+  xrevrange(...args: unknown[]): Promise<[string, string[]][]>;
+  hset(key: string, field: string, value: string): Promise<number>;
+  hgetall(key: string): Promise<Record<string, string>>;
+  on(event: 'ready', f: () => void): void;
 }
 
 /** One add of a job on a link, as sent: what tells whether it may have reached Redis. */
@@ -117,7 +132,7 @@ class Link {
   lastError: unknown = null;
   /** How many times the queue's connection has become ready (an Attempt's clock). */
   readies = 0;
-  #client: { status: string; eval(...args: unknown[]): Promise<unknown> } | undefined;
+  #client: RawClient | undefined;
   #poll: NodeJS.Timeout;
   #idle: NodeJS.Timeout | undefined;
   #closed = false;
@@ -133,11 +148,8 @@ class Link {
     // QueueEvents starts from the stream's last id, read first: started with the default '$', it
     // would miss what happens before its first read (BullMQ issue #2874).
     this.ready = (async () => {
-      const client = await queue.client;
-      unref(client);
-      // The raw ioredis client (BullMQ's forwards what its interface does not list).
-      const raw = client as unknown as { status: string; eval(...args: unknown[]): Promise<unknown>;
-        xrevrange(...args: unknown[]): Promise<[string, string[]][]>; on(event: 'ready', f: () => void): void };
+      const raw = await redisClient(queue);
+      unref(raw);
       this.#client = raw;
       this.readies = 1;
       raw.on('ready', () => { this.readies++; });
@@ -203,7 +215,10 @@ class Link {
     const { Job } = loadBullmq();
     // One read: a job is over once it has finishedOn (a retry or a stall puts it back without),
     // and completed then when it has a return value (the worker always returns a sealed one).
-    const job: Job | undefined = await Job.fromId(this.queue, tracker.jobId);
+    // The hash as Job.fromId reads it, with the field BullMQ's Job does not keep (THROWN_FIELD).
+    const hash = await (await redisClient(this.queue)).hgetall(this.queue.toKey(tracker.jobId));
+    const job: Job | undefined = Object.keys(hash).length === 0
+      ? undefined : Job.fromJSON(this.queue, hash as unknown as Parameters<typeof Job.fromJSON>[1], tracker.jobId);
     if (tracker.settled || (job !== undefined && !job.finishedOn)) return;
     if (job === undefined) {
       tracker.settle({ error: refusal('ERR_REMOTE_JOB_LOST', `job ${tracker.jobId} of queue ${this.queue.name} is gone from Redis (removed, or Redis lost its data)`) });
@@ -229,8 +244,11 @@ class Link {
         '(its worker died or froze while running it), more than the workers\' maxStalledCount') });
       return;
     }
+    // The thread's exception as it was, sealed by the worker; else (a refusal, a tombstone, a
+    // worker that could not write it) what BullMQ keeps of it.
+    const thrown = openThrown(tracker.secret, tracker.place, reason, hash[THROWN_FIELD]);
     const stacks = job.stacktrace ?? [];
-    tracker.settle({ error: decodeError(reason, stacks[stacks.length - 1] ?? undefined) });
+    tracker.settle({ error: thrown !== undefined ? thrown : decodeError(reason, stacks[stacks.length - 1] ?? undefined) });
   }
 
   /** Follows `tracker`'s job on this link. */
