@@ -105,6 +105,7 @@ class Isolate {
   dead = false;
   errored = false;  // a Worker 'error' was delivered to its run
   holding = false;  // retired, running non-daemon threads of its own: ref'd, in `holders`
+  ranSinceCollect = false;  // idle after a run, and not yet told to look at its memory
 
   constructor(readonly fresh: boolean) {
     const { port1, port2 } = new MessageChannel();
@@ -304,6 +305,8 @@ function becomeIdle(isolate: Isolate): void {
   }
   isolate.idleSince = performance.now();
   idle.push(isolate);
+  isolate.ranSinceCollect = true;
+  collectSoon();
   // A sweep already scheduled is due no later than this isolate's (it went idle earlier).
   if (sweep === null) trimIdle();
 }
@@ -312,6 +315,31 @@ function newPooled(): Isolate {
   const isolate = new Isolate(false);
   pooled.add(isolate);
   return isolate;
+}
+
+// Isolates idle for COLLECT_MS since their last run are told to look at the memory it left
+// (src/module-runner.ts): one unref'd timer for the pool, so that a busy isolate is never asked.
+const COLLECT_MS = 100;
+let collectTimer: NodeJS.Timeout | null = null;
+
+function collectSoon(): void {
+  if (collectTimer !== null) return;
+  collectTimer = setTimeout(() => {
+    collectTimer = null;
+    const now = performance.now();
+    let later = false;
+    for (const isolate of idle) {
+      if (!isolate.ranSinceCollect) continue;
+      if (now - isolate.idleSince < COLLECT_MS) {
+        later = true;  // idle since the timer was set: its turn comes at the next one
+        continue;
+      }
+      isolate.ranSinceCollect = false;
+      isolate.port.postMessage({ kind: 'collect' } satisfies Order);
+    }
+    if (later) collectSoon();
+  }, COLLECT_MS);
+  collectTimer.unref();
 }
 
 let watching = false;

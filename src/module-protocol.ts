@@ -31,8 +31,11 @@ export interface RunMessage {
   fresh: boolean;
 }
 
-/** creator -> isolate: a run, or the end of an idle isolate (process.exit(): its 'exit' listeners run). */
-export type Order = RunMessage | { kind: 'end' };
+/**
+ * creator -> isolate: a run; the end of an idle isolate (process.exit(): its 'exit' listeners
+ * run); or, to an isolate idle since its last run, a look at the memory that run left.
+ */
+export type Order = RunMessage | { kind: 'end' } | { kind: 'collect' };
 
 /** isolate -> creator. `ident`: the run it belongs to (the last one, for what comes between runs). */
 export type Report =

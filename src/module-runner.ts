@@ -19,7 +19,6 @@ import { fileURLToPath } from 'node:url';
 import * as v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { workerData, type TransferListItem } from 'node:worker_threads';
-import { isolatesHolding } from './isolate-pool';
 import { attach, listenLeftBehind, liveThreads } from './loop';
 import { adoptThreadIdentity } from './main-thread';
 import { isTransferring, kTransfer, type IsolateData, type Order, type Report, type RunMessage } from './module-protocol';
@@ -128,7 +127,6 @@ async function execute(run: RunMessage): Promise<void> {
     // the export left unhandled is raised after the microtasks (an uncaught error: it ends the
     // isolate first, as this thread's), and what it closed or ran last (an immediate) lets go of
     // the loop only then. No turn of the loop of our own: it would cost as much as the run.
-    collectIfGrown();
     loop.finishAtTurnEnd(run.ident);
     return;
   }
@@ -157,11 +155,17 @@ listenLeftBehind((ident) => {
  * until those have ended (telling the creator while non-daemon ones hold its process open), then
  * ends.
  */
+// This isolate's own pool, if a module here started module threads (it is loaded with them):
+// not imported by the runner, so that booting an isolate does not pay for the pool.
+const POOL = require.resolve('./isolate-pool');
+const poolLoaded = (): typeof import('./isolate-pool') | undefined =>
+  require.cache[POOL]?.exports as typeof import('./isolate-pool') | undefined;
+
 async function retire(run: RunMessage): Promise<never> {
   let holding: boolean | null = null;
   for (;;) {
     const threads = liveThreads();
-    const held = isolatesHolding();
+    const held = poolLoaded()?.isolatesHolding() ?? null;
     // The first time, the thread has not ended yet: the exit hook marks its run ended cleanly.
     if (threads.length === 0 && held === null) end();
     const now = held !== null || threads.some((thread) => !thread[kIsDaemon]());
@@ -174,11 +178,13 @@ async function retire(run: RunMessage): Promise<never> {
   }
 }
 
-// Memory a run brought in (its arguments) or left as garbage is collected before the isolate
-// waits for its next run: an idle isolate allocates nothing, so V8 would never collect it, and
-// two 200 MiB arguments would stay until the isolate ends. A full collection takes milliseconds:
-// only when the heap and the external memory (ArrayBuffers) have grown by GC_GROWTH since the
-// isolate was last idle, V8's own external-memory soft limit.
+// Memory a run brought in (its arguments) or left as garbage is collected once the isolate has
+// gone idle (the pool's 'collect' order, src/isolate-pool.ts): an idle isolate allocates nothing,
+// so V8 would never collect it, and two 200 MiB arguments would stay until the isolate ends. A
+// full collection takes milliseconds: only when the heap and the external memory (ArrayBuffers)
+// have grown by GC_GROWTH since the last look, V8's own external-memory soft limit. Not after
+// every run: looking (v8.getHeapStatistics() walks the heap's spaces) cost 15% of the runs/s of
+// 100 warm module threads in flight.
 const GC_GROWTH = 64 * 1024 * 1024;
 let idleFootprint = footprint();
 let gc: (() => void) | null = null;
@@ -216,6 +222,10 @@ function collectIfGrown(): void {
 
 port.on('message', (order: Order) => {
   if (order.kind === 'end') end();  // an idle isolate the pool ends: its 'exit' listeners run
+  if (order.kind === 'collect') {
+    collectIfGrown();
+    return;
+  }
   void execute(order);
 });
 // The addon's handle holds this loop open, not the port, so that it can ask libuv whether anything
