@@ -1,0 +1,24 @@
+// npm run lint: typescript-eslint's recommended rules and the house style (2-space indents,
+// single quotes, semicolons, 100 columns), for the TypeScript of src/ and the JavaScript of
+// tests, benchmarks, scripts and examples.
+import stylistic from '@stylistic/eslint-plugin';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'build/**', 'prebuilds/**', 'native/vendor/**', 'node_modules/**', '**/node_modules/**'] },
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    plugins: { '@stylistic': stylistic },
+    rules: {
+      '@stylistic/max-len': ['error', { code: 100, ignoreUrls: true, ignoreRegExpLiterals: true, ignoreStrings: true, ignoreTemplateLiterals: true }],
+      '@stylistic/indent': ['error', 2, { SwitchCase: 1, ignoredNodes: ['ConditionalExpression'] }],
+      '@stylistic/quotes': ['error', 'single', { avoidEscape: true }],
+      '@stylistic/semi': ['error', 'always'],
+      '@stylistic/eol-last': 'error',
+      '@stylistic/no-trailing-spaces': 'error',
+      '@stylistic/comma-dangle': ['error', 'always-multiline'],
+    },
+  },
+);
