@@ -299,7 +299,7 @@ Napi::Value Addon::IdentifyCurrentThread(const Napi::CallbackInfo& info) {
 }
 
 // adoptModuleThread(name, daemon) -> ident: registers a thread whose body is a module target's run
-// in an isolate (src/module-target.ts). It is alive from now until finishModuleThread.
+// in an isolate (src/isolate/module-target.ts). It is alive from now until finishModuleThread.
 Napi::Value Addon::AdoptModuleThreadJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString() || !info[1].IsBoolean()) {
@@ -374,7 +374,7 @@ Napi::Value Addon::NativeId(const Napi::CallbackInfo& info) {
 // pollWithoutBlocking(on): while on, this loop's poll phase does not block, yet nothing here holds
 // the loop open. An active idle handle makes libuv poll with a zero timeout whether it is ref'd
 // or not; unref'd, it does not count towards the loop being alive. Node keeps its own idle handle
-// on for ref'd immediates only: src/context.ts turns this on while a daemon thread's (unref'd)
+// on for ref'd immediates only: src/thread/context.ts turns this on while a daemon thread's (unref'd)
 // immediates are pending, so that they run at once whenever something else keeps the loop alive.
 Napi::Value Addon::PollWithoutBlocking(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

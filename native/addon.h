@@ -42,7 +42,7 @@ class Addon : public Napi::Addon<Addon> {
   };
   using Registry = std::unordered_map<uint64_t, Entry>;
 
-  // JS API (src/binding.ts declares the types). init (InitLoop) returns the object with all the
+  // JS API (src/native/binding.ts declares the types). init (InitLoop) returns the object with all the
   // others, so that no thread is started, joined or bound in an env without its events and its
   // teardown hook.
   Napi::Value InitLoop(const Napi::CallbackInfo& info);
@@ -84,7 +84,7 @@ class Addon : public Napi::Addon<Addon> {
   bool tearing_down_ = false;
   size_t closing_handles_ = 0;  // join timers and the handles below being closed
   uv_idle_t idle_{};            // active while the poll must not block; .loop set once initialized
-  // An isolate's (src/module-runner.ts, HoldIsolateOpen): the handle that holds its loop open,
+  // An isolate's (src/isolate/runner.ts, HoldIsolateOpen): the handle that holds its loop open,
   // and the run to finish at the loop's next prepare phase (FinishAtTurnEnd; 0: none).
   uv_async_t hold_open_{};      // ref'd, never sent; .loop set once initialized
   uv_prepare_t prepare_{};      // active while finish_at_turn_end_ != 0; unref'd; idem

@@ -2,25 +2,25 @@
 // First: it refuses a runtime that is not Node.js (ERR_UNSUPPORTED_RUNTIME), and checks that this
 // code runs from the package's files (ERR_BUNDLED), before any other module requires a built-in
 // (which fails in esbuild's ESM output).
-import './runtime';
-import './own-files';
-export { BackgroundThread } from './background-thread';
-export type { BackgroundThreadOptions, Target } from './options';
-export { MainThread } from './main-thread';
-export { transfer, type ModuleTarget } from './module-target';
+import './core/runtime';
+import './core/own-files';
+export { BackgroundThread } from './thread/background-thread';
+export type { BackgroundThreadOptions, Target } from './thread/options';
+export { MainThread } from './thread/main-thread';
+export { transfer, type ModuleTarget } from './isolate/module-target';
 export {
   activeCount, currentThread, enumerate, isolatePool, joinAll, mainThread, setIsolatePool,
   setMaxBackgroundThreads, stackSize, startNewBackgroundThread, type IsolatePoolOptions,
   type IsolatePoolState,
-} from './threading';
-export { configureRemote, type RemoteConfig, type RemoteJob, type RemoteJobOptions } from './remote-options';
-export { runWorker, type RemoteWorker, type RemoteWorkerOptions } from './remote-worker';
-export { excepthook, getExcepthook, setExcepthook, type ExceptHook, type ExceptHookArgs } from './excepthook';
+} from './thread/threading';
+export { configureRemote, type RemoteConfig, type RemoteJob, type RemoteJobOptions } from './remote/options';
+export { runWorker, type RemoteWorker, type RemoteWorkerOptions } from './remote/worker';
+export { excepthook, getExcepthook, setExcepthook, type ExceptHook, type ExceptHookArgs } from './thread/excepthook';
 export {
   BackgroundThreadError, BackgroundThreadLimitReachedError, FrontendsNotSupported, RuntimeError,
   type ErrorDetails,
-} from './errors';
+} from './core/errors';
 
 // The seed module's spellings.
-export { startNewBackgroundThread as start_new_background_thread } from './threading';
-export { BackgroundThreadError as Error } from './errors';
+export { startNewBackgroundThread as start_new_background_thread } from './thread/threading';
+export { BackgroundThreadError as Error } from './core/errors';

@@ -176,9 +176,9 @@ test('bundled in, the addon copied where node-gyp-build looks: function targets 
   const addon = require('node-gyp-build').resolve(ROOT);
   for (const built of [await withEsbuild('consumer.cjs', { format: 'cjs', external: false }),
     await withWebpack('consumer.cjs', { module: false, external: false })]) {
-    // node-gyp-build looks in the bundle's folder's parent (the package folder, seen from dist/).
-    mkdirSync(join(built.app, '..', 'build', 'Release'), { recursive: true });
-    copyFileSync(addon, join(built.app, '..', 'build', 'Release', 'background_thread.node'));
+    // node-gyp-build looks two folders above the bundle's (the package folder, seen from dist/core/).
+    mkdirSync(join(built.app, '..', '..', 'build', 'Release'), { recursive: true });
+    copyFileSync(addon, join(built.app, '..', '..', 'build', 'Release', 'background_thread.node'));
     const result = await run(built);
     assertNoCrash(result);
     assert.is(result.code, 0, describe(result));
@@ -186,7 +186,7 @@ test('bundled in, the addon copied where node-gyp-build looks: function targets 
     assert.equal(out.fn, RAN.fn, describe(result));
     assert.is(out.startError.code, 'ERR_BUNDLED', describe(result));
     assert.is(out.startError.name, 'BackgroundThreadError', describe(result));
-    assert.match(out.startError.message, /cannot find its module-target runner \(.*module-runner\.js\)/);
+    assert.match(out.startError.message, /cannot find its module-target runner \(.*runner\.js\)/);
     assert.match(out.startError.message, FIX);
   }
 });

@@ -1,4 +1,4 @@
-// Warm isolates (src/isolate-pool.ts): a module thread runs on an idle isolate of this loop when
+// Warm isolates (src/isolate/pool.ts): a module thread runs on an idle isolate of this loop when
 // there is one, with the module state earlier threads left there and its own identity, and
 // `isolate: 'fresh'` on one of its own; maxIdle and idleTimeout trim the idle ones, maxIsolates
 // queues (and holds when lowered); setIsolatePool() checks its input. Which isolate a thread ran

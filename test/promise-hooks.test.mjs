@@ -1,4 +1,4 @@
-// No tax on the rest of the app: the daemon hook (src/context.ts) never makes Node install a V8
+// No tax on the rest of the app: the daemon hook (src/thread/context.ts) never makes Node install a V8
 // promise hook where Node can avoid it (`trackPromises: false`, Node 24 and later), and daemon
 // threads keep their semantics there. Observable without timing: with a promise hook installed,
 // the code after an `await` runs with an async id of its own; without one, executionAsyncId() is

@@ -323,10 +323,10 @@ it('SIGTERM to the pid of `npx background-thread-worker` reaches the worker: it 
 });
 
 it('a worker refuses to start without an allow-list or a secret (exit 2, the reason on stderr)', async () => {
-  const noAllow = await runNode(['dist/worker-cli.js'], { ...QUICK, env: remoteEnv(redis.socket, freshQueue()) });
+  const noAllow = await runNode(['dist/remote/cli.js'], { ...QUICK, env: remoteEnv(redis.socket, freshQueue()) });
   assert.is(noAllow.code, 2, describe(noAllow));
   assert.match(noAllow.stderr, /refusing to start without --allow/);
-  const noSecret = await runNode(['dist/worker-cli.js', '--allow', 'jobs/**'],
+  const noSecret = await runNode(['dist/remote/cli.js', '--allow', 'jobs/**'],
     { ...QUICK, env: { ...remoteEnv(redis.socket, freshQueue()), BACKGROUND_THREAD_REMOTE_SECRET: '' } });
   assert.is(noSecret.code, 2, describe(noSecret));
   assert.match(noSecret.stderr, /ERR_REMOTE_NOT_CONFIGURED/);

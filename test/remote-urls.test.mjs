@@ -61,7 +61,7 @@ console.log('code', t.exception?.code, t.exception?.message, String(t.exception?
   assert.not.ok(leaks(r.stdout + r.stderr), describe(r));
 
   // A worker with a wrong password keeps retrying: its lines until then.
-  const worker = spawn(process.execPath, ['dist/worker-cli.js', '--allow', 'jobs/**', '--url', url(redis.port, 'not-the-password')], {
+  const worker = spawn(process.execPath, ['dist/remote/cli.js', '--allow', 'jobs/**', '--url', url(redis.port, 'not-the-password')], {
     cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...remoteEnv(url(closed), freshQueue()) }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -88,7 +88,7 @@ it('a malformed redis:// URL is a TypeError (ERR_INVALID_ARG_VALUE) that does no
       assert.not.ok(leaks(inspect(error)) || inspect(error).includes('w0rd'), inspect(error));
     }
   }
-  const r = await runNode(['dist/worker-cli.js', '--allow', 'jobs/**', '--url', bad], { ...QUICK, env: remoteEnv(bad, freshQueue()) });
+  const r = await runNode(['dist/remote/cli.js', '--allow', 'jobs/**', '--url', bad], { ...QUICK, env: remoteEnv(bad, freshQueue()) });
   assert.is(r.code, 2, describe(r));
   assert.match(r.stderr, /ERR_INVALID_ARG_VALUE/, describe(r));
   assert.not.ok(leaks(r.stderr), describe(r));

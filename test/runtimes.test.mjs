@@ -58,7 +58,7 @@ for (const [name, { pkg, version, bin, args }] of Object.entries(RUNTIMES)) {
       BACKGROUND_THREAD_REMOTE: join(mkdtempSync(join(tmpdir(), 'bt-runtime-')), 'no-redis.sock'),
       BACKGROUND_THREAD_REMOTE_SECRET: 'a-secret-0123456789abcdef',
     };
-    const { code, signal, stderr } = await runNode([...args, join(ROOT, 'dist/worker-cli.js'), '--allow', 'jobs/**'],
+    const { code, signal, stderr } = await runNode([...args, join(ROOT, 'dist/remote/cli.js'), '--allow', 'jobs/**'],
       { node: runtime, env, timeout: 120000 });
     assert.is(signal, null, stderr);
     assert.is(code, 2, stderr);   // as every refusal to start

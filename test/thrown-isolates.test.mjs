@@ -1,4 +1,4 @@
-// What a module target's thread throws arrives whole on the creator's side (src/thrown.ts):
+// What a module target's thread throws arrives whole on the creator's side (src/core/thrown.ts):
 // AggregateError's errors, DOMException's name, message and code, AbortError's name, a custom
 // class's name, codes of any type, the cause chain; thrown by the export, after an await, or
 // from a timer outside it. And a module's process.exit(code) ends its thread normally (no

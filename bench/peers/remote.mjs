@@ -83,7 +83,7 @@ export async function remote(pkg, { n, warmup, jobs, warmupJobs, inFlight, worke
       if (t.exception !== undefined) fail(`the thread threw: ${t.exception?.message ?? t.exception}`);
       return t.result;
     };
-    // The package's job options (src/remote.ts), so that Redis keeps the same per job.
+    // The package's job options (src/remote/body.ts), so that Redis keeps the same per job.
     const add = () => plain.add('now', {}, { removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } });
 
     /** `count` runs one at a time; run(t0) resolves with { stamp, enqueued? } once it has ended. */

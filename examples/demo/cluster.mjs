@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { startRedis } from '../../scripts/redis-server.mjs';
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
-const WORKER_CLI = here('../../dist/worker-cli.js');
+const WORKER_CLI = here('../../dist/remote/cli.js');
 const ROOT = here('.');  // module paths are relative to it, for the server and the workers
 const JOB = 'report-remote.mjs';
 

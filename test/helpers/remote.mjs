@@ -13,7 +13,7 @@ import { withTimeout } from './wait.mjs';
 export const SECRET = 'test-secret-0123456789abcdef';
 export const JOBS_ROOT = join(ROOT, 'test/fixtures/remote');
 export const JOBS = new URL('../fixtures/remote/jobs/work.mjs', import.meta.url).href;
-const CLI = join(ROOT, 'dist/worker-cli.js');
+const CLI = join(ROOT, 'dist/remote/cli.js');
 
 /**
  * The Redis of this test file: { socket, stop() }, or null (the file skips) when redis-server is

@@ -1,20 +1,20 @@
 // Remote threads, the creator's half: a module target with `remote` runs as a BullMQ job on a
-// worker (src/remote-worker.ts) and stays a BackgroundThread here. Its body is a native record,
+// worker (src/remote/worker.ts) and stays a BackgroundThread here. Its body is a native record,
 // adopted as a module target's is (so join, joinAll, keep-alive and teardown are the same code),
 // finished when the job reaches a terminal state: learned from BullMQ's QueueEvents, and from a
 // poll of the job's state, since events are best-effort (a reconnect loses them). A thread's end
 // matches its job's: past the enqueueTimeout, a job whose add may have reached Redis is withdrawn
 // (or followed, if a worker has begun it) before its thread ends. What the job says travels in
-// src/remote-protocol.ts's sealed form.
+// src/remote/protocol.ts's sealed form.
 import { randomUUID } from 'node:crypto';
 import type { Job, JobsOptions, Queue, QueueEvents } from 'bullmq';
-import { BackgroundThreadError, argTypeError } from './errors';
-import { attach } from './loop';
-import type { ModuleRef, ModuleThreadEvents, ModuleThreadStart } from './module-target';
-import { connectionOptions, redactUrl, settings, type RemoteJob, type RemoteSpec, type RemoteSettings } from './remote-options';
+import { BackgroundThreadError, argTypeError } from '../core/errors';
+import { attach } from '../native/loop';
+import type { ModuleRef, ModuleThreadEvents, ModuleThreadStart } from '../isolate/module-target';
+import { connectionOptions, redactUrl, settings, type RemoteJob, type RemoteSpec, type RemoteSettings } from './options';
 import {
   THROWN_FIELD, WITHDRAWN, decodeError, encodeError, openThrown, openResult, refusal, relativeModule, sealJob, withdrawnError, type JobData, type JobPlace,
-} from './remote-protocol';
+} from './protocol';
 
 type BullMQ = typeof import('bullmq');
 let bullmq: BullMQ | undefined;
@@ -79,7 +79,7 @@ interface Tracker {
   mayBeInRedis: boolean;
   /** The enqueueTimeout has passed. */
   expired: boolean;
-  /** The job is being withdrawn (src/remote.ts's WITHDRAW, on a fresh link, until Redis answers). */
+  /** The job is being withdrawn (src/remote/body.ts's WITHDRAW, on a fresh link, until Redis answers). */
   withdrawing: boolean;
   /** The link a withdrawal is in flight on, if any (one left behind on a link given up on may never answer). */
   busy: Link | null;
@@ -106,7 +106,7 @@ const FAILED_KEPT_S = 7 * 24 * 3600;
 // the order in which the add and this arrive: a job id not there yet gets a tombstone (a hash
 // that reads as a failed job), so that a late add is BullMQ's duplicate no-op (its add scripts
 // skip an id whose key exists); our job, not begun (BullMQ sets processedOn when a worker takes
-// a job), gets the withdrawn data, which a worker fails unrun (src/remote-protocol.ts); a job a
+// a job), gets the withdrawn data, which a worker fails unrun (src/remote/protocol.ts); a job a
 // worker has begun, or another thread's of the same id, is followed instead.
 // KEYS[1]: the job's hash. ARGV: [1] the data it was added with, [2] the withdrawn data, [3] the
 // failure's message, [4] its stack trace (JSON), [5] now (ms), [6] the tombstone's life (ms), [7] name.

@@ -1,8 +1,8 @@
 // Remote threads' settings: configureRemote() and its environment variables, and the checks of a
 // thread's own `remote` job options. Light on purpose: every isolate loads it; the machinery
-// (src/remote.ts, BullMQ) is loaded at the first remote start().
-import { BackgroundThreadError, argRangeError, argTypeError } from './errors';
-import { received } from './validate';
+// (src/remote/body.ts, BullMQ) is loaded at the first remote start().
+import { BackgroundThreadError, argRangeError, argTypeError } from '../core/errors';
+import { received } from '../core/checks';
 
 /** `configureRemote()`'s options; each falls back to its environment variable. */
 export interface RemoteConfig {

@@ -1,7 +1,7 @@
 // Loads the native addon (build/Release or prebuilds/<platform>-<arch>) and types its surface.
-// Nothing here touches the event loop: src/loop.ts attaches the loop, on first use.
+// Nothing here touches the event loop: src/native/loop.ts attaches the loop, on first use.
 import * as path from 'node:path';
-import { PACKAGE_DIR, bundledError, runnerExists } from './own-files';
+import { PACKAGE_DIR, bundledError, runnerExists } from '../core/own-files';
 
 /** What native/addon.cc exports. */
 export interface NativeAddon {

@@ -1,4 +1,4 @@
-// This event loop's isolates: Workers running src/module-runner.ts, each running one module
+// This event loop's isolates: Workers running src/isolate/runner.ts, each running one module
 // thread at a time. A warm isolate goes back to the idle set when its thread ends, for the next
 // one, if that thread left nothing behind (the runner decides, before the thread ends; else the
 // isolate retires: see module-runner.ts); a module thread never waits for one (starting is
@@ -18,12 +18,12 @@ import { types } from 'node:util';
 import {
   MessageChannel, SHARE_ENV, Worker, receiveMessageOnPort, type MessagePort, type TransferListItem,
 } from 'node:worker_threads';
-import { BackgroundThreadError } from './errors';
-import { reportException } from './excepthook';
-import { attach } from './loop';
-import { RUNNER } from './own-files';
-import { decodeThrown } from './thrown';
-import type { IsolateData, Order, Report, RunMessage, RunReport } from './module-protocol';
+import { BackgroundThreadError } from '../core/errors';
+import { reportException } from '../thread/excepthook';
+import { attach } from '../native/loop';
+import { RUNNER } from '../core/own-files';
+import { decodeThrown } from '../core/thrown';
+import type { IsolateData, Order, Report, RunMessage, RunReport } from './protocol';
 import { afterProcessEvent } from './process-events';
 
 /** The pool's settings (setIsolatePool). */
@@ -318,7 +318,7 @@ function newPooled(): Isolate {
 }
 
 // Isolates idle for COLLECT_MS since their last run are told to look at the memory it left
-// (src/module-runner.ts): one unref'd timer for the pool, so that a busy isolate is never asked.
+// (src/isolate/runner.ts): one unref'd timer for the pool, so that a busy isolate is never asked.
 const COLLECT_MS = 100;
 let collectTimer: NodeJS.Timeout | null = null;
 

@@ -1,19 +1,19 @@
 // Module targets: `{ module, export }` runs in an isolate (a worker_threads Worker) on its own OS
 // thread. This is the creator's half: checking the reference, starting a module thread's run on
-// an isolate (src/isolate-pool.ts), and turning what the isolate reports into the thread's output,
+// an isolate (src/isolate/pool.ts), and turning what the isolate reports into the thread's output,
 // result and exceptions. The isolate's half is module-runner.ts, what they say to each other
 // module-protocol.ts; the native record that makes join/joinSync work is native/module_thread.
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TransferListItem } from 'node:worker_threads';
-import { BackgroundThreadError, argTypeError, startFailedError } from './errors';
-import { HandOverRefused, runEnded, startRun, type Run } from './isolate-pool';
-import { attach } from './loop';
-import { kTransfer, type RunReport, type Transferring } from './module-protocol';
-import { checkRunner } from './own-files';
-import { remoteSpec, type RemoteJobOptions, type RemoteSpec } from './remote-options';
-import { decodeThrown } from './thrown';
-import { received } from './validate';
+import { BackgroundThreadError, argTypeError, startFailedError } from '../core/errors';
+import { HandOverRefused, runEnded, startRun, type Run } from './pool';
+import { attach } from '../native/loop';
+import { kTransfer, type RunReport, type Transferring } from './protocol';
+import { checkRunner } from '../core/own-files';
+import { remoteSpec, type RemoteJobOptions, type RemoteSpec } from '../remote/options';
+import { decodeThrown } from '../core/thrown';
+import { received } from '../core/checks';
 
 /**
  * A module target, the `target` of a BackgroundThread or of `startNewBackgroundThread()`: the
@@ -62,7 +62,7 @@ import { received } from './validate';
  *   return, all of it has been written, so `process.exit()` right after loses nothing.
  * - Exceptions: what the export throws or rejects with goes to the creator's excepthook, on the
  *   creator's loop, before `join()` resolves, with `args.thread` the creator's thread object.
- *   An error arrives whole (src/thrown.ts): its class (built-in ones, AggregateError with its
+ *   An error arrives whole (src/core/thrown.ts): its class (built-in ones, AggregateError with its
  *   `errors`, DOMException, the package's; a custom class as the nearest of those), name,
  *   message, stack, own primitive properties (`code` of any type) and cause; a value that cannot
  *   be cloned arrives as the text the default hook prints for it. A module that cannot be loaded is a BackgroundThreadError (`ERR_MODULE_TARGET_LOAD`), a
@@ -225,7 +225,7 @@ export interface ModuleThreadStart {
 
 /**
  * Starts a module target's thread: adopts a native record for it and hands the run to an isolate
- * (src/isolate-pool.ts). Nothing is left running when it throws: a TypeError
+ * (src/isolate/pool.ts). Nothing is left running when it throws: a TypeError
  * (ERR_INVALID_ARG_VALUE) when args or kwargs cannot be structured-cloned or the transfer list
  * names what cannot be transferred (whatever class and code this Node version gives that), a
  * BackgroundThreadError (ERR_BUNDLED) when the runner is not beside this code, or the start

@@ -1,15 +1,15 @@
 // The module-level functions of Python's threading and App Engine's background_thread.
 import { BackgroundThread } from './background-thread';
-import { isModuleTarget, type ModuleTarget } from './module-target';
+import { isModuleTarget, type ModuleTarget } from '../isolate/module-target';
 import { currentThread } from './context';
 import { mainThread, type MainThread } from './main-thread';
-import { argTypeError } from './errors';
-import { configurePool, isolatesHolding, poolCounts, poolSettings, type IsolatePoolSettings } from './isolate-pool';
-import { liveThreads } from './loop';
+import { argTypeError } from '../core/errors';
+import { configurePool, isolatesHolding, poolCounts, poolSettings, type IsolatePoolSettings } from '../isolate/pool';
+import { liveThreads } from '../native/loop';
 import type { Target } from './options';
 import { settings } from './settings';
-import { kIsDaemon } from './symbols';
-import * as validate from './validate';
+import { kIsDaemon } from '../core/symbols';
+import * as validate from '../core/checks';
 
 export { currentThread, mainThread };
 

@@ -1,18 +1,18 @@
-// What a creator's loop and an isolate (the Worker running src/module-runner.ts) say to each
+// What a creator's loop and an isolate (the Worker running src/isolate/runner.ts) say to each
 // other, over one MessageChannel per isolate: the creator sends orders (a run, or the end of an
 // idle isolate), the isolate sends reports.
 // A run's end is not a message: the isolate tells the addon (finishModuleThread), whose kEnded
 // reaches the creator after every report the run posted, which the creator then reads to the end
 // synchronously (receiveMessageOnPort).
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
-import type { Thrown } from './thrown';
+import type { Thrown } from '../core/thrown';
 
 /** The isolate's workerData. */
 export interface IsolateData {
   port: MessagePort;
   /**
    * Cell 0 is set (and notified) once the isolate's JavaScript has run to its end, its 'exit'
-   * listeners included: the creator waits on it at its own loop's end (src/isolate-pool.ts).
+   * listeners included: the creator waits on it at its own loop's end (src/isolate/pool.ts).
    */
   exited: Int32Array;
 }
@@ -58,7 +58,7 @@ export type Report =
 /** A report that belongs to a run (`ident`). */
 export type RunReport = Extract<Report, { ident: number }>;
 
-/** A target's return value to move rather than copy: see transfer() in src/module-target.ts. */
+/** A target's return value to move rather than copy: see transfer() in src/isolate/module-target.ts. */
 export const kTransfer = Symbol.for('background-thread.transfer');
 export interface Transferring {
   readonly [kTransfer]: readonly TransferListItem[];

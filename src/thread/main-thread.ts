@@ -1,8 +1,8 @@
 // The thread that runs the event loop: Python's threading.main_thread(). In a worker_threads
 // Worker it is that Worker's own thread, since each loop keeps its own threads; in the Worker of
 // a module target it is that thread, with the name, ident and daemon flag its creator gave it.
-import { activeDaemonError, alreadyStartedError, joinCurrentError } from './errors';
-import { attach } from './loop';
+import { activeDaemonError, alreadyStartedError, joinCurrentError } from '../core/errors';
+import { attach } from '../native/loop';
 import { PythonAliases } from './python-aliases';
 
 interface Identity { ident: number; name: string; daemon: boolean }

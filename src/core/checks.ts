@@ -2,7 +2,7 @@
 // form the rest of the package uses, or throws a typed error that names the argument.
 import { inspect } from 'node:util';
 import { argRangeError, argTypeError } from './errors';
-import { native } from './binding';
+import { native } from '../native/binding';
 
 /** "Received ..." for messages; never throws, whatever the value (revoked proxies included). */
 export function received(value: unknown): string {

@@ -2,7 +2,7 @@
 // across awaits), and, for a daemon thread, with everything it opens unref'd.
 import { AsyncLocalStorage, createHook, type HookCallbacks } from 'node:async_hooks';
 import type { BackgroundThread } from './background-thread';
-import { attach } from './loop';
+import { attach } from '../native/loop';
 import { mainThread, type MainThread } from './main-thread';
 
 // The daemon flag is kept beside the thread, as read at start(): a subclass's `daemon` getter is

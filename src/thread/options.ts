@@ -2,9 +2,9 @@
 // (an options object, or the seed's positional order) are read and checked.
 import type { TransferListItem } from 'node:worker_threads';
 import { currentIsDaemon } from './context';
-import { argTypeError, groupError } from './errors';
-import { isModuleTarget, moduleLabel, moduleRef, type ModuleRef, type ModuleTarget } from './module-target';
-import * as validate from './validate';
+import { argTypeError, groupError } from '../core/errors';
+import { isModuleTarget, moduleLabel, moduleRef, type ModuleRef, type ModuleTarget } from '../isolate/module-target';
+import * as validate from '../core/checks';
 
 /**
  * A function target: called as `target(...args)`, or `target(...args, kwargs)`, on the event loop

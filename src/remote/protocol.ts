@@ -2,7 +2,7 @@
 // data and return value, sealed with the shared secret (AES-256-GCM: encrypted, and authenticated
 // like a signature), the arguments and the result in V8's serialization (the structured clone of
 // local module targets), and the job's exception in the error fields BullMQ keeps, with the whole
-// exception (src/thrown.ts) sealed beside them in the job's hash. A seal is bound
+// exception (src/core/thrown.ts) sealed beside them in the job's hash. A seal is bound
 // to the job's place (key prefix, queue, job id): a job copied under another id or into another
 // queue, or a result written into another job, does not open. A job is untrusted input: the
 // worker checks its shape and opens its seal before it deserialises anything, and resolves its
@@ -12,8 +12,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
-import { BackgroundThreadError, RuntimeError, argTypeError } from './errors';
-import { checkThrown, decodeThrown, encodeThrown } from './thrown';
+import { BackgroundThreadError, RuntimeError, argTypeError } from '../core/errors';
+import { checkThrown, decodeThrown, encodeThrown } from '../core/thrown';
 
 /** The protocol's version: 2 seals and binds to the job's place (1 signed, unbound). */
 const VERSION = 2;
@@ -37,7 +37,7 @@ export interface JobResult {
   payload: string;  // base64 of the sealed v8.serialize(result)
 }
 
-/** What a job's data becomes when its thread withdraws it (src/remote.ts): a worker fails it unrun. */
+/** What a job's data becomes when its thread withdraws it (src/remote/body.ts): a worker fails it unrun. */
 export const WITHDRAWN = { v: VERSION, withdrawn: true } as const;
 
 function lengthPrefixed(parts: readonly string[]): string {
@@ -104,7 +104,7 @@ const configRefusals = new WeakSet<object>();
 
 /**
  * A refusal that may be the worker's own configuration's fault (another secret, a root without
- * the module, an older protocol): another worker may take the job (src/remote-worker.ts).
+ * the module, an older protocol): another worker may take the job (src/remote/worker.ts).
  */
 export function configRefusal(code: string, message: string): BackgroundThreadError {
   const error = refusal(code, message);
@@ -118,7 +118,7 @@ export function isConfigRefusal(error: unknown): boolean {
 
 const where = (place: JobPlace): string => `job ${place.jobId} of queue ${place.queue}`;
 
-/** What a withdrawn job fails with, on the worker that takes it or as its tombstone (src/remote.ts). */
+/** What a withdrawn job fails with, on the worker that takes it or as its tombstone (src/remote/body.ts). */
 export function withdrawnError(place: JobPlace): BackgroundThreadError {
   return refusal('ERR_REMOTE_ENQUEUE', `${where(place)} was withdrawn by its thread (Redis did not take it within ` +
     'its enqueueTimeout): it never runs');
@@ -175,7 +175,7 @@ export function openResult(secret: string, place: JobPlace, value: unknown): unk
 export const THROWN_FIELD = 'bgtThrown';
 
 /**
- * What a job's thread threw, as plain data (src/thrown.ts: class, name, message, stack, code and
+ * What a job's thread threw, as plain data (src/core/thrown.ts: class, name, message, stack, code and
  * other own primitive properties, cause, an AggregateError's errors), sealed for `place` and for
  * the job's failedReason `message`: a seal left from another attempt that failed otherwise does
  * not open with this one's. Null when it cannot be serialised (then failedReason and stacktrace

@@ -1,5 +1,5 @@
 // Where the package finds its own files: the addon (node-gyp-build looks in the package folder,
-// dist/..) and the module-target runner (dist/module-runner.js, a Worker's entry). Bundled into
+// dist/../..) and the module-target runner (dist/isolate/runner.js, a Worker's entry). Bundled into
 // an app's JavaScript, this code runs from the bundle, away from both (and esbuild's ESM output
 // cannot even require() Node's built-ins): ERR_BUNDLED then names the fix, rather than an error
 // from deep inside. src/index.ts loads this module first, before any other requires a built-in;
@@ -27,9 +27,9 @@ const { fs, path } = builtins();
 if (typeof __dirname === 'undefined') throw bundledError('its own folder (__dirname is not defined)');
 
 /** The package folder, where node-gyp-build looks for the addon. */
-export const PACKAGE_DIR = path.join(__dirname, '..');
-/** The file an isolate's Worker runs (src/module-runner.ts). */
-export const RUNNER = path.join(__dirname, 'module-runner.js');
+export const PACKAGE_DIR = path.join(__dirname, '..', '..');  // from dist/core/
+/** The file an isolate's Worker runs (src/isolate/runner.ts). */
+export const RUNNER = path.join(__dirname, '..', 'isolate', 'runner.js');
 
 let runnerFound = false;
 

@@ -1,9 +1,9 @@
 // BackgroundThread: Python's threading.Thread (App Engine's background_thread.BackgroundThread)
 // on a real OS thread. A thread's way through the code:
-//   start()      creates the OS thread (native Addon::Start) and registers it (src/loop.ts), or,
+//   start()      creates the OS thread (native Addon::Start) and registers it (src/native/loop.ts), or,
 //                for a module target, a Worker (src/isolated-thread.ts)
 //   [kRun]       its OS thread asks this loop to run the target: run() inside the thread's async
-//                context (src/context.ts); the settling is reported with settled()
+//                context (src/thread/context.ts); the settling is reported with settled()
 //   [kEnded]     its OS thread (or Worker) has ended: the thread is stopped
 //   join()       a native wait (native/joiners.h); joinSync() a native timed wait (Addon::JoinSync)
 // What is left when the loop's env goes away is ended by the native teardown (Addon::Teardown).
@@ -13,18 +13,18 @@ import { currentIsDaemon, currentThread, daemonThreadStarted, runInThread } from
 import {
   RuntimeError, activeDaemonError, alreadyStartedError, joinCurrentError, joinWouldDeadlockError,
   notStartedError, startFailedError, threadCapError,
-} from './errors';
+} from '../core/errors';
 import { reportException, routeThreadErrorsToExcepthook } from './excepthook';
-import { isTransferring } from './module-protocol';
-import { startModuleThread, type ModuleRef, type ModuleTarget, type ModuleThreadBody } from './module-target';
-import { attach, liveCount, register } from './loop';
-import type { RemoteJob } from './remote-options';
-import type { RemoteThreadBody } from './remote';
+import { isTransferring } from '../isolate/protocol';
+import { startModuleThread, type ModuleRef, type ModuleTarget, type ModuleThreadBody } from '../isolate/module-target';
+import { attach, liveCount, register } from '../native/loop';
+import type { RemoteJob } from '../remote/options';
+import type { RemoteThreadBody } from '../remote/body';
 import { readThreadOptions, type BackgroundThreadOptions, type Target } from './options';
 import { PythonAliases } from './python-aliases';
 import { settings } from './settings';
-import { kEnded, kIsDaemon, kRun } from './symbols';
-import * as validate from './validate';
+import { kEnded, kIsDaemon, kRun } from '../core/symbols';
+import * as validate from '../core/checks';
 
 type State = 'initial' | 'started' | 'stopped';
 
@@ -176,7 +176,7 @@ export class BackgroundThread extends PythonAliases {
     if (this.#daemon) daemonThreadStarted();
   }
 
-  // A module target: an isolate carries out its run, or, remote, a BullMQ job (src/remote.ts,
+  // A module target: an isolate carries out its run, or, remote, a BullMQ job (src/remote/body.ts,
   // loaded then). Either way the body is elsewhere; this object hears of its output and end.
   #startModule(module: ModuleRef): void {
     const start = {
@@ -190,7 +190,7 @@ export class BackgroundThread extends PythonAliases {
     };
     let ident: number;
     if (module.remote) {
-      const { startRemoteThread } = require('./remote') as typeof import('./remote');
+      const { startRemoteThread } = require('../remote/body') as typeof import('../remote/body');
       routeThreadErrorsToExcepthook();
       this.#remote = startRemoteThread(module, module.remote, start, events);
       ident = this.#remote.ident;
@@ -465,7 +465,7 @@ export class BackgroundThread extends PythonAliases {
     return this.toString();
   }
 
-  /** @internal The OS thread asks this loop to run the target, now (src/loop.ts). */
+  /** @internal The OS thread asks this loop to run the target, now (src/native/loop.ts). */
   [kRun](nativeId: number): void {
     this.#nativeId ??= nativeId;
     runInThread(this, this.#daemon, () => this.#bootstrap());
@@ -506,7 +506,7 @@ export class BackgroundThread extends PythonAliases {
     new Promise((resolve) => { resolve(result); }).then(onFulfilled, onRejected);
   }
 
-  /** @internal The OS thread (or the Worker) has ended (src/loop.ts). */
+  /** @internal The OS thread (or the Worker) has ended (src/native/loop.ts). */
   [kEnded](nativeId: number): void {
     if (nativeId !== 0) this.#nativeId ??= nativeId;
     // Before anyone learns the thread ended: all its run wrote, returned and threw.

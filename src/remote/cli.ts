@@ -6,7 +6,7 @@
 // every user of the machine.
 import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { RemoteWorkerOptions } from './remote-worker';
+import type { RemoteWorkerOptions } from './worker';
 
 const USAGE = `Usage: background-thread-worker --allow GLOB [--allow GLOB ...] [options]
 
@@ -42,15 +42,15 @@ function integer(text: string | undefined, flag: string): number | undefined {
   return n;
 }
 
-// Bun and Deno are refused (src/runtime.ts) before anything loads the addon, as by the package's
+// Bun and Deno are refused (src/core/runtime.ts) before anything loads the addon, as by the package's
 // entry point, and said as every refusal to start is (their own print of an uncaught error may
 // leave the code out); only then is the worker's code loaded.
 try {
-  require('./runtime');
+  require('../core/runtime');
 } catch (error) {
   fail(`${(error as Error).message} (${(error as { code?: string }).code})`);
 }
-const { runWorker } = require('./remote-worker') as typeof import('./remote-worker');
+const { runWorker } = require('./worker') as typeof import('./worker');
 
 let values;
 try {

@@ -1,5 +1,5 @@
 // An isolate's entry (a Worker's): it carries out module threads' runs, one at a time, as the
-// creator hands them over on its port (src/isolate-pool.ts, protocol in module-protocol.ts). For
+// creator hands them over on its port (src/isolate/pool.ts, protocol in module-protocol.ts). For
 // each run it takes the thread's identity (currentThread() answers with the thread's name, ident
 // and daemon flag, and the OS thread takes its name), imports the module (once per isolate),
 // calls the export, reports what it returned or threw, and tells the addon the run has ended:
@@ -19,12 +19,12 @@ import { fileURLToPath } from 'node:url';
 import * as v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { workerData, type TransferListItem } from 'node:worker_threads';
-import { attach, listenLeftBehind, liveThreads } from './loop';
-import { adoptThreadIdentity } from './main-thread';
-import { isTransferring, kTransfer, type IsolateData, type Order, type Report, type RunMessage } from './module-protocol';
+import { attach, listenLeftBehind, liveThreads } from '../native/loop';
+import { adoptThreadIdentity } from '../thread/main-thread';
+import { isTransferring, kTransfer, type IsolateData, type Order, type Report, type RunMessage } from './protocol';
 import { afterProcessEvent } from './process-events';
-import { kIsDaemon } from './symbols';
-import { encodeThrown } from './thrown';
+import { kIsDaemon } from '../core/symbols';
+import { encodeThrown } from '../core/thrown';
 
 const { port, exited } = workerData as IsolateData;
 // Binding runs to this env attaches its loop: the loop's native teardown ends the run it carries
@@ -55,7 +55,7 @@ function messageOf(error: unknown): string {
   }
 }
 
-/** A thrown value goes as plain data (src/thrown.ts): its class, name, code, cause, errors kept. */
+/** A thrown value goes as plain data (src/core/thrown.ts): its class, name, code, cause, errors kept. */
 function postThrown(ident: number, error: unknown): void {
   port.postMessage({ kind: 'thrown', ident, thrown: encodeThrown(error) } satisfies Report);
 }
@@ -157,9 +157,9 @@ listenLeftBehind((ident) => {
  */
 // This isolate's own pool, if a module here started module threads (it is loaded with them):
 // not imported by the runner, so that booting an isolate does not pay for the pool.
-const POOL = require.resolve('./isolate-pool');
-const poolLoaded = (): typeof import('./isolate-pool') | undefined =>
-  require.cache[POOL]?.exports as typeof import('./isolate-pool') | undefined;
+const POOL = require.resolve('./pool');
+const poolLoaded = (): typeof import('./pool') | undefined =>
+  require.cache[POOL]?.exports as typeof import('./pool') | undefined;
 
 async function retire(run: RunMessage): Promise<never> {
   let holding: boolean | null = null;
@@ -179,7 +179,7 @@ async function retire(run: RunMessage): Promise<never> {
 }
 
 // Memory a run brought in (its arguments) or left as garbage is collected once the isolate has
-// gone idle (the pool's 'collect' order, src/isolate-pool.ts): an idle isolate allocates nothing,
+// gone idle (the pool's 'collect' order, src/isolate/pool.ts): an idle isolate allocates nothing,
 // so V8 would never collect it, and two 200 MiB arguments would stay until the isolate ends. A
 // full collection takes milliseconds: only when the heap and the external memory (ArrayBuffers)
 // have grown by GC_GROWTH since the last look, V8's own external-memory soft limit. Not after

@@ -3,15 +3,15 @@
 // blocks this loop, where BullMQ renews the job's lock (a plain BullMQ processor that computes
 // for longer than the lock is declared stalled and run twice). A job is untrusted input: its
 // seal is opened before its arguments are deserialised, and its module is resolved inside
-// the root and against the allow-list (src/remote-protocol.ts) before anything is imported.
+// the root and against the allow-list (src/remote/protocol.ts) before anything is imported.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Job, Queue, Worker } from 'bullmq';
-import { BackgroundThread } from './background-thread';
-import { argRangeError, argTypeError } from './errors';
-import { connectionOptions, redactUrl, settings } from './remote-options';
-import type { JobResult } from './remote-protocol';
-import { received } from './validate';
+import { BackgroundThread } from '../thread/background-thread';
+import { argRangeError, argTypeError } from '../core/errors';
+import { connectionOptions, redactUrl, settings } from './options';
+import type { JobResult } from './protocol';
+import { received } from '../core/checks';
 
 /** `runWorker()`'s options; `url`, `queue`, `root` and `secret` fall back as in `configureRemote()`. */
 export interface RemoteWorkerOptions {
@@ -82,10 +82,10 @@ function positive(value: unknown, name: string, fallback: number): number {
  */
 export function runWorker(options: RemoteWorkerOptions): RemoteWorker {
   // Loaded now, not with the package: every isolate loads the package.
-  const { loadBullmq, redisClient } = require('./remote') as typeof import('./remote');
+  const { loadBullmq, redisClient } = require('./body') as typeof import('./body');
   const {
     THROWN_FIELD, allowList, encodeError, isConfigRefusal, openJob, refusal, resolveAllowed, sealResult, sealThrown,
-  } = require('./remote-protocol') as typeof import('./remote-protocol');
+  } = require('./protocol') as typeof import('./protocol');
   const base = settings(options, 'runWorker', WORKER_KEYS);  // checks the object and its keys
   const allowed = allowList(options.allow);
   let root: string;

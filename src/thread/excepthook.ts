@@ -3,9 +3,9 @@
 import { types } from 'node:util';
 import type { BackgroundThread } from './background-thread';
 import { contextThread } from './context';
-import { argTypeError } from './errors';
-import { describe } from './thrown';
-import { received } from './validate';
+import { argTypeError } from '../core/errors';
+import { describe } from '../core/thrown';
+import { received } from '../core/checks';
 
 /**
  * What the excepthook receives, a frozen object: Python's `exc_type`, `exc_value`,

@@ -2,9 +2,9 @@
 // and the dispatch of their events. A thread is registered as start() creates it; the addon then
 // posts its events here, and each is handed to the thread through a symbol-keyed method: kRun
 // (run the target now, on this loop) and kEnded (the OS thread has ended).
-import type { BackgroundThread } from './background-thread';
+import type { BackgroundThread } from '../thread/background-thread';
 import { EVENT_LEFT_BEHIND, EVENT_RUN, native, type LoopBinding } from './binding';
-import { kEnded, kRun } from './symbols';
+import { kEnded, kRun } from '../core/symbols';
 
 let binding: LoopBinding | undefined;
 /** Started and not yet ended threads of this loop, by ident. */
@@ -20,7 +20,7 @@ export function attach(): LoopBinding {
 
 let onLeftBehind: ((ident: number) => void) | null = null;
 
-/** In an isolate: who hears of EVENT_LEFT_BEHIND (src/module-runner.ts). */
+/** In an isolate: who hears of EVENT_LEFT_BEHIND (src/isolate/runner.ts). */
 export function listenLeftBehind(listener: (ident: number) => void): void {
   onLeftBehind = listener;
 }
