@@ -7,7 +7,8 @@ import './core/own-files';
 export { BackgroundThread } from './thread/background-thread';
 export type { BackgroundThreadOptions, Target } from './thread/options';
 export { MainThread } from './thread/main-thread';
-export { transfer, type ModuleTarget } from './isolate/module-target';
+export { transfer } from './isolate/body';
+export type { ModuleTarget } from './thread/module-target';
 export {
   activeCount, currentThread, enumerate, isolatePool, joinAll, mainThread, setIsolatePool,
   setMaxBackgroundThreads, stackSize, startNewBackgroundThread, type IsolatePoolOptions,

@@ -2,7 +2,6 @@
 // form the rest of the package uses, or throws a typed error that names the argument.
 import { inspect } from 'node:util';
 import { argRangeError, argTypeError } from './errors';
-import { native } from '../native/binding';
 
 /** "Received ..." for messages; never throws, whatever the value (revoked proxies included). */
 export function received(value: unknown): string {
@@ -33,20 +32,6 @@ export function boolean(value: unknown, name: string): boolean {
     throw argTypeError(`The "${name}" argument must be a boolean. ${received(value)}`);
   }
   return value;
-}
-
-/** A native stack size in bytes: 0 (the platform's default) or within the addon's limits. */
-export function stackSize(value: unknown, name = 'size'): number {
-  if (typeof value !== 'number') {
-    throw argTypeError(`The "${name}" argument must be a number of bytes. ${received(value)}`);
-  }
-  const { minStackSize: min, maxStackSize: max } = native;
-  if (value !== 0 && !(Number.isInteger(value) && value >= min && value <= max)) {
-    throw argRangeError(
-      `The "${name}" argument must be 0 (the platform default) or an integer from ${min} ` +
-      `(32 KiB) to ${max} (1 GiB) bytes. Received ${value}`);
-  }
-  return value === 0 ? 0 : value;  // -0 is 0
 }
 
 /** A duration in seconds: a number >= 0, or Infinity. */

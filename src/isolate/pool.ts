@@ -19,7 +19,6 @@ import {
   MessageChannel, SHARE_ENV, Worker, receiveMessageOnPort, type MessagePort, type TransferListItem,
 } from 'node:worker_threads';
 import { BackgroundThreadError } from '../core/errors';
-import { reportException } from '../thread/excepthook';
 import { attach } from '../native/loop';
 import { RUNNER } from '../core/own-files';
 import { decodeThrown } from '../core/thrown';
@@ -154,7 +153,7 @@ class Isolate {
     }
     const run = this.run?.message.ident === report.ident ? this.run : this.leftBy ?? this.last?.deref();
     if (run?.message.ident === report.ident) run.onReport(report);
-    else if (report.kind === 'thrown') reportException(null, decodeThrown(report.thrown));  // its thread is gone
+    else if (report.kind === 'thrown') reportStray(decodeThrown(report.thrown));  // its thread is gone
     // A report of the run before, after its end, is an uncaught error of its module: the runner
     // exits right after posting it.
     if (run !== this.run) this.retire();
@@ -207,6 +206,15 @@ class Isolate {
     ending.add(this);
     this.port.postMessage({ kind: 'end' } satisfies Order);
   }
+}
+
+// Where an error goes whose thread has ended and been let go of: the excepthook, with no thread.
+// Set by src/thread/excepthook.ts, a layer above, which the package loads before any isolate.
+let reportStray: (error: unknown) => void = () => {};
+
+/** Sets where errors of forgotten threads go (src/thread/excepthook.ts). */
+export function reportStraysTo(report: (error: unknown) => void): void {
+  reportStray = report;
 }
 
 const pooled = new Set<Isolate>();  // warm isolates, busy or idle

@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import type { Job, JobsOptions, Queue, QueueEvents } from 'bullmq';
 import { BackgroundThreadError, argTypeError } from '../core/errors';
 import { attach } from '../native/loop';
-import type { ModuleRef, ModuleThreadEvents, ModuleThreadStart } from '../isolate/module-target';
+import type { ThreadBody, ThreadEvents, ThreadStart } from '../thread/body';
+import type { ModuleRef } from '../thread/module-target';
 import { connectionOptions, redactUrl, settings, type RemoteJob, type RemoteSpec, type RemoteSettings } from './options';
 import {
   THROWN_FIELD, WITHDRAWN, decodeError, encodeError, openThrown, openResult, refusal, relativeModule, sealJob, withdrawnError, type JobData, type JobPlace,
@@ -324,11 +325,8 @@ function linkFor(s: RemoteSettings, queue: string): Link {
 }
 
 /** A started remote thread, as its BackgroundThread sees it. */
-export interface RemoteThreadBody {
-  readonly ident: number;
+export interface RemoteThreadBody extends ThreadBody {
   readonly job: RemoteJob;
-  /** True until the job's end has been learned (its thread ends on this loop, so joinSync cannot wait). */
-  pending(): boolean;
 }
 
 /** Jobs not yet taken by Redis, for the warning at exit (process.exit() cannot wait for them). */
@@ -403,8 +401,8 @@ function expire(tracker: Tracker): void {
  * place under the root, the arguments' cloning), adopts its native record, and enqueues its job.
  * Throws with nothing started.
  */
-export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: ModuleThreadStart,
-  events: ModuleThreadEvents): RemoteThreadBody {
+export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: ThreadStart,
+  events: ThreadEvents): RemoteThreadBody {
   const s = settings();
   loadBullmq();
   const module = relativeModule(s.root, ref.url);
@@ -466,6 +464,9 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Modul
       this.link.drop(this);
       if ('error' in outcome) events.onException(outcome.error);
       else events.onResult(outcome.result);
+      // Through the native record, as every thread's end: join() waits natively on it (and a
+      // non-daemon thread's record holds the process open), and the end comes back as kEnded, on
+      // a later turn, in the order every body's does (src/thread/body.ts).
       loop.finishModuleThread(ident);
     },
   };
@@ -476,7 +477,15 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Modul
     process.on('exit', warnUnacknowledged);
   }
   send(tracker);
-  return { ident, job: tracker.info, pending: () => !tracker.settled };
+  const pendingReason = 'it is a remote job, whose end only this event loop can learn from Redis';
+  return {
+    ident,
+    job: tracker.info,
+    // Pending until its end has been learned: its thread ends on this loop.
+    joinSyncRefusal: () => (tracker.settled ? null : pendingReason),
+    loopBoundReason: pendingReason,
+    ended: () => {},  // settle() delivered its outcome before it finished the record
+  };
 }
 
 function describeCause(error: unknown): string {

@@ -1,34 +1,33 @@
 // BackgroundThread: Python's threading.Thread (App Engine's background_thread.BackgroundThread)
-// on a real OS thread. A thread's way through the code:
-//   start()      creates the OS thread (native Addon::Start) and registers it (src/native/loop.ts), or,
-//                for a module target, a Worker (src/isolated-thread.ts)
-//   [kRun]       its OS thread asks this loop to run the target: run() inside the thread's async
-//                context (src/thread/context.ts); the settling is reported with settled()
-//   [kEnded]     its OS thread (or Worker) has ended: the thread is stopped
+// on a real OS thread. The class keeps the Python contract; a body carries out the run
+// (src/thread/body.ts: one per kind of target). A thread's way through the code:
+//   start()      starts its body (an OS thread, an isolate's run, a job) and registers the
+//                thread with this loop (src/native/loop.ts)
+//   [kRun]       a function target's OS thread asks this loop to run the target: run() inside the
+//                thread's async context (src/thread/context.ts, src/thread/function-body.ts)
+//   [kEnded]     its native record has ended: the body delivers the rest, the thread is stopped
 //   join()       a native wait (native/joiners.h); joinSync() a native timed wait (Addon::JoinSync)
 // What is left when the loop's env goes away is ended by the native teardown (Addon::Teardown).
-import { types } from 'node:util';
 import type { TransferListItem } from 'node:worker_threads';
 import { currentIsDaemon, currentThread, daemonThreadStarted, runInThread } from './context';
 import {
   RuntimeError, activeDaemonError, alreadyStartedError, joinCurrentError, joinWouldDeadlockError,
-  notStartedError, startFailedError, threadCapError,
+  notStartedError, threadCapError,
 } from '../core/errors';
 import { reportException, routeThreadErrorsToExcepthook } from './excepthook';
-import { isTransferring } from '../isolate/protocol';
-import { startModuleThread, type ModuleRef, type ModuleTarget, type ModuleThreadBody } from '../isolate/module-target';
+import { startModuleThread } from '../isolate/body';
 import { attach, liveCount, register } from '../native/loop';
 import type { RemoteJob } from '../remote/options';
-import type { RemoteThreadBody } from '../remote/body';
+import type { ThreadBody, ThreadEvents, ThreadStart } from './body';
+import { runTarget, startFunctionThread } from './function-body';
+import type { ModuleRef, ModuleTarget } from './module-target';
 import { readThreadOptions, type BackgroundThreadOptions, type Target } from './options';
 import { PythonAliases } from './python-aliases';
 import { settings } from './settings';
 import { kEnded, kIsDaemon, kRun } from '../core/symbols';
-import * as validate from '../core/checks';
+import * as check from '../core/checks';
 
 type State = 'initial' | 'started' | 'stopped';
-
-const promiseThen = Promise.prototype.then;
 
 /**
  * A real OS thread with the semantics of Python's `threading.Thread` (App Engine's
@@ -58,9 +57,15 @@ const promiseThen = Promise.prototype.then;
  */
 export class BackgroundThread extends PythonAliases {
   #target: Target | null = null;
-  #module: ModuleRef | null = null;  // a module target: its run is carried out by an isolate
-  #body: ModuleThreadBody | null = null;  // that run, once started
-  #remote: RemoteThreadBody | null = null;  // a remote thread's job, once started
+  #module: ModuleRef | null = null;  // a module target: its run is carried out elsewhere
+  #body: ThreadBody | null = null;  // what carries out the run, once started
+  #remote: RemoteJob | null = null;  // a remote thread's job, once started
+  // What the body reports.
+  readonly #events: ThreadEvents = {
+    onException: (error) => { this.#threw(error); },
+    onResult: (value) => { this.#result = value; },
+    onExitCode: (code) => { this.#exitCode = code; },
+  };
   #fresh = false;
   #transfer: TransferListItem[] = [];
   #result: unknown = undefined;
@@ -155,55 +160,43 @@ export class BackgroundThread extends PythonAliases {
     }
     // Python reads `self.daemon` when the thread starts: a subclass may override it (a getter, a
     // class field). Read once, here; from now on the thread runs with this value.
-    this.#daemon = validate.boolean(this.daemon, 'daemon');
+    this.#daemon = check.boolean(this.daemon, 'daemon');
     if (liveCount() >= settings.maxBackgroundThreads) throw threadCapError(this.#name, liveCount());
-    if (this.#module !== null) {
-      this.#startModule(this.#module);
-      return;
-    }
-    routeThreadErrorsToExcepthook();
-    let ids: [number, number];
-    try {
-      ids = attach().start(this.#name, this.#stackSize || settings.stackSize, this.#daemon);
-    } catch (error) {
-      throw startFailedError(this.#name, error);
-    }
-    const [ident, nativeId] = ids;
-    this.#ident = ident;
-    if (nativeId !== 0) this.#nativeId = nativeId;  // 0: not reported in yet (see the getter)
+    const body = this.#module === null ? this.#startFunction() : this.#startModule(this.#module);
+    this.#body = body;
+    this.#ident = body.ident;
     this.#state = 'started';
-    register(ident, this);
-    if (this.#daemon) daemonThreadStarted();
+    register(body.ident, this);
+    if (this.#module === null && this.#daemon) daemonThreadStarted();
+  }
+
+  #startFunction(): ThreadBody {
+    const body = startFunctionThread(this.#name, this.#stackSize || settings.stackSize, this.#daemon);
+    if (body.nativeId !== 0) this.#nativeId = body.nativeId;
+    return body;
   }
 
   // A module target: an isolate carries out its run, or, remote, a BullMQ job (src/remote/body.ts,
-  // loaded then). Either way the body is elsewhere; this object hears of its output and end.
-  #startModule(module: ModuleRef): void {
-    const start = {
+  // loaded then: BullMQ is an optional peer). The arguments go with the run.
+  #startModule(module: ModuleRef): ThreadBody {
+    const start: ThreadStart = {
       name: this.#name, daemon: this.#daemon, args: this.#args, kwargs: this.#kwargs,
       transfer: this.#transfer, fresh: this.#fresh,
     };
-    const events = {
-      onException: (error: unknown) => { this.#threw(error); },
-      onResult: (value: unknown) => { this.#result = value; },
-      onExitCode: (code: number) => { this.#exitCode = code; },
-    };
-    let ident: number;
+    let body: ThreadBody;
     if (module.remote) {
       const { startRemoteThread } = require('../remote/body') as typeof import('../remote/body');
       routeThreadErrorsToExcepthook();
-      this.#remote = startRemoteThread(module, module.remote, start, events);
-      ident = this.#remote.ident;
+      const remote = startRemoteThread(module, module.remote, start, this.#events);
+      this.#remote = remote.job;
+      body = remote;
     } else {
-      this.#body = startModuleThread(module, start, events);
-      ident = this.#body.ident;
+      body = startModuleThread(module, start, this.#events);
     }
-    this.#ident = ident;
-    this.#state = 'started';
     this.#args = [];
     this.#kwargs = null;
     this.#transfer = [];
-    register(ident, this);
+    return body;
   }
 
   // The excepthook sees it first; `exception` then keeps the first one. Once the thread has ended
@@ -335,22 +328,16 @@ export class BackgroundThread extends PythonAliases {
   joinSync(timeout?: number | null): boolean {
     const seconds = this.#checkJoin(timeout);
     if (this.#state === 'stopped') return true;
-    if (this.#remote?.pending()) {
+    const body = this.#body!;
+    const refusal = body.joinSyncRefusal();
+    if (refusal !== null) {
       if (seconds === 0) return false;
-      throw joinWouldDeadlockError(this.#name,
-        'it is a remote job, whose end only this event loop can learn from Redis');
+      throw joinWouldDeadlockError(this.#name, refusal);
     }
-    if (this.#body?.waiting()) {
-      if (seconds === 0) return false;
-      throw joinWouldDeadlockError(this.#name,
-        'it waits for a free isolate (setIsolatePool maxIsolates), which only this event loop can give it');
-    }
-    const result = attach().joinSync(this.#ident!, seconds);
+    const result = attach().joinSync(body.ident, seconds);
     if (result === -1) {
       if (seconds === 0) return false;
-      throw joinWouldDeadlockError(this.#name, this.#module !== null
-        ? 'its Worker ended without running to its end (out of memory?), and only this event loop can deliver why'
-        : 'its target has not settled and runs on this event loop, so a blocking wait would never end');
+      throw joinWouldDeadlockError(this.#name, body.loopBoundReason);
     }
     return result === 1;
   }
@@ -360,7 +347,7 @@ export class BackgroundThread extends PythonAliases {
       throw notStartedError();
     }
     if (currentThread() === this) throw joinCurrentError();
-    return validate.timeoutSeconds(timeout);
+    return check.timeoutSeconds(timeout);
   }
 
   /**
@@ -387,7 +374,7 @@ export class BackgroundThread extends PythonAliases {
   get daemon(): boolean { return this.#daemon; }
   set daemon(value: boolean) {
     if (this.#state !== 'initial') throw activeDaemonError();
-    this.#daemon = validate.boolean(value, 'daemon');
+    this.#daemon = check.boolean(value, 'daemon');
   }
   /** @internal The flag the thread runs with. */
   [kIsDaemon](): boolean { return this.#daemon; }
@@ -424,7 +411,7 @@ export class BackgroundThread extends PythonAliases {
    * A remote thread's job (see the README's Remote threads): `{ jobId, queue, attempts, stalls,
    * worker, enqueued }`, live figures until the thread ends; null for a thread of this process.
    */
-  get remote(): RemoteJob | null { return this.#remote?.job ?? null; }
+  get remote(): RemoteJob | null { return this.#remote; }
 
   /**
    * What the target returned, once the thread has ended: the value its Promise resolved to, if
@@ -468,49 +455,14 @@ export class BackgroundThread extends PythonAliases {
   /** @internal The OS thread asks this loop to run the target, now (src/native/loop.ts). */
   [kRun](nativeId: number): void {
     this.#nativeId ??= nativeId;
-    runInThread(this, this.#daemon, () => this.#bootstrap());
+    runInThread(this, this.#daemon, () => { runTarget(this.#ident!, () => this.run(), this.#events); });
   }
 
-  #bootstrap(): void {
-    const ident = this.#ident!;
-    const loop = attach();
-    let result: unknown;
-    try {
-      result = this.run();
-    } catch (error) {
-      this.#threw(error);
-      loop.settled(ident);
-      return;
-    }
-    if (result === null || (typeof result !== 'object' && typeof result !== 'function')) {
-      this.#result = result;
-      loop.settled(ident);
-      return;
-    }
-    const onFulfilled = (value: unknown): void => {
-      this.#result = isTransferring(value) ? value.value : value;
-      loop.settled(ident);
-    };
-    const onRejected = (error: unknown): void => { this.#threw(error); loop.settled(ident); };
-    // A plain native Promise: react to it directly, so that the thread has settled by the time
-    // code that awaited the same Promise resumes (adopting it would record the settling two
-    // microtasks late). Plain: no own `then` or `constructor`, nor a subclass, so the intrinsic
-    // `then` runs no code of anyone's.
-    if (types.isPromise(result) && Object.getPrototypeOf(result) === Promise.prototype &&
-        !Object.hasOwn(result, 'then') && !Object.hasOwn(result, 'constructor')) {
-      promiseThen.call(result, onFulfilled, onRejected);
-      return;
-    }
-    // A Promise of our own adopts any thenable (a Promise with an own `then` included) and turns
-    // a throwing `then`, or `then` getter, into a rejection: nothing escapes.
-    new Promise((resolve) => { resolve(result); }).then(onFulfilled, onRejected);
-  }
-
-  /** @internal The OS thread (or the Worker) has ended (src/native/loop.ts). */
+  /** @internal Its native record has ended (src/native/loop.ts). */
   [kEnded](nativeId: number): void {
     if (nativeId !== 0) this.#nativeId ??= nativeId;
     // Before anyone learns the thread ended: all its run wrote, returned and threw.
-    this.#body?.ended();
+    this.#body!.ended();
     this.#state = 'stopped';
   }
 }

@@ -6,6 +6,7 @@ import { contextThread } from './context';
 import { argTypeError } from '../core/errors';
 import { describe } from '../core/thrown';
 import { received } from '../core/checks';
+import { reportStraysTo } from '../isolate/pool';
 
 /**
  * What the excepthook receives, a frozen object: Python's `exc_type`, `exc_value`,
@@ -175,3 +176,6 @@ export function routeThreadErrorsToExcepthook(): void {
     });
   });
 }
+
+// An error an isolate reports for a thread that has ended and been let go of (src/isolate/pool.ts).
+reportStraysTo((error) => { reportException(null, error); });

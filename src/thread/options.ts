@@ -3,8 +3,9 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { currentIsDaemon } from './context';
 import { argTypeError, groupError } from '../core/errors';
-import { isModuleTarget, moduleLabel, moduleRef, type ModuleRef, type ModuleTarget } from '../isolate/module-target';
-import * as validate from '../core/checks';
+import { isModuleTarget, moduleLabel, moduleRef, type ModuleRef, type ModuleTarget } from './module-target';
+import * as check from '../core/checks';
+import { checkStackSize } from './settings';
 
 /**
  * A function target: called as `target(...args)`, or `target(...args, kwargs)`, on the event loop
@@ -136,21 +137,21 @@ export function readThreadOptions(params: unknown[]): ThreadSpec {
   let module: ModuleRef | null = null;
   let fn: Target | null = null;
   if (isModuleTarget(target)) module = moduleRef(target);
-  else fn = validate.target(target);
+  else fn = check.target(target);
   const spec: ThreadSpec = {
     target: fn,
     module,
-    args: validate.args(args),
-    kwargs: validate.kwargs(kwargs),
-    daemon: daemon === null || daemon === undefined ? currentIsDaemon() : validate.boolean(daemon, 'daemon'),
-    stackSize: stackSize === undefined || stackSize === null ? 0 : validate.stackSize(stackSize, 'stackSize'),
+    args: check.args(args),
+    kwargs: check.kwargs(kwargs),
+    daemon: daemon === null || daemon === undefined ? currentIsDaemon() : check.boolean(daemon, 'daemon'),
+    stackSize: stackSize === undefined || stackSize === null ? 0 : checkStackSize(stackSize, 'stackSize'),
     fresh: false,
     transfer: [],
     name: '',
   };
   if (isolate !== undefined && isolate !== null) {
     if (isolate !== 'warm' && isolate !== 'fresh') {
-      throw argTypeError(`The "isolate" option must be 'warm' or 'fresh'. ${validate.received(isolate)}`, 'ERR_INVALID_ARG_VALUE');
+      throw argTypeError(`The "isolate" option must be 'warm' or 'fresh'. ${check.received(isolate)}`, 'ERR_INVALID_ARG_VALUE');
     }
     if (module === null) {
       throw argTypeError('The "isolate" option applies to a module target only', 'ERR_INVALID_ARG_VALUE');
@@ -159,7 +160,7 @@ export function readThreadOptions(params: unknown[]): ThreadSpec {
   }
   if (transfer !== undefined && transfer !== null) {
     if (!Array.isArray(transfer)) {
-      throw argTypeError(`The "transfer" option must be an array. ${validate.received(transfer)}`);
+      throw argTypeError(`The "transfer" option must be an array. ${check.received(transfer)}`);
     }
     if (module === null && transfer.length > 0) {
       throw argTypeError('The "transfer" option applies to a module target only: a function target ' +

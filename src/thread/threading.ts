@@ -1,15 +1,15 @@
 // The module-level functions of Python's threading and App Engine's background_thread.
 import { BackgroundThread } from './background-thread';
-import { isModuleTarget, type ModuleTarget } from '../isolate/module-target';
+import { isModuleTarget, type ModuleTarget } from './module-target';
 import { currentThread } from './context';
 import { mainThread, type MainThread } from './main-thread';
 import { argTypeError } from '../core/errors';
 import { configurePool, isolatesHolding, poolCounts, poolSettings, type IsolatePoolSettings } from '../isolate/pool';
 import { liveThreads } from '../native/loop';
 import type { Target } from './options';
-import { settings } from './settings';
+import { checkStackSize, settings } from './settings';
 import { kIsDaemon } from '../core/symbols';
-import * as validate from '../core/checks';
+import * as check from '../core/checks';
 
 export { currentThread, mainThread };
 
@@ -34,7 +34,7 @@ export function startNewBackgroundThread(target: Target | ModuleTarget, args?: I
   kwargs?: Record<string, unknown> | null): number {
   if (typeof target !== 'function' && !isModuleTarget(target)) {
     throw argTypeError('The "target" argument must be a function or a module target ' +
-      `({ module, export }). ${validate.received(target)}`);
+      `({ module, export }). ${check.received(target)}`);
   }
   const thread = new BackgroundThread({ target, args, kwargs });
   thread.start();
@@ -81,7 +81,7 @@ export function activeCount(): number {
  * ```
  */
 export async function joinAll(timeout?: number | null): Promise<boolean> {
-  const seconds = validate.timeoutSeconds(timeout);
+  const seconds = check.timeoutSeconds(timeout);
   const deadline = seconds < 0 ? Infinity : performance.now() + seconds * 1000;
   const me = currentThread();
   for (;;) {
@@ -122,7 +122,7 @@ async function within(promise: Promise<void>, seconds: number | null): Promise<b
  */
 export function stackSize(size?: number): number {
   const previous = settings.stackSize;
-  if (size !== undefined) settings.stackSize = validate.stackSize(size);
+  if (size !== undefined) settings.stackSize = checkStackSize(size);
   return previous;
 }
 
@@ -148,7 +148,7 @@ export function stackSize(size?: number): number {
  * ```
  */
 export function setMaxBackgroundThreads(n: number): void {
-  settings.maxBackgroundThreads = validate.threadCount(n, 'n');
+  settings.maxBackgroundThreads = check.threadCount(n, 'n');
 }
 
 /** What `setIsolatePool()` takes: each key optional, the others keep their value. */
@@ -199,16 +199,16 @@ const POOL_KEYS = new Set(['maxIdle', 'idleTimeout', 'maxIsolates']);
  */
 export function setIsolatePool(options: IsolatePoolOptions): IsolatePoolState {
   if (typeof options !== 'object' || options === null) {
-    throw argTypeError(`The "options" argument must be an object. ${validate.received(options)}`);
+    throw argTypeError(`The "options" argument must be an object. ${check.received(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (!POOL_KEYS.has(key)) throw argTypeError(`Unknown isolate pool option "${key}"`, 'ERR_INVALID_ARG_VALUE');
   }
   const { maxIdle, idleTimeout, maxIsolates } = options;
   const changes: Partial<IsolatePoolSettings> = {};
-  if (maxIdle !== undefined) changes.maxIdle = validate.threadCount(maxIdle, 'maxIdle');
-  if (idleTimeout !== undefined) changes.idleTimeout = validate.seconds(idleTimeout, 'idleTimeout');
-  if (maxIsolates !== undefined) changes.maxIsolates = validate.threadCount(maxIsolates, 'maxIsolates', 1);
+  if (maxIdle !== undefined) changes.maxIdle = check.threadCount(maxIdle, 'maxIdle');
+  if (idleTimeout !== undefined) changes.idleTimeout = check.seconds(idleTimeout, 'idleTimeout');
+  if (maxIsolates !== undefined) changes.maxIsolates = check.threadCount(maxIsolates, 'maxIsolates', 1);
   configurePool(changes);
   return isolatePool();
 }

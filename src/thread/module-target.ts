@@ -1,19 +1,11 @@
-// Module targets: `{ module, export }` runs in an isolate (a worker_threads Worker) on its own OS
-// thread. This is the creator's half: checking the reference, starting a module thread's run on
-// an isolate (src/isolate/pool.ts), and turning what the isolate reports into the thread's output,
-// result and exceptions. The isolate's half is module-runner.ts, what they say to each other
-// module-protocol.ts; the native record that makes join/joinSync work is native/module_thread.
+// A module target's description: `{ module, export, remote }`, as a thread's target (see the
+// TSDoc below), checked once into a ModuleRef. What runs it is a body: an isolate
+// (src/isolate/body.ts) or, remote, a job (src/remote/body.ts).
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { TransferListItem } from 'node:worker_threads';
-import { BackgroundThreadError, argTypeError, startFailedError } from '../core/errors';
-import { HandOverRefused, runEnded, startRun, type Run } from './pool';
-import { attach } from '../native/loop';
-import { kTransfer, type RunReport, type Transferring } from './protocol';
-import { checkRunner } from '../core/own-files';
-import { remoteSpec, type RemoteJobOptions, type RemoteSpec } from '../remote/options';
-import { decodeThrown } from '../core/thrown';
+import { argTypeError } from '../core/errors';
 import { received } from '../core/checks';
+import { remoteSpec, type RemoteJobOptions, type RemoteSpec } from '../remote/options';
 
 /**
  * A module target, the `target` of a BackgroundThread or of `startNewBackgroundThread()`: the
@@ -142,7 +134,7 @@ export function isModuleTarget(value: unknown): value is ModuleTarget {
   try {
     return typeof value === 'object' && value !== null && 'module' in value;
   } catch {
-    return false;  // a hostile Proxy: not a module target (validate.target refuses it)
+    return false;  // a hostile Proxy: not a module target (check.target refuses it)
   }
 }
 
@@ -193,117 +185,4 @@ export function moduleLabel(ref: ModuleRef): string {
   let base = ref.url.split(/[/?#]/).filter(Boolean).pop() ?? ref.url;
   try { base = decodeURIComponent(base); } catch { /* a malformed escape: shown as it is */ }
   return base.length > 40 ? `${base.slice(0, 37)}...` : base;
-}
-
-/** What the thread that runs a module target hears of its run. */
-export interface ModuleThreadEvents {
-  /** What the export threw, or why it could not be called, or what killed its isolate. */
-  onException(error: unknown): void;
-  /** What the export returned (resolved to), structured-cloned. */
-  onResult(value: unknown): void;
-  /** The module called process.exit(code) during the run: the thread ends normally, with that code. */
-  onExitCode?(code: number): void;
-}
-
-/** A started module target's thread, as its BackgroundThread sees it. */
-export interface ModuleThreadBody {
-  readonly ident: number;
-  /** True while it waits for a free isolate (the `maxIsolates` cap). */
-  waiting(): boolean;
-  /** Its end has arrived (kEnded): reads the rest of its reports, then frees its isolate. */
-  ended(): void;
-}
-
-export interface ModuleThreadStart {
-  name: string;
-  daemon: boolean;
-  args: unknown[];
-  kwargs: Record<string, unknown> | null;
-  transfer: TransferListItem[];
-  fresh: boolean;
-}
-
-/**
- * Starts a module target's thread: adopts a native record for it and hands the run to an isolate
- * (src/isolate/pool.ts). Nothing is left running when it throws: a TypeError
- * (ERR_INVALID_ARG_VALUE) when args or kwargs cannot be structured-cloned or the transfer list
- * names what cannot be transferred (whatever class and code this Node version gives that), a
- * BackgroundThreadError (ERR_BUNDLED) when the runner is not beside this code, or the start
- * error of an isolate that cannot be created.
- */
-export function startModuleThread(ref: ModuleRef, start: ModuleThreadStart,
-  events: ModuleThreadEvents): ModuleThreadBody {
-  checkRunner();  // ERR_BUNDLED (bundled JS) before anything is adopted
-  const loop = attach();
-  const ident = loop.adoptModuleThread(start.name, start.daemon);
-  const run: Run = {
-    message: {
-      kind: 'run', ident, name: start.name, daemon: start.daemon, url: ref.url, exportName: ref.exportName,
-      args: start.args, kwargs: start.kwargs, fresh: start.fresh,
-    },
-    transfer: start.transfer,
-    onReport: (report) => {
-      if (report.kind === 'result') events.onResult(report.value);
-      else if (report.kind === 'exitCode') events.onExitCode?.(report.code);
-      else events.onException(exceptionOf(report, ref));
-    },
-    onIsolateError: (error) => { events.onException(error); },
-    queued: false,
-    isolate: null,
-  };
-  try {
-    startRun(run, start.fresh);
-  } catch (error) {
-    loop.dropModuleThread(ident);
-    if (error instanceof HandOverRefused) {
-      const { refusal } = error;
-      // Node's refusal: a DataCloneError, or (by Node version and path) a TypeError of its own code.
-      if ((refusal as Error | null)?.name === 'DataCloneError' || refusal instanceof TypeError) {
-        throw Object.assign(argTypeError(
-          `cannot start ${start.name}: the args and kwargs of a module target must be structured-cloneable ` +
-          `(${(refusal as Error).message})`, 'ERR_INVALID_ARG_VALUE'), { cause: refusal });
-      }
-      throw startFailedError(start.name, refusal);  // what a getter in the args threw, say
-    }
-    if (error instanceof TypeError) throw error;  // Node's own check of the Worker's options
-    throw startFailedError(start.name, error);
-  }
-  return { ident, waiting: () => run.queued, ended: () => { runEnded(run); } };
-}
-
-/**
- * Marks a module target's return value (or a function target's) to be moved, not copied: the
- * thread's `result` is `value`, and the `transferList` items (ArrayBuffers, MessagePorts, ...)
- * are transferred with it, as in `postMessage(value, transferList)`.
- *
- * @param value - What the target returns.
- * @param transferList - What in `value` to move; an array, else a TypeError (`ERR_INVALID_ARG_TYPE`).
- * @returns A wrapper the thread unwraps: return it from the target as it is.
- * @example
- * ```js
- * export function render(width, height) {
- *   const pixels = new Uint8Array(width * height * 4);
- *   // ... fill it ...
- *   return transfer(pixels, [pixels.buffer]);   // thread.result is pixels, moved
- * }
- * ```
- */
-export function transfer<T>(value: T, transferList: readonly TransferListItem[]): T {
-  if (!Array.isArray(transferList)) {
-    throw argTypeError(`The "transferList" argument must be an array. ${received(transferList)}`);
-  }
-  return { [kTransfer]: [...transferList], value } as Transferring as T;
-}
-
-function exceptionOf(report: Exclude<RunReport, { kind: 'result' | 'exitCode' }>, ref: ModuleRef): unknown {
-  const where = `module target ${ref.url} (export "${ref.exportName}")`;
-  switch (report.kind) {
-    case 'load':
-      return new BackgroundThreadError(`cannot load ${where}: ${report.message}`,
-        { code: 'ERR_MODULE_TARGET_LOAD' });
-    case 'export':
-      return argTypeError(`${where}: ${report.message}`, 'ERR_MODULE_TARGET_EXPORT');
-    default:
-      return decodeThrown(report.thrown);
-  }
 }

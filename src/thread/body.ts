@@ -1,0 +1,45 @@
+// The seam between a BackgroundThread and what carries out its run. The class keeps the Python
+// contract (start once, state, result, exception, join); a body runs the target and tells the
+// class what it returned or threw. Three bodies, one per kind of target:
+//   function target   its OS thread and the creator's loop (src/thread/function-body.ts)
+//   module target     an isolate of this loop's pool (src/isolate/body.ts)
+//   remote thread     a BullMQ job on a worker of the fleet (src/remote/body.ts)
+// Every body has a native record under its ident: join() and joinSync() are native waits on it,
+// and it is what holds the process open while a non-daemon thread runs. Its end reaches the class
+// once, as kEnded (src/native/loop.ts), and the class then calls ended().
+import type { TransferListItem } from 'node:worker_threads';
+
+/** What a body tells its thread, before the thread's end. */
+export interface ThreadEvents {
+  /** What the target threw (or its Promise rejected with), or why it could not be run. */
+  onException(error: unknown): void;
+  /** What the target returned (its Promise resolved to). */
+  onResult(value: unknown): void;
+  /** A module target called process.exit(code) during the run: the thread ends normally, with that code. */
+  onExitCode?(code: number): void;
+}
+
+/** What a body starts from: the thread's identity and its call, read at start(). */
+export interface ThreadStart {
+  name: string;
+  daemon: boolean;
+  args: unknown[];
+  kwargs: Record<string, unknown> | null;
+  transfer: TransferListItem[];
+  fresh: boolean;
+}
+
+/** A started thread's body, as its BackgroundThread sees it. */
+export interface ThreadBody {
+  /** The thread's ident: the key of its native record. */
+  readonly ident: number;
+  /**
+   * Why a blocking `joinSync()` could not end now, whatever the native record says (only this
+   * event loop can end the thread), or null: the native timed wait decides.
+   */
+  joinSyncRefusal(): string | null;
+  /** Why, when the native wait reports the thread's end needs this event loop (-1). */
+  readonly loopBoundReason: string;
+  /** The native record has ended: everything the run produced is delivered before this returns. */
+  ended(): void;
+}
