@@ -22,6 +22,6 @@ export {
   type ErrorDetails,
 } from './core/errors';
 
-// The seed module's spellings.
+// App Engine's spellings (background_thread's snake_case names).
 export { startNewBackgroundThread as start_new_background_thread } from './thread/threading';
 export { BackgroundThreadError as Error } from './core/errors';

@@ -9,7 +9,7 @@ export interface ErrorDetails {
 }
 
 /**
- * Base class of the errors the seed module raised: its `background_thread.Error`, also exported
+ * Base class of the errors App Engine's background_thread module raised: its `background_thread.Error`, also exported
  * as `Error` (importing it by that name shadows the global `Error` in your module; `.name` is
  * `BackgroundThreadError` either way). Default `code` `ERR_BACKGROUND_THREAD`; thrown as
  * `ERR_THREAD_START_FAILED` (`start()`) and reported as `ERR_MODULE_TARGET_LOAD` (a module
@@ -32,7 +32,7 @@ export class BackgroundThreadError extends Error {
 }
 
 /**
- * No more background threads can start, the seed's error of that name: `start()` throws it with
+ * No more background threads can start, App Engine's error of that name: `start()` throws it with
  * `code` `ERR_THREAD_LIMIT_REACHED` (the cap of `setMaxBackgroundThreads()`), or
  * `ERR_THREAD_RESOURCES_EXHAUSTED` (the OS refused a thread, `EAGAIN`; `error.cause` is the
  * addon's error, with libuv's `code` and `errno`). A BackgroundThreadError.
@@ -50,7 +50,7 @@ export class BackgroundThreadLimitReachedError extends BackgroundThreadError {
 }
 
 /**
- * Parity with the seed module, which raised it on App Engine frontends; never thrown here.
+ * Parity with App Engine's module, which raised it on App Engine frontends; never thrown here.
  * Default `code` `ERR_FRONTENDS_NOT_SUPPORTED`. A BackgroundThreadError.
  */
 export class FrontendsNotSupported extends BackgroundThreadError {

@@ -95,7 +95,7 @@ export class BackgroundThread extends PythonAliases {
    */
   constructor(options?: BackgroundThreadOptions);
   /**
-   * The seed's positional form, in its order; used whenever the arguments are not a single
+   * App Engine's positional form, in its order; used whenever the arguments are not a single
    * non-null object. So `new BackgroundThread(fn)` passes `fn` as `group` and throws the
    * AssertionError: write `new BackgroundThread({ target: fn })`. `daemon` and `stackSize` have
    * no position. More than six arguments throw a TypeError (`ERR_INVALID_ARG_TYPE`).

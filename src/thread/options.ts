@@ -1,5 +1,5 @@
 // The BackgroundThread constructor's options: their types and contracts, and how its two forms
-// (an options object, or the seed's positional order) are read and checked.
+// (an options object, or App Engine's positional order) are read and checked.
 import type { TransferListItem } from 'node:worker_threads';
 import { currentIsDaemon } from './context';
 import { argTypeError, groupError } from '../core/errors';
@@ -52,7 +52,7 @@ export interface BackgroundThreadOptions {
    * target). Anything else but null/undefined: a TypeError (`ERR_INVALID_ARG_TYPE`).
    */
   kwargs?: Record<string, unknown> | null;
-  /** Accepted and ignored (it is in the seed's signature). */
+  /** Accepted and ignored (it is in App Engine's signature). */
   verbose?: unknown;
   /**
    * The daemon flag (see {@link BackgroundThread.daemon}): a boolean, else a TypeError
@@ -95,7 +95,7 @@ const POSITIONAL_KEYS = ['group', 'target', 'name', 'args', 'kwargs', 'verbose']
 
 let lastAutoName = 0;
 
-// One constructor, two forms: an options object alone, or the seed's positional order.
+// One constructor, two forms: an options object alone, or App Engine's positional order.
 function readOptions(params: unknown[]): BackgroundThreadOptions {
   const [first] = params;
   if (params.length === 1 && typeof first === 'object' && first !== null) {

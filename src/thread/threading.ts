@@ -14,9 +14,9 @@ import * as check from '../core/checks';
 export { currentThread, mainThread };
 
 /**
- * The seed's `start_new_background_thread` (also exported under that name): creates a
+ * App Engine's `start_new_background_thread` (also exported under that name): creates a
  * BackgroundThread with that target, arguments and keyword object, starts it and returns its
- * ident (the seed's "thread's id"). The name is automatic, and the daemon flag inherited as in
+ * ident (App Engine's "thread's id"). The name is automatic, and the daemon flag inherited as in
  * the constructor.
  *
  * @param target - Required: a function or a {@link ModuleTarget}. Anything else, null and
