@@ -121,11 +121,11 @@ Napi::Value Addon::InitLoop(const Napi::CallbackInfo& info) {
       InstanceMethod("join", &Addon::Join),
       InstanceMethod("joinSync", &Addon::JoinSync),
       InstanceMethod("identifyCurrentThread", &Addon::IdentifyCurrentThread),
-      InstanceMethod("adoptModuleThread", &Addon::AdoptModuleThreadJs),
-      InstanceMethod("dropModuleThread", &Addon::DropModuleThreadJs),
-      InstanceMethod("bindModuleThread", &Addon::BindModuleThreadJs),
-      InstanceMethod("moduleThreadExited", &Addon::ModuleThreadExitedJs),
-      InstanceMethod("finishModuleThread", &Addon::FinishModuleThreadJs),
+      InstanceMethod("adopt", &Addon::AdoptModuleThreadJs),
+      InstanceMethod("dropAdopted", &Addon::DropModuleThreadJs),
+      InstanceMethod("bindAdopted", &Addon::BindModuleThreadJs),
+      InstanceMethod("adoptedExited", &Addon::ModuleThreadExitedJs),
+      InstanceMethod("finishAdopted", &Addon::FinishModuleThreadJs),
       InstanceMethod("nativeId", &Addon::NativeId),
       InstanceMethod("pollWithoutBlocking", &Addon::PollWithoutBlocking),
       InstanceMethod("holdIsolateOpen", &Addon::HoldIsolateOpen),
@@ -298,12 +298,12 @@ Napi::Value Addon::IdentifyCurrentThread(const Napi::CallbackInfo& info) {
   return ids;
 }
 
-// adoptModuleThread(name, daemon) -> ident: registers a thread whose body is a module target's run
-// in an isolate (src/isolate/module-target.ts). It is alive from now until finishModuleThread.
+// adopt(name, daemon) -> ident: registers a thread whose body is a module target's run
+// in an isolate (src/isolate/body.ts). It is alive from now until finishAdopted.
 Napi::Value Addon::AdoptModuleThreadJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString() || !info[1].IsBoolean()) {
-    throw Napi::TypeError::New(env, "adoptModuleThread(name: string, daemon: boolean)");
+    throw Napi::TypeError::New(env, "adopt(name: string, daemon: boolean)");
   }
   const bool daemon = info[1].As<Napi::Boolean>().Value();
   auto record = std::make_shared<ThreadRecord>(shared_, NextIdent(),
@@ -313,7 +313,7 @@ Napi::Value Addon::AdoptModuleThreadJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(ident));
 }
 
-// dropModuleThread(ident): the run could not be handed to an isolate; the thread never was.
+// dropAdopted(ident): the run could not be handed to an isolate; the thread never was.
 Napi::Value Addon::DropModuleThreadJs(const Napi::CallbackInfo& info) {
   auto it = live_.find(IdentArg(info, 0));
   if (it == live_.end() || !it->second.record->module_target) return info.Env().Undefined();
@@ -322,8 +322,8 @@ Napi::Value Addon::DropModuleThreadJs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// bindModuleThread(ident) -> nativeId, in the isolate's env: this OS thread is now the body of
-// `ident`, and takes its name. If this env tears down before finishModuleThread, that ends it.
+// bindAdopted(ident) -> nativeId, in the isolate's env: this OS thread is now the body of
+// `ident`, and takes its name. If this env tears down before finishAdopted, that ends it.
 Napi::Value Addon::BindModuleThreadJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::shared_ptr<ThreadRecord> record = FindModuleThread(IdentArg(info, 0));
@@ -332,14 +332,14 @@ Napi::Value Addon::BindModuleThreadJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(BindModuleThread(*record)));
 }
 
-// moduleThreadExited(ident), in the isolate's env at its process 'exit' event: see ModuleThreadExited.
+// adoptedExited(ident), in the isolate's env at its process 'exit' event: see ModuleThreadExited.
 Napi::Value Addon::ModuleThreadExitedJs(const Napi::CallbackInfo& info) {
   std::shared_ptr<ThreadRecord> record = FindModuleThread(IdentArg(info, 0));
   if (record != nullptr) ModuleThreadExited(*record);
   return info.Env().Undefined();
 }
 
-// finishModuleThread(ident): the run has ended (any env may say so; only the first call counts).
+// finishAdopted(ident): the run has ended (any env may say so; only the first call counts).
 // The isolate calls it when its thread has ended there (finishAtTurnEnd does, natively, on the
 // warm path); the creator on the isolate's 'exit', for an isolate that died under the run or
 // before it could bind.

@@ -5,7 +5,7 @@ export {
   BackgroundThread, BackgroundThreadError, BackgroundThreadLimitReachedError, Error,
   FrontendsNotSupported, MainThread, RuntimeError, activeCount, configureRemote, currentThread,
   enumerate, excepthook, getExcepthook, isolatePool, joinAll, mainThread, runWorker, setExcepthook,
-  setIsolatePool, setMaxBackgroundThreads, stackSize, startNewBackgroundThread,
+  setIsolatePool, setMaxBackgroundThreads, stackSize, startNewBackgroundThread, startWorker,
   start_new_background_thread, transfer,
 } from './index.js';
 export type {

@@ -15,7 +15,7 @@ export {
   type IsolatePoolState,
 } from './thread/threading';
 export { configureRemote, type RemoteConfig, type RemoteJob, type RemoteJobOptions } from './remote/options';
-export { runWorker, type RemoteWorker, type RemoteWorkerOptions } from './remote/worker';
+export { runWorker, startWorker, type RemoteWorker, type RemoteWorkerOptions } from './remote/worker';
 export { excepthook, getExcepthook, setExcepthook, type ExceptHook, type ExceptHookArgs } from './thread/excepthook';
 export {
   BackgroundThreadError, BackgroundThreadLimitReachedError, FrontendsNotSupported, RuntimeError,

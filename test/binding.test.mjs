@@ -31,9 +31,9 @@ test('the addon exports init() and the limits only; init() returns the loop bind
   `);
   assert.equal(out.exported, ['defaultParkedIdleSeconds', 'init', 'maxParkedPerStackSize', 'maxStackSize',
     'maxThreadNameBytes', 'minStackSize', 'parkedThreadName']);
-  assert.equal(out.bound, ['adoptModuleThread', 'bindModuleThread', 'dropModuleThread',
-    'finishAtTurnEnd', 'finishModuleThread', 'holdIsolateOpen', 'identifyCurrentThread', 'join', 'joinSync', 'moduleThreadExited', 'nativeId',
-    'pollWithoutBlocking', 'settled', 'start']);
+  assert.equal(out.bound, ['adopt', 'adoptedExited', 'bindAdopted', 'dropAdopted', 'finishAdopted', 'finishAtTurnEnd',
+    'holdIsolateOpen', 'identifyCurrentThread', 'join', 'joinSync', 'nativeId', 'pollWithoutBlocking',
+    'settled', 'start']);
   assert.is(out.again, 'init() was already called');
 });
 

@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import { inspect } from 'node:util';
+import * as pkg from 'background-thread';
 import { BackgroundThread, configureRemote } from 'background-thread';
 import { haveRedis, startRedis } from '../scripts/redis-server.mjs';
 import { QUICK, ROOT, describe, runChild, runNode } from './helpers/child.mjs';
@@ -47,6 +48,7 @@ it(`a redis:// URL with ${IPV6 ? 'an IPv6 literal host' : 'a host'} and an escap
 it('the password is in no ERR_REMOTE_ENQUEUE message, on no stderr line (the default excepthook\'s, the worker\'s)', async () => {
   const closed = redis.port === 65535 ? redis.port - 1 : redis.port + 1;   // nobody listens there
   const r = await runChild(`
+import * as pkg from 'background-thread';
 import { BackgroundThread, configureRemote } from 'background-thread';
 configureRemote({ enqueueTimeout: 1 });
 const t = new BackgroundThread({ target: { module: ${JSON.stringify(JOBS)}, export: 'add', remote: true } });
@@ -92,6 +94,12 @@ it('a malformed redis:// URL is a TypeError (ERR_INVALID_ARG_VALUE) that does no
   assert.is(r.code, 2, describe(r));
   assert.match(r.stderr, /ERR_INVALID_ARG_VALUE/, describe(r));
   assert.not.ok(leaks(r.stderr), describe(r));
+});
+
+test('startWorker() is the worker\'s name; runWorker(), its former one, is the same function', () => {
+  assert.type(pkg.startWorker, 'function');
+  assert.is(pkg.runWorker, pkg.startWorker);
+  assert.throws(() => pkg.startWorker({ bogus: 1 }), (error) => error.message === 'Unknown startWorker option "bogus"');
 });
 
 test.run();

@@ -26,7 +26,7 @@ export function startModuleThread(ref: ModuleRef, start: ThreadStart,
   events: ThreadEvents): ThreadBody {
   checkRunner();  // ERR_BUNDLED (bundled JS) before anything is adopted
   const loop = attach();
-  const ident = loop.adoptModuleThread(start.name, start.daemon);
+  const ident = loop.adopt(start.name, start.daemon);
   const run: Run = {
     message: {
       kind: 'run', ident, name: start.name, daemon: start.daemon, url: ref.url, exportName: ref.exportName,
@@ -45,7 +45,7 @@ export function startModuleThread(ref: ModuleRef, start: ThreadStart,
   try {
     startRun(run, start.fresh);
   } catch (error) {
-    loop.dropModuleThread(ident);
+    loop.dropAdopted(ident);
     if (error instanceof HandOverRefused) {
       const { refusal } = error;
       // Node's refusal: a DataCloneError, or (by Node version and path) a TypeError of its own code.

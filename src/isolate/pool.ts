@@ -26,7 +26,7 @@ import type { IsolateData, Order, Report, RunMessage, RunReport } from './protoc
 import { afterProcessEvent } from './process-events';
 
 /** The pool's settings (setIsolatePool). */
-export interface IsolatePoolSettings {
+export interface PoolPolicy {
   /** Idle isolates kept without a time limit. Default: `os.availableParallelism()`. */
   maxIdle: number;
   /** Seconds an idle isolate beyond `maxIdle` is kept unused before it is ended. Default 10. */
@@ -35,7 +35,7 @@ export interface IsolatePoolSettings {
   maxIsolates: number;
 }
 
-export const poolSettings: IsolatePoolSettings = {
+export const poolPolicy: PoolPolicy = {
   maxIdle: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
   idleTimeout: 10,
   maxIsolates: Infinity,
@@ -256,7 +256,7 @@ export function startRun(run: Run, fresh: boolean): void {
     return;
   }
   let isolate = idle.pop();
-  if (isolate === undefined && pooled.size < poolSettings.maxIsolates) isolate = newPooled();
+  if (isolate === undefined && pooled.size < poolPolicy.maxIsolates) isolate = newPooled();
   if (isolate === undefined) {
     // Cloned now, so that what cannot be cloned is an error of start(); moved values are moved.
     const { args, kwargs } = handOver(run.transfer, () => structuredClone({ args: run.message.args, kwargs: run.message.kwargs },
@@ -302,7 +302,7 @@ export function runEnded(run: Run): void {
 function becomeIdle(isolate: Isolate): void {
   // Over a lowered maxIsolates: ended, rather than take a waiting run or stay idle (which would
   // let more threads run at once than the cap allows).
-  if (pooled.size > poolSettings.maxIsolates) {
+  if (pooled.size > poolPolicy.maxIsolates) {
     isolate.end();
     return;
   }
@@ -376,7 +376,7 @@ function watchLoopEnd(): void {
 
 // Runs waiting under the cap get new isolates while the cap allows.
 function startWaiting(): void {
-  while (waiting.length > 0 && pooled.size < poolSettings.maxIsolates) newPooled().begin(waiting.shift()!);
+  while (waiting.length > 0 && pooled.size < poolPolicy.maxIsolates) newPooled().begin(waiting.shift()!);
 }
 
 function isolateExited(isolate: Isolate): void {
@@ -389,7 +389,7 @@ function isolateExited(isolate: Isolate): void {
   const run = isolate.run;
   if (run !== null) {
     const neverBegan = !isolate.errored && attach().nativeId(run.message.ident) === null;
-    if (!neverBegan || !restarted(isolate, run)) attach().finishModuleThread(run.message.ident);
+    if (!neverBegan || !restarted(isolate, run)) attach().finishAdopted(run.message.ident);
   }
   if (!isolate.fresh) startWaiting();
 }
@@ -430,18 +430,18 @@ function trimIdle(): void {
     clearTimeout(sweep);
     sweep = null;
   }
-  while (idle.length > 0 && pooled.size > poolSettings.maxIsolates) idle[0].end();
+  while (idle.length > 0 && pooled.size > poolPolicy.maxIsolates) idle[0].end();
   const now = performance.now();
-  const timeoutMs = poolSettings.idleTimeout * 1000;
-  while (idle.length > poolSettings.maxIdle && now - idle[0].idleSince >= timeoutMs) idle[0].end();
-  if (idle.length > poolSettings.maxIdle && Number.isFinite(timeoutMs)) {
+  const timeoutMs = poolPolicy.idleTimeout * 1000;
+  while (idle.length > poolPolicy.maxIdle && now - idle[0].idleSince >= timeoutMs) idle[0].end();
+  if (idle.length > poolPolicy.maxIdle && Number.isFinite(timeoutMs)) {
     sweep = setTimeout(trimIdle, Math.max(idle[0].idleSince + timeoutMs - now, 1)).unref();
   }
 }
 
 /** Applies new settings: idle isolates beyond the new limits go at once or on their timeout. */
-export function configurePool(settings: Partial<IsolatePoolSettings>): void {
-  Object.assign(poolSettings, settings);
+export function configurePool(settings: Partial<PoolPolicy>): void {
+  Object.assign(poolPolicy, settings);
   trimIdle();
   startWaiting();
 }

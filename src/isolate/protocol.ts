@@ -1,7 +1,7 @@
 // What a creator's loop and an isolate (the Worker running src/isolate/runner.ts) say to each
 // other, over one MessageChannel per isolate: the creator sends orders (a run, or the end of an
 // idle isolate), the isolate sends reports.
-// A run's end is not a message: the isolate tells the addon (finishModuleThread), whose kEnded
+// A run's end is not a message: the isolate tells the addon (finishAdopted), whose kEnded
 // reaches the creator after every report the run posted, which the creator then reads to the end
 // synchronously (receiveMessageOnPort).
 import type { MessagePort, TransferListItem } from 'node:worker_threads';

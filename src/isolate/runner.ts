@@ -172,7 +172,7 @@ async function retire(run: RunMessage): Promise<never> {
     if (now !== holding) post({ kind: 'retiring', holding: holding = now });
     if (running === run) {
       running = null;
-      loop.finishModuleThread(run.ident);
+      loop.finishAdopted(run.ident);
     }
     await Promise.race([...threads.map((thread) => thread.join()), ...(held === null ? [] : [held])]);
   }
@@ -260,7 +260,7 @@ afterProcessEvent('exit', () => {
     // The module's own process.exit(code) ends its thread normally, as SystemExit ends a Python
     // thread; the code (what its 'exit' listeners left in process.exitCode) is thread.exitCode.
     if (!endingOurselves) port.postMessage({ kind: 'exitCode', ident: running.ident, code: Number(process.exitCode ?? 0) } satisfies Report);
-    loop.moduleThreadExited(running.ident);
+    loop.adoptedExited(running.ident);
   }
   Atomics.store(exited, 0, 1);
   Atomics.notify(exited, 0);

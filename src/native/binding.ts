@@ -31,15 +31,15 @@ export interface LoopBinding {
   /** A fresh ident and the kernel thread id of the calling thread. */
   identifyCurrentThread(): [ident: number, nativeId: number];
   /** Registers a module target's thread, whose run the caller hands to an isolate next; returns its ident. */
-  adoptModuleThread(name: string, daemon: boolean): number;
+  adopt(name: string, daemon: boolean): number;
   /** No isolate could take the run: forget the thread. */
-  dropModuleThread(ident: number): void;
+  dropAdopted(ident: number): void;
   /** In the isolate: this OS thread now runs `ident` (named after it; this env's end ends it). */
-  bindModuleThread(ident: number): number;
+  bindAdopted(ident: number): number;
   /** In the isolate, at its process 'exit': its JavaScript ran to the end; its env's end ends the run. */
-  moduleThreadExited(ident: number): void;
+  adoptedExited(ident: number): void;
   /** The run has ended (idempotent): the isolate, when its thread ends there; the creator, at the isolate's 'exit'. */
-  finishModuleThread(ident: number): void;
+  finishAdopted(ident: number): void;
   /** In an isolate, once: a handle of the addon holds its loop open from now on (the runner unrefs its port). */
   holdIsolateOpen(): void;
   /**

@@ -12,7 +12,7 @@ import { BackgroundThreadError, argTypeError } from '../core/errors';
 import { attach } from '../native/loop';
 import type { ThreadBody, ThreadEvents, ThreadStart } from '../thread/body';
 import type { ModuleRef } from '../thread/module-target';
-import { connectionOptions, redactUrl, settings, type RemoteJob, type RemoteSpec, type RemoteSettings } from './options';
+import { connectionOptions, redactUrl, resolvedConfig, type RemoteJob, type RemoteSpec, type ResolvedConfig } from './options';
 import {
   THROWN_FIELD, WITHDRAWN, decodeError, encodeError, openThrown, openResult, refusal, relativeModule, sealJob, withdrawnError, type JobData, type JobPlace,
 } from './protocol';
@@ -138,7 +138,7 @@ class Link {
   #idle: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(readonly key: string, readonly s: RemoteSettings, name: string) {
+  constructor(readonly key: string, readonly s: ResolvedConfig, name: string) {
     const { Queue, QueueEvents } = loadBullmq();
     // Reconnects while the link is in use, and never once it is closed: a connection that never
     // came up cannot be closed otherwise, and its reconnect timer would hold the process open.
@@ -314,7 +314,7 @@ function unref(client: unknown): void {
 
 const links = new Map<string, Link>();
 
-function linkFor(s: RemoteSettings, queue: string): Link {
+function linkFor(s: ResolvedConfig, queue: string): Link {
   const key = JSON.stringify([s.url, s.prefix, queue]);
   let link = links.get(key);
   if (link === undefined) {
@@ -403,7 +403,7 @@ function expire(tracker: Tracker): void {
  */
 export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: ThreadStart,
   events: ThreadEvents): RemoteThreadBody {
-  const s = settings();
+  const s = resolvedConfig();
   loadBullmq();
   const module = relativeModule(s.root, ref.url);
   const queue = spec.queue ?? s.queue;
@@ -421,7 +421,7 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Threa
   if (link.jobs.has(jobId)) {
     throw argTypeError(`cannot start ${start.name}: job ${jobId} is already a live thread of this process`, 'ERR_INVALID_ARG_VALUE');
   }
-  const ident = loop.adoptModuleThread(start.name, start.daemon);
+  const ident = loop.adopt(start.name, start.daemon);
   let acknowledge!: (id: string) => void;
   let refuse!: (error: unknown) => void;
   const enqueued = new Promise<string>((resolve, reject) => { acknowledge = resolve; refuse = reject; });
@@ -467,7 +467,7 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Threa
       // Through the native record, as every thread's end: join() waits natively on it (and a
       // non-daemon thread's record holds the process open), and the end comes back as kEnded, on
       // a later turn, in the order every body's does (src/thread/body.ts).
-      loop.finishModuleThread(ident);
+      loop.finishAdopted(ident);
     },
   };
   link.use(tracker);

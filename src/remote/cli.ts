@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `background-thread-worker`: runWorker() from the command line, with a drain on SIGTERM/SIGINT
+// `background-thread-worker`: startWorker() from the command line, with a drain on SIGTERM/SIGINT
 // (exit 0 once the running jobs have ended, 1 when --drain-timeout passes first; a second signal
 // exits at once with 128 + the signal's number), and under npm when its parent exits. The secret
 // comes from the environment only (BACKGROUND_THREAD_REMOTE_SECRET): a command line is visible to
@@ -50,7 +50,7 @@ try {
 } catch (error) {
   fail(`${(error as Error).message} (${(error as { code?: string }).code})`);
 }
-const { runWorker } = require('./worker') as typeof import('./worker');
+const { startWorker } = require('./worker') as typeof import('./worker');
 
 let values;
 try {
@@ -86,7 +86,7 @@ for (const [key, flag] of Object.entries(numbers)) {
 
 let worker;
 try {
-  worker = runWorker(options);
+  worker = startWorker(options);
 } catch (error) {
   fail(`${(error as Error).message}${(error as { code?: string }).code ? ` (${(error as { code?: string }).code})` : ''}`);
 }

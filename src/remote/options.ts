@@ -1,4 +1,4 @@
-// Remote threads' settings: configureRemote() and its environment variables, and the checks of a
+// Remote threads' configuration: configureRemote() and its environment variables, and the checks of a
 // thread's own `remote` job options. Light on purpose: every isolate loads it; the machinery
 // (src/remote/body.ts, BullMQ) is loaded at the first remote start().
 import { BackgroundThreadError, argRangeError, argTypeError } from '../core/errors';
@@ -81,7 +81,7 @@ export interface RemoteJob {
 
 export type RemoteSpec = Required<Pick<RemoteJobOptions, 'attempts'>> & Omit<RemoteJobOptions, 'attempts'>;
 
-export interface RemoteSettings { url: string; queue: string; root: string; secret: string; enqueueTimeout: number; pollInterval: number; prefix: string }
+export interface ResolvedConfig { url: string; queue: string; root: string; secret: string; enqueueTimeout: number; pollInterval: number; prefix: string }
 
 let currentConfig: RemoteConfig = {};
 
@@ -184,11 +184,11 @@ function readConfig(options: unknown, what: string, keys = CONFIG_KEYS): RemoteC
 }
 
 /**
- * The settings in force: `overrides` (a worker's own options, checked as `what`'s, which may have
+ * The configuration in force: `overrides` (a worker's own options, checked as `what`'s, which may have
  * keys of their own, `keys`), then configureRemote()'s, then the environment's. Throws
  * `ERR_REMOTE_NOT_CONFIGURED` without a URL or a secret.
  */
-export function settings(overrides: object = {}, what = 'configureRemote', keys = CONFIG_KEYS): RemoteSettings {
+export function resolvedConfig(overrides: object = {}, what = 'configureRemote', keys = CONFIG_KEYS): ResolvedConfig {
   const configured = { ...currentConfig, ...readConfig(overrides, what, keys) };
   const env = process.env;
   const url = configured.url ?? env.BACKGROUND_THREAD_REMOTE;

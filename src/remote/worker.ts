@@ -9,11 +9,11 @@ import * as os from 'node:os';
 import type { Job, Queue, Worker } from 'bullmq';
 import { BackgroundThread } from '../thread/background-thread';
 import { argRangeError, argTypeError } from '../core/errors';
-import { connectionOptions, redactUrl, settings } from './options';
+import { connectionOptions, redactUrl, resolvedConfig } from './options';
 import type { JobResult } from './protocol';
 import { received } from '../core/checks';
 
-/** `runWorker()`'s options; `url`, `queue`, `root` and `secret` fall back as in `configureRemote()`. */
+/** `startWorker()`'s options; `url`, `queue`, `root` and `secret` fall back as in `configureRemote()`. */
 export interface RemoteWorkerOptions {
   /** Required: glob patterns (`*` within a path segment, `**` across) of the module paths, relative to the root, that jobs may run. */
   allow: string[];
@@ -80,13 +80,13 @@ function positive(value: unknown, name: string, fallback: number): number {
  * @throws {BackgroundThreadError} `ERR_REMOTE_NOT_CONFIGURED` without a URL or a secret;
  *   `ERR_REMOTE_BULLMQ_MISSING` when BullMQ is not installed.
  */
-export function runWorker(options: RemoteWorkerOptions): RemoteWorker {
+export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
   // Loaded now, not with the package: every isolate loads the package.
   const { loadBullmq, redisClient } = require('./body') as typeof import('./body');
   const {
     THROWN_FIELD, allowList, encodeError, isConfigRefusal, openJob, refusal, resolveAllowed, sealResult, sealThrown,
   } = require('./protocol') as typeof import('./protocol');
-  const base = settings(options, 'runWorker', WORKER_KEYS);  // checks the object and its keys
+  const base = resolvedConfig(options, 'startWorker', WORKER_KEYS);  // checks the object and its keys
   const allowed = allowList(options.allow);
   let root: string;
   try {
@@ -214,3 +214,12 @@ export function runWorker(options: RemoteWorkerOptions): RemoteWorker {
     },
   };
 }
+
+/**
+ * The former name of {@link startWorker}, kept so that code written for 0.1 runs unchanged.
+ *
+ * @deprecated Use `startWorker()`: the same function.
+ * @param options - As {@link startWorker}'s.
+ * @returns As {@link startWorker}'s.
+ */
+export const runWorker: (options: RemoteWorkerOptions) => RemoteWorker = startWorker;

@@ -38,7 +38,7 @@ export class MainThread extends PythonAliases {
       [this.ident, this.nativeId] = loop.identifyCurrentThread();
     } else {
       // The OS thread takes the name too (the isolate's thread is Node's; see module_thread.h).
-      this.nativeId = loop.bindModuleThread(identity.ident);
+      this.nativeId = loop.bindAdopted(identity.ident);
       this.ident = identity.ident;
       this.#name = identity.name;
       this.#daemon = identity.daemon;

@@ -4,7 +4,7 @@ import { isModuleTarget, type ModuleTarget } from './module-target';
 import { currentThread } from './context';
 import { mainThread, type MainThread } from './main-thread';
 import { argTypeError } from '../core/errors';
-import { configurePool, isolatesHolding, poolCounts, poolSettings, type IsolatePoolSettings } from '../isolate/pool';
+import { configurePool, isolatesHolding, poolCounts, poolPolicy, type PoolPolicy } from '../isolate/pool';
 import { liveThreads } from '../native/loop';
 import type { Target } from './options';
 import { checkStackSize, settings } from './settings';
@@ -205,7 +205,7 @@ export function setIsolatePool(options: IsolatePoolOptions): IsolatePoolState {
     if (!POOL_KEYS.has(key)) throw argTypeError(`Unknown isolate pool option "${key}"`, 'ERR_INVALID_ARG_VALUE');
   }
   const { maxIdle, idleTimeout, maxIsolates } = options;
-  const changes: Partial<IsolatePoolSettings> = {};
+  const changes: Partial<PoolPolicy> = {};
   if (maxIdle !== undefined) changes.maxIdle = check.threadCount(maxIdle, 'maxIdle');
   if (idleTimeout !== undefined) changes.idleTimeout = check.seconds(idleTimeout, 'idleTimeout');
   if (maxIsolates !== undefined) changes.maxIsolates = check.threadCount(maxIsolates, 'maxIsolates', 1);
@@ -215,5 +215,5 @@ export function setIsolatePool(options: IsolatePoolOptions): IsolatePoolState {
 
 /** This event loop's isolate pool: its settings (`setIsolatePool()`) and its counts now. */
 export function isolatePool(): IsolatePoolState {
-  return { ...poolSettings, ...poolCounts() };
+  return { ...poolPolicy, ...poolCounts() };
 }
