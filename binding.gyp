@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "background_thread",
-      "sources": ["native/addon.cc", "native/joiners.cc", "native/thread.cc", "native/module_thread.cc", "native/os_thread.cc", "native/portable_abi.cc"],
+      "sources": ["native/loop.cc", "native/joiners.cc", "native/record.cc", "native/carrier.cc", "native/adopted.cc", "native/os_thread.cc", "native/portable_abi.cc"],
       # node-addon-api's headers ship with the sources (scripts/vendor-node-addon-api.mjs), with
       # its settings for C++ exceptions: a build from source needs no dependency installed.
       "include_dirs": ["native/vendor/node-addon-api"],

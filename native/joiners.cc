@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "addon.h"
+#include "loop.h"
 
 namespace bgthread {
 
@@ -11,9 +11,9 @@ void Joiners::Init(napi_env env) {
   env_ = env;
   Napi::Env js(env);
   async_resource_ = Napi::Persistent(Napi::Object::New(js));
-  NAPI_THROW_IF_FAILED_VOID(js, napi_async_init(env, async_resource_.Value(),
-                                                Napi::String::New(js, "BackgroundThreadJoin"),
-                                                &async_context_));
+  NAPI_THROW_IF_FAILED_VOID(
+      js, napi_async_init(env, async_resource_.Value(),
+                          Napi::String::New(js, "BackgroundThreadJoin"), &async_context_));
 }
 
 void Joiners::Add(napi_env env, napi_deferred deferred, uint64_t ident, double seconds,
@@ -99,7 +99,7 @@ void Joiners::OnTimeout(uv_timer_t* timer) {
 
 void Joiners::OnClosed(uv_handle_t* handle) {
   Joiner* joiner = static_cast<Joiner*>(handle->data);
-  Addon& addon = joiner->owner->addon_;
+  Loop& addon = joiner->owner->addon_;
   delete joiner;
   addon.HandleClosed();
 }

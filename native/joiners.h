@@ -11,13 +11,13 @@
 
 namespace bgthread {
 
-class Addon;
+class Loop;
 
 class Joiners {
  public:
   // `addon` keeps the loop open for keep-alive joiners (Hold/Unhold) and counts the timers
   // being closed (HandleClosing/HandleClosed), which its teardown waits for.
-  explicit Joiners(Addon& addon) : addon_(addon) {}
+  explicit Joiners(Loop& addon) : addon_(addon) {}
   Joiners(const Joiners&) = delete;
   Joiners& operator=(const Joiners&) = delete;
 
@@ -50,7 +50,7 @@ class Joiners {
   static void OnTimeout(uv_timer_t* timer);
   static void OnClosed(uv_handle_t* handle);
 
-  Addon& addon_;
+  Loop& addon_;
   napi_env env_ = nullptr;
   std::unordered_map<uint64_t, std::vector<Joiner*>> by_ident_;
   Napi::ObjectReference async_resource_;  // the async context timeouts resolve in

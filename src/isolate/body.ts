@@ -2,7 +2,7 @@
 // thread. This is the creator's half: starting the run on an isolate (src/isolate/pool.ts), and
 // turning what the isolate reports into the thread's result and exceptions. The isolate's half is
 // src/isolate/runner.ts, what they say to each other src/isolate/protocol.ts; the native record
-// that makes join/joinSync work is native/module_thread.
+// that makes join/joinSync work is native/adopted.
 import type { TransferListItem } from 'node:worker_threads';
 import { BackgroundThreadError, argTypeError, startFailedError } from '../core/errors';
 import { HandOverRefused, runEnded, startRun, type Run } from './pool';

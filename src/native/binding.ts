@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import { PACKAGE_DIR, bundledError, runnerExists } from '../core/own-files';
 
-/** What native/addon.cc exports. */
+/** What native/loop.cc exports. */
 export interface NativeAddon {
   /**
    * Routes every thread's events to `onEvent(kind, ident, nativeId)` on this loop, registers the
@@ -55,7 +55,7 @@ export interface LoopBinding {
   pollWithoutBlocking(on: boolean): void;
 }
 
-/** Event kinds sent to init's onEvent (native/thread.h EventKind). */
+/** Event kinds sent to init's onEvent (native/record.h EventKind). */
 export const EVENT_RUN = 0;
 export const EVENT_ENDED = 1;
 export const EVENT_LEFT_BEHIND = 2;

@@ -6,8 +6,8 @@
 //   [kRun]       a function target's OS thread asks this loop to run the target: run() inside the
 //                thread's async context (src/thread/context.ts, src/thread/function-body.ts)
 //   [kEnded]     its native record has ended: the body delivers the rest, the thread is stopped
-//   join()       a native wait (native/joiners.h); joinSync() a native timed wait (Addon::JoinSync)
-// What is left when the loop's env goes away is ended by the native teardown (Addon::Teardown).
+//   join()       a native wait (native/joiners.h); joinSync() a native timed wait (Loop::JoinSync)
+// What is left when the loop's env goes away is ended by the native teardown (Loop::Teardown).
 import type { TransferListItem } from 'node:worker_threads';
 import { currentIsDaemon, currentThread, daemonThreadStarted, runInThread } from './context';
 import {

@@ -37,7 +37,7 @@ export class MainThread extends PythonAliases {
     if (identity === undefined) {
       [this.ident, this.nativeId] = loop.identifyCurrentThread();
     } else {
-      // The OS thread takes the name too (the isolate's thread is Node's; see module_thread.h).
+      // The OS thread takes the name too (the isolate's thread is Node's; see adopted.h).
       this.nativeId = loop.bindAdopted(identity.ident);
       this.ident = identity.ident;
       this.#name = identity.name;

@@ -48,7 +48,7 @@ test('the tarball holds the prebuild, the JS and types, the native sources; noth
   const files = packed.files.map((f) => f.path);
   for (const wanted of [`prebuilds/${arch}/${binary}`, ...PACKED_HERE,
     'native/vendor/node-addon-api/napi.h', 'dist/index.js', 'dist/index.mjs',
-    'dist/index.d.ts', 'dist/index.d.mts', 'native/addon.cc', 'native/thread.h', 'binding.gyp',
+    'dist/index.d.ts', 'dist/index.d.mts', 'native/loop.cc', 'native/record.h', 'binding.gyp',
     'CMakeLists.txt', 'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
     assert.ok(files.includes(wanted), `${wanted} is packed`);
   }
@@ -200,7 +200,7 @@ test('the cmake-js build writes build/Release/*.node and compile_commands.json, 
   sh('npm', ['run', 'build:cmake'], { cwd: ROOT });
   assert.ok(existsSync(join(ROOT, 'build', 'Release', 'background_thread.node')));
   const commands = JSON.parse(readFileSync(join(ROOT, 'build', 'compile_commands.json'), 'utf8'));
-  assert.ok(commands.some((c) => c.file.endsWith('native/thread.cc')));
+  assert.ok(commands.some((c) => c.file.endsWith('native/record.cc')));
   const result = JSON.parse(sh(process.execPath, [join(ROOT, 'scripts', 'smoke.cjs')], { cwd: ROOT }));
   assert.is(result.binary, join(ROOT, 'build', 'Release', 'background_thread.node'));
   assert.ok(result.ended && result.ran);

@@ -1,47 +1,26 @@
-#include "thread.h"
+#include "carrier.h"
 
-#include <atomic>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "os_thread.h"
+#include "record.h"
 
 namespace bgthread {
 
 namespace {
 
-// Trivially destructible, so process.exit() (which skips nothing here) cannot race a destructor.
-std::atomic<uint64_t> last_ident{0};
-
-// Looks, yielding the CPU between looks, until done() or `budget_ns` have passed: a thread that
-// answers within microseconds is seen at once; sleeping on a condition variable and being woken
-// costs more than that on these machines.
-template <typename Done>
-bool Spin(uint64_t budget_ns, Done done) {
-  const uint64_t deadline = uv_hrtime() + budget_ns;
-  for (;;) {
-    for (int i = 0; i < 64; i++) {
-      if (done()) return true;
-      std::this_thread::yield();  // on one core, this is what lets the other thread run
-    }
-    if (uv_hrtime() >= deadline) return false;
-  }
-}
-
-// How long a waiter looks for a new thread to report in before it sleeps on the condvar.
-constexpr uint64_t kStartSpinNs = 200 * 1000;
 // How long the only parked OS thread of its size looks for its next thread before it sleeps.
 constexpr uint64_t kHandOffSpinNs = 50 * 1000;
 
-ParkedList* ListFor(EnvShared& env, size_t stack_size) {
+ParkedList* ListFor(LoopShared& env, size_t stack_size) {
   for (ParkedList& list : env.parked) {
     if (list.stack_size == stack_size) return &list;
   }
   return nullptr;
 }
 
-void Link(ParkedList& list, ParkedThread& p) {
+void Link(ParkedList& list, Carrier& p) {
   p.list = &list;
   p.newer = nullptr;
   p.older = list.newest;
@@ -50,21 +29,24 @@ void Link(ParkedList& list, ParkedThread& p) {
   list.count++;
 }
 
-void Unlink(ParkedThread& p) {
+void Unlink(Carrier& p) {
   ParkedList& list = *p.list;
-  if (p.newer != nullptr) p.newer->older = p.older; else list.newest = p.older;
+  if (p.newer != nullptr)
+    p.newer->older = p.older;
+  else
+    list.newest = p.older;
   if (p.older != nullptr) p.older->newer = p.newer;
   p.list = nullptr;
   p.newer = p.older = nullptr;
   list.count--;
 }
 
-// Carries one thread from kStarting to kFinished (thread.h's table). Returns whether the OS
+// Carries one thread from kStarting to kFinished (record.h's table). Returns whether the OS
 // thread is parked now: listed before kEnded is posted, so that the loop, which may start the
 // next thread as soon as it hears of this one's end, finds it. Not when the env is going away,
 // parking is off, or enough OS threads of its stack size are parked already.
-bool RunThread(ThreadRecord& record, ParkedThread& self) {
-  EnvShared& env = *record.env;
+bool CarryThread(ThreadRecord& record, Carrier& self) {
+  LoopShared& env = *record.env;
   // Outside the lock: naming and gettid are syscalls.
   const int64_t native_id = NameCurrentThread(record.name);
 
@@ -92,11 +74,12 @@ bool RunThread(ThreadRecord& record, ParkedThread& self) {
     self.spin = list->count == 1;
   }
   if (!record.reaper_waiting) {
-    // Not while the loop waits to reap it right now (Addon::Settled); nothing to a gone env.
+    // Not while the loop waits to reap it right now (Loop::Settled); nothing to a gone env.
     PostEvent(env, record.ended_event);
   }
   uv_mutex_unlock(&env.mutex);
-  uv_cond_broadcast(&record.changed);  // joinSync() waiters; `record` is the caller's until we return
+  uv_cond_broadcast(
+      &record.changed);  // joinSync() waiters; `record` is the caller's until we return
   return park;
 }
 
@@ -105,8 +88,9 @@ bool RunThread(ThreadRecord& record, ParkedThread& self) {
 // The only OS thread parked of its size looks for a while before it sleeps: threads started one
 // after the other then find it awake (being woken from the condvar costs more than the spin on
 // these machines). With more parked, a burst is ending and none spins.
-std::shared_ptr<ThreadRecord> AwaitNext(EnvShared& env, ParkedThread& self) {
-  if (self.spin) Spin(kHandOffSpinNs, [&self] { return self.handed.load(std::memory_order_acquire); });
+std::shared_ptr<ThreadRecord> AwaitNext(LoopShared& env, Carrier& self) {
+  if (self.spin)
+    Spin(kHandOffSpinNs, [&self] { return self.handed.load(std::memory_order_acquire); });
   uv_mutex_lock(&env.mutex);
   const uint64_t deadline = uv_hrtime() + env.parked_idle_ns;
   while (self.next == nullptr && !self.retired && !env.gone) {
@@ -127,10 +111,10 @@ void CarrierMain(void* arg) {
   // Take over the reference the creator left in the record: no allocation on this thread. A
   // thread that never calls malloc or free gets no malloc tcache (~0.6 KiB each).
   std::shared_ptr<ThreadRecord> record = std::move(static_cast<ThreadRecord*>(arg)->self);
-  const std::shared_ptr<EnvShared> env = record->env;  // outlives every record it carries
-  ParkedThread self(record->stack_size);
+  const std::shared_ptr<LoopShared> env = record->env;  // outlives every record it carries
+  Carrier self(record->stack_size);
   for (;;) {
-    const bool parked = RunThread(*record, self);
+    const bool parked = CarryThread(*record, self);
     record.reset();  // outside the lock: this may be the last reference
     if (!parked) break;
     record = AwaitNext(*env, self);
@@ -148,11 +132,11 @@ void CarrierMain(void* arg) {
 
 // Ends this env's parked OS threads and waits until they have exited, so that their stacks and
 // thread slots are the OS's again (StartThread, when the OS refused a new thread). False if none.
-bool RetireParked(EnvShared& env) {
+bool RetireParked(LoopShared& env) {
   std::vector<uv_thread_t> tids;
   uv_mutex_lock(&env.mutex);
   for (ParkedList& list : env.parked) {
-    while (ParkedThread* p = list.newest) {
+    while (Carrier* p = list.newest) {
       Unlink(*p);
       p->retired = true;
       tids.push_back(p->tid);  // copied: `p` lives on that thread's stack, gone once it returns
@@ -177,51 +161,24 @@ int CreateCarrier(const std::shared_ptr<ThreadRecord>& record) {
 
 }  // namespace
 
-ParkedThread::ParkedThread(size_t stack_size_) : stack_size(stack_size_), tid(uv_thread_self()) {
+Carrier::Carrier(size_t stack_size_) : stack_size(stack_size_), tid(uv_thread_self()) {
   uv_cond_init(&wake);
 }
 
-ParkedThread::~ParkedThread() { uv_cond_destroy(&wake); }
+Carrier::~Carrier() { uv_cond_destroy(&wake); }
 
-void WakeParked(EnvShared& env) {
+void WakeParked(LoopShared& env) {
   for (ParkedList& list : env.parked) {
-    for (ParkedThread* p = list.newest; p != nullptr; p = p->older) uv_cond_signal(&p->wake);
+    for (Carrier* p = list.newest; p != nullptr; p = p->older) uv_cond_signal(&p->wake);
   }
 }
-
-bool PostEvent(EnvShared& env, std::unique_ptr<Event>& event) {
-  if (env.gone) return false;
-  napi_status status = env.events.NonBlockingCall(event.get());
-  if (status != napi_ok) {
-    // napi_closing: the TSFN is being torn down; make no further use of it.
-    env.gone = true;
-    return false;
-  }
-  event.release();  // the TSFN owns it now; CallJs frees it
-  return true;
-}
-
-ThreadRecord::ThreadRecord(std::shared_ptr<EnvShared> env_, uint64_t ident_, std::string name_,
-                           size_t stack_size_)
-    : env(std::move(env_)),
-      ident(ident_),
-      name(std::move(name_)),
-      stack_size(stack_size_),
-      run_event(new Event{EventKind::kRun, ident_, 0}),
-      ended_event(new Event{EventKind::kEnded, ident_, 0}) {
-  uv_cond_init(&changed);
-}
-
-ThreadRecord::~ThreadRecord() { uv_cond_destroy(&changed); }
-
-uint64_t NextIdent() { return last_ident.fetch_add(1, std::memory_order_relaxed) + 1; }
 
 int StartThread(const std::shared_ptr<ThreadRecord>& record, bool wait) {
-  EnvShared& env = *record->env;
+  LoopShared& env = *record->env;
   uv_mutex_lock(&env.mutex);
   ParkedList* list = ListFor(env, record->stack_size);
   if (list == nullptr) list = &env.parked.emplace_back(record->stack_size);
-  ParkedThread* parked = list->newest;
+  Carrier* parked = list->newest;
   if (parked != nullptr) {
     Unlink(*parked);
     parked->next = record;
@@ -241,18 +198,6 @@ int StartThread(const std::shared_ptr<ThreadRecord>& record, bool wait) {
   }
   if (wait) WaitUntilRunning(*record);
   return 0;
-}
-
-void WaitUntilRunning(ThreadRecord& record) {
-  if (SpinUntil(record, ThreadState::kRunning, kStartSpinNs)) return;
-  EnvShared& env = *record.env;
-  uv_mutex_lock(&env.mutex);
-  while (record.state == ThreadState::kStarting) uv_cond_wait(&record.changed, &env.mutex);
-  uv_mutex_unlock(&env.mutex);
-}
-
-bool SpinUntil(const ThreadRecord& record, ThreadState state, uint64_t budget_ns) {
-  return Spin(budget_ns, [&] { return record.state.load(std::memory_order_acquire) >= state; });
 }
 
 }  // namespace bgthread

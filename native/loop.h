@@ -1,9 +1,9 @@
 // The per-env half of the addon: the JS surface and the registry of this event loop's live
 // threads, with the loop's keep-alive count and teardown. The joins that wait for a thread are in
-// joiners.h, one thread's life in thread.h. Everything here runs on the env's JS thread; what
-// crosses to OS threads lives in EnvShared (thread.h).
+// joiners.h, one thread's record in record.h. Everything here runs on the env's JS thread; what
+// crosses to OS threads lives in LoopShared (record.h).
 //
-// Where a thread's way goes: Start (or AdoptModuleThreadJs) registers it; its events arrive in OnEvent
+// Where a thread's way goes: Start (or AdoptJs) registers it; its events arrive in OnEvent
 // (kRun: JS runs the target; kEnded: Reap); Settled lets it end; Join/JoinSync wait for it;
 // Teardown ends what is left when the env goes away.
 #pragma once
@@ -17,13 +17,13 @@
 #include <vector>
 
 #include "joiners.h"
-#include "thread.h"
+#include "record.h"
 
 namespace bgthread {
 
-class Addon : public Napi::Addon<Addon> {
+class Loop : public Napi::Addon<Loop> {
  public:
-  Addon(Napi::Env env, Napi::Object exports);
+  Loop(Napi::Env env, Napi::Object exports);
 
   // Called by CallJs on the JS thread for every event a thread posted.
   void OnEvent(napi_env env, const Event& event);
@@ -42,8 +42,8 @@ class Addon : public Napi::Addon<Addon> {
   };
   using Registry = std::unordered_map<uint64_t, Entry>;
 
-  // JS API (src/native/binding.ts declares the types). init (InitLoop) returns the object with all the
-  // others, so that no thread is started, joined or bound in an env without its events and its
+  // JS API (src/native/binding.ts declares the types). init (InitLoop) returns the object with all
+  // the others, so that no thread is started, joined or bound in an env without its events and its
   // teardown hook.
   Napi::Value InitLoop(const Napi::CallbackInfo& info);
   Napi::Value Start(const Napi::CallbackInfo& info);
@@ -51,11 +51,11 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Join(const Napi::CallbackInfo& info);
   Napi::Value JoinSync(const Napi::CallbackInfo& info);
   Napi::Value IdentifyCurrentThread(const Napi::CallbackInfo& info);
-  Napi::Value AdoptModuleThreadJs(const Napi::CallbackInfo& info);
-  Napi::Value DropModuleThreadJs(const Napi::CallbackInfo& info);
-  Napi::Value BindModuleThreadJs(const Napi::CallbackInfo& info);
-  Napi::Value ModuleThreadExitedJs(const Napi::CallbackInfo& info);
-  Napi::Value FinishModuleThreadJs(const Napi::CallbackInfo& info);
+  Napi::Value AdoptJs(const Napi::CallbackInfo& info);
+  Napi::Value DropAdoptedJs(const Napi::CallbackInfo& info);
+  Napi::Value BindAdoptedJs(const Napi::CallbackInfo& info);
+  Napi::Value AdoptedExitedJs(const Napi::CallbackInfo& info);
+  Napi::Value FinishAdoptedJs(const Napi::CallbackInfo& info);
   Napi::Value NativeId(const Napi::CallbackInfo& info);
   Napi::Value PollWithoutBlocking(const Napi::CallbackInfo& info);
   Napi::Value HoldIsolateOpen(const Napi::CallbackInfo& info);
@@ -73,21 +73,21 @@ class Addon : public Napi::Addon<Addon> {
   void Teardown(napi_async_cleanup_hook_handle handle);
 
   napi_env env_;
-  std::shared_ptr<EnvShared> shared_;
+  std::shared_ptr<LoopShared> shared_;
   Registry live_;                                     // started and not yet reaped
   std::vector<std::shared_ptr<ThreadRecord>> bound_;  // the module thread this isolate runs, if any
   Joiners joiners_{*this};
-  Napi::FunctionReference on_event_;  // (kind, ident, nativeId) => void; never throws
+  Napi::FunctionReference on_event_;     // (kind, ident, nativeId) => void; never throws
   Napi::ObjectReference never_settles_;  // a pending Promise: join() once the env stops (Join)
-  uint64_t reap_spin_ns_ = 50 * 1000;  // adaptive, see Settled
-  uint32_t holds_ = 0;                 // the events TSFN is ref'd while > 0
+  uint64_t reap_spin_ns_ = 50 * 1000;    // adaptive, see Settled
+  uint32_t holds_ = 0;                   // the events TSFN is ref'd while > 0
   bool tearing_down_ = false;
   size_t closing_handles_ = 0;  // join timers and the handles below being closed
   uv_idle_t idle_{};            // active while the poll must not block; .loop set once initialized
   // An isolate's (src/isolate/runner.ts, HoldIsolateOpen): the handle that holds its loop open,
   // and the run to finish at the loop's next prepare phase (FinishAtTurnEnd; 0: none).
-  uv_async_t hold_open_{};      // ref'd, never sent; .loop set once initialized
-  uv_prepare_t prepare_{};      // active while finish_at_turn_end_ != 0; unref'd; idem
+  uv_async_t hold_open_{};  // ref'd, never sent; .loop set once initialized
+  uv_prepare_t prepare_{};  // active while finish_at_turn_end_ != 0; unref'd; idem
   uint64_t finish_at_turn_end_ = 0;
   napi_async_cleanup_hook_handle cleanup_handle_ = nullptr;
 };

@@ -1,4 +1,4 @@
-#include "module_thread.h"
+#include "adopted.h"
 
 #include <mutex>
 #include <unordered_map>
@@ -23,7 +23,7 @@ Registry& TheRegistry() {
 
 }  // namespace
 
-void AdoptModuleThread(const std::shared_ptr<ThreadRecord>& record) {
+void Adopt(const std::shared_ptr<ThreadRecord>& record) {
   record->state = ThreadState::kRunning;
   record->module_target = true;
   Registry& registry = TheRegistry();
@@ -31,23 +31,23 @@ void AdoptModuleThread(const std::shared_ptr<ThreadRecord>& record) {
   registry.records.emplace(record->ident, record);
 }
 
-std::shared_ptr<ThreadRecord> FindModuleThread(uint64_t ident) {
+std::shared_ptr<ThreadRecord> FindAdopted(uint64_t ident) {
   Registry& registry = TheRegistry();
   std::lock_guard<std::mutex> lock(registry.mutex);
   auto it = registry.records.find(ident);
   return it == registry.records.end() ? nullptr : it->second;
 }
 
-int64_t BindModuleThread(ThreadRecord& record) {
+int64_t BindAdopted(ThreadRecord& record) {
   const int64_t native_id = NameCurrentThread(record.name);
-  EnvShared& env = *record.env;
+  LoopShared& env = *record.env;
   uv_mutex_lock(&env.mutex);
   record.native_id = native_id;
   uv_mutex_unlock(&env.mutex);
   return native_id;
 }
 
-void ForgetModuleThread(uint64_t ident) {
+void ForgetAdopted(uint64_t ident) {
   Registry& registry = TheRegistry();
   std::lock_guard<std::mutex> lock(registry.mutex);
   registry.records.erase(ident);
@@ -57,7 +57,7 @@ namespace {
 
 // Returns whether this call made the change (the first one does).
 bool SetFinished(ThreadRecord& record, bool post) {
-  EnvShared& env = *record.env;
+  LoopShared& env = *record.env;
   uv_mutex_lock(&env.mutex);
   const bool first = record.state != ThreadState::kFinished;
   if (first) {
@@ -71,15 +71,15 @@ bool SetFinished(ThreadRecord& record, bool post) {
 
 }  // namespace
 
-void ModuleThreadExited(ThreadRecord& record) {
-  EnvShared& env = *record.env;
+void AdoptedExited(ThreadRecord& record) {
+  LoopShared& env = *record.env;
   uv_mutex_lock(&env.mutex);
   record.exited_cleanly = true;
   uv_mutex_unlock(&env.mutex);
 }
 
-void ModuleBodyGone(const std::shared_ptr<ThreadRecord>& record) {
-  EnvShared& env = *record->env;
+void AdoptedBodyGone(const std::shared_ptr<ThreadRecord>& record) {
+  LoopShared& env = *record->env;
   uv_mutex_lock(&env.mutex);
   const bool clean = record->exited_cleanly;
   if (!clean) {
@@ -87,16 +87,16 @@ void ModuleBodyGone(const std::shared_ptr<ThreadRecord>& record) {
     uv_cond_broadcast(&record->changed);  // joinSync() waiters: the end needs the creator's loop
   }
   uv_mutex_unlock(&env.mutex);
-  if (clean) FinishModuleThread(record);  // takes the registry's lock, then the env's: not nested
+  if (clean) FinishAdopted(record);  // takes the registry's lock, then the env's: not nested
 }
 
-void FinishModuleThread(const std::shared_ptr<ThreadRecord>& record) {
-  ForgetModuleThread(record->ident);
+void FinishAdopted(const std::shared_ptr<ThreadRecord>& record) {
+  ForgetAdopted(record->ident);
   SetFinished(*record, true);
 }
 
-void DropModuleThread(const std::shared_ptr<ThreadRecord>& record) {
-  ForgetModuleThread(record->ident);
+void DropAdopted(const std::shared_ptr<ThreadRecord>& record) {
+  ForgetAdopted(record->ident);
   SetFinished(*record, false);
 }
 

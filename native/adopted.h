@@ -9,39 +9,39 @@
 #include <cstdint>
 #include <memory>
 
-#include "thread.h"
+#include "record.h"
 
 namespace bgthread {
 
 // Makes the record findable from the isolate's env (another env, same process). It starts in
 // kRunning with nothing for the creator to join (the OS thread is Node's).
-void AdoptModuleThread(const std::shared_ptr<ThreadRecord>& record);
+void Adopt(const std::shared_ptr<ThreadRecord>& record);
 
 // The adopted record of `ident`, or null when it has finished (or never was).
-std::shared_ptr<ThreadRecord> FindModuleThread(uint64_t ident);
+std::shared_ptr<ThreadRecord> FindAdopted(uint64_t ident);
 
 // On the isolate's thread: names the OS thread after the record and reports its kernel id.
-int64_t BindModuleThread(ThreadRecord& record);
+int64_t BindAdopted(ThreadRecord& record);
 
 // On the isolate's thread, at its process 'exit' event: its JavaScript has run to the end, and
 // everything it wrote or threw has been posted to the creator. Its env's end is then the
-// thread's end (ModuleBodyGone finishes it).
-void ModuleThreadExited(ThreadRecord& record);
+// thread's end (AdoptedBodyGone finishes it).
+void AdoptedExited(ThreadRecord& record);
 
 // The isolate's env is going away under the run. After a clean exit that ends the thread
-// (FinishModuleThread). Otherwise (out of memory, terminated) only the creator's loop learns why, from the isolate's
-// 'exit' event, which then finishes the thread: joinSync waiters are woken to say so.
-void ModuleBodyGone(const std::shared_ptr<ThreadRecord>& record);
+// (FinishAdopted). Otherwise (out of memory, terminated) only the creator's loop learns why, from
+// the isolate's 'exit' event, which then finishes the thread: joinSync waiters are woken to say so.
+void AdoptedBodyGone(const std::shared_ptr<ThreadRecord>& record);
 
 // The body has ended: kFinished, joinSync waiters woken, kEnded posted to the creator's loop.
 // Idempotent; forgets the record. Any thread.
-void FinishModuleThread(const std::shared_ptr<ThreadRecord>& record);
+void FinishAdopted(const std::shared_ptr<ThreadRecord>& record);
 
 // No isolate could take the run: forgets the record without a kEnded (it never ran).
-void DropModuleThread(const std::shared_ptr<ThreadRecord>& record);
+void DropAdopted(const std::shared_ptr<ThreadRecord>& record);
 
 // The creator's env is going away: nobody can join the thread any more, so the registry lets go
 // of the record (an isolate that binds later finds nothing; one that is bound keeps its reference).
-void ForgetModuleThread(uint64_t ident);
+void ForgetAdopted(uint64_t ident);
 
 }  // namespace bgthread

@@ -1,4 +1,4 @@
-#include "addon.h"
+#include "loop.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-#include "module_thread.h"
+#include "adopted.h"
 #include "os_thread.h"
 
 namespace bgthread {
@@ -18,7 +18,7 @@ constexpr double kMinStackSize = 32768;
 constexpr double kMaxStackSize = 1024.0 * 1024 * 1024;
 // Timeouts at or above this many seconds (about 292 years) wait forever.
 constexpr double kForeverSeconds = 9.2e9;
-// Bounds of how long settled() waits for the thread to finish (see Addon::Settled).
+// Bounds of how long settled() waits for the thread to finish (see Loop::Settled).
 constexpr uint64_t kMaxReapSpinNs = 50 * 1000;
 constexpr uint64_t kMinReapSpinNs = 1000;
 
@@ -54,33 +54,35 @@ uint64_t ParkedIdleNs(Napi::Env env) {
 
 }  // namespace
 
-void CallJs(Napi::Env env, Napi::Function /*unused*/, Addon* addon, Event* event) {
+void CallJs(Napi::Env env, Napi::Function /*unused*/, Loop* addon, Event* event) {
   std::unique_ptr<Event> owned(event);
   // At teardown Node hands leftover items back without an env: free them, touch nothing else.
   if (env == nullptr || addon == nullptr || event == nullptr) return;
   addon->OnEvent(env, *event);
 }
 
-Addon::Addon(Napi::Env env, Napi::Object exports)
-    : env_(env), shared_(std::make_shared<EnvShared>()) {
+Loop::Loop(Napi::Env env, Napi::Object exports)
+    : env_(env), shared_(std::make_shared<LoopShared>()) {
   PinAddon();  // threads may outlive the env that loaded us (see os_thread.h)
-  DefineAddon(exports, {
-      InstanceMethod("init", &Addon::InitLoop),
-      InstanceValue("minStackSize", Napi::Number::New(env, kMinStackSize)),
-      InstanceValue("maxStackSize", Napi::Number::New(env, kMaxStackSize)),
-      InstanceValue("maxThreadNameBytes",
-                    Napi::Number::New(env, static_cast<double>(MaxThreadNameBytes()))),
-      InstanceValue("parkedThreadName", Napi::String::New(env, kParkedThreadName)),
-      InstanceValue("maxParkedPerStackSize",
-                    Napi::Number::New(env, static_cast<double>(kMaxParkedPerStackSize))),
-      InstanceValue("defaultParkedIdleSeconds",
-                    Napi::Number::New(env, static_cast<double>(kParkedIdleSeconds))),
-  });
+  DefineAddon(
+      exports,
+      {
+          InstanceMethod("init", &Loop::InitLoop),
+          InstanceValue("minStackSize", Napi::Number::New(env, kMinStackSize)),
+          InstanceValue("maxStackSize", Napi::Number::New(env, kMaxStackSize)),
+          InstanceValue("maxThreadNameBytes",
+                        Napi::Number::New(env, static_cast<double>(MaxThreadNameBytes()))),
+          InstanceValue("parkedThreadName", Napi::String::New(env, kParkedThreadName)),
+          InstanceValue("maxParkedPerStackSize",
+                        Napi::Number::New(env, static_cast<double>(kMaxParkedPerStackSize))),
+          InstanceValue("defaultParkedIdleSeconds",
+                        Napi::Number::New(env, static_cast<double>(kParkedIdleSeconds))),
+      });
 }
 
 // init(onEvent) -> this loop's binding: onEvent(kind, ident, nativeId) receives every thread's
 // kRun and kEnded, on this loop. Once per env.
-Napi::Value Addon::InitLoop(const Napi::CallbackInfo& info) {
+Napi::Value Loop::InitLoop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!on_event_.IsEmpty()) throw Napi::Error::New(env, "init() was already called");
   if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "onEvent must be a function");
@@ -102,7 +104,7 @@ Napi::Value Addon::InitLoop(const Napi::CallbackInfo& info) {
 
   shared_->events = EventQueue::New(
       env, "BackgroundThread", 0 /* unbounded: calls never block */, 1, this,
-      [](Napi::Env, EnvShared* shared, Addon*) {
+      [](Napi::Env, LoopShared* shared, Loop*) {
         uv_mutex_lock(&shared->mutex);
         shared->gone = true;
         WakeParked(*shared);
@@ -115,26 +117,27 @@ Napi::Value Addon::InitLoop(const Napi::CallbackInfo& info) {
   // Registered after the TSFN, so it runs before the TSFN's own cleanup (hooks run LIFO).
   NAPI_THROW_IF_FAILED(env, napi_add_async_cleanup_hook(env, OnTeardown, this, nullptr),
                        Napi::Value());
-  return DefineProperties(Napi::Object::New(env), {
-      InstanceMethod("start", &Addon::Start),
-      InstanceMethod("settled", &Addon::Settled),
-      InstanceMethod("join", &Addon::Join),
-      InstanceMethod("joinSync", &Addon::JoinSync),
-      InstanceMethod("identifyCurrentThread", &Addon::IdentifyCurrentThread),
-      InstanceMethod("adopt", &Addon::AdoptModuleThreadJs),
-      InstanceMethod("dropAdopted", &Addon::DropModuleThreadJs),
-      InstanceMethod("bindAdopted", &Addon::BindModuleThreadJs),
-      InstanceMethod("adoptedExited", &Addon::ModuleThreadExitedJs),
-      InstanceMethod("finishAdopted", &Addon::FinishModuleThreadJs),
-      InstanceMethod("nativeId", &Addon::NativeId),
-      InstanceMethod("pollWithoutBlocking", &Addon::PollWithoutBlocking),
-      InstanceMethod("holdIsolateOpen", &Addon::HoldIsolateOpen),
-      InstanceMethod("finishAtTurnEnd", &Addon::FinishAtTurnEnd),
-  });
+  return DefineProperties(Napi::Object::New(env),
+                          {
+                              InstanceMethod("start", &Loop::Start),
+                              InstanceMethod("settled", &Loop::Settled),
+                              InstanceMethod("join", &Loop::Join),
+                              InstanceMethod("joinSync", &Loop::JoinSync),
+                              InstanceMethod("identifyCurrentThread", &Loop::IdentifyCurrentThread),
+                              InstanceMethod("adopt", &Loop::AdoptJs),
+                              InstanceMethod("dropAdopted", &Loop::DropAdoptedJs),
+                              InstanceMethod("bindAdopted", &Loop::BindAdoptedJs),
+                              InstanceMethod("adoptedExited", &Loop::AdoptedExitedJs),
+                              InstanceMethod("finishAdopted", &Loop::FinishAdoptedJs),
+                              InstanceMethod("nativeId", &Loop::NativeId),
+                              InstanceMethod("pollWithoutBlocking", &Loop::PollWithoutBlocking),
+                              InstanceMethod("holdIsolateOpen", &Loop::HoldIsolateOpen),
+                              InstanceMethod("finishAtTurnEnd", &Loop::FinishAtTurnEnd),
+                          });
 }
 
 // start(name, stackSize, daemon) -> [ident, nativeId]; throws an Error with the libuv `code`.
-Napi::Value Addon::Start(const Napi::CallbackInfo& info) {
+Napi::Value Loop::Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString() || !info[1].IsNumber() || !info[2].IsBoolean()) {
     throw Napi::TypeError::New(env, "start(name: string, stackSize: number, daemon: boolean)");
@@ -146,10 +149,9 @@ Napi::Value Addon::Start(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "stackSize out of range");
   }
   const bool daemon = info[2].As<Napi::Boolean>().Value();
-  auto record = std::make_shared<ThreadRecord>(shared_, NextIdent(),
-                                               info[0].As<Napi::String>().Utf8Value(),
-                                               static_cast<size_t>(stack));
-  const bool wait = live_.empty();  // the first fast path of thread.h
+  auto record = std::make_shared<ThreadRecord>(
+      shared_, NextIdent(), info[0].As<Napi::String>().Utf8Value(), static_cast<size_t>(stack));
+  const bool wait = live_.empty();  // the first fast path of record.h
   const int err = StartThread(record, wait);
   if (err != 0) {
     Napi::Error error = Napi::Error::New(env, uv_strerror(err));
@@ -168,10 +170,10 @@ Napi::Value Addon::Start(const Napi::CallbackInfo& info) {
 }
 
 // settled(ident): the target (and any Promise it returned) has settled; let the thread end.
-// The loop's only thread is reaped here (the second fast path of thread.h); the spin budget
+// The loop's only thread is reaped here (the second fast path of record.h); the spin budget
 // shrinks after each miss, so that a busy machine does not pay it every time, and grows back
 // after each hit.
-Napi::Value Addon::Settled(const Napi::CallbackInfo& info) {
+Napi::Value Loop::Settled(const Napi::CallbackInfo& info) {
   const uint64_t ident = IdentArg(info, 0);
   auto it = live_.find(ident);
   if (it == live_.end()) return info.Env().Undefined();
@@ -211,7 +213,7 @@ Napi::Value Addon::Settled(const Napi::CallbackInfo& info) {
 // AsyncLocalStorage) run from C++, as in our napi_create_promise. The Worker spun forever and its
 // terminate() never resolved. A Promise that never settles lets the loop yield: Node's uv_stop
 // and teardown run.
-Napi::Value Addon::Join(const Napi::CallbackInfo& info) {
+Napi::Value Loop::Join(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const uint64_t ident = IdentArg(info, 0);
   const double seconds = SecondsArg(info, 1);
@@ -254,7 +256,7 @@ Napi::Value Addon::Join(const Napi::CallbackInfo& info) {
 
 // joinSync(ident, seconds) -> 1 ended, 0 timed out, -1 the thread's end needs this loop (waiting
 // here would deadlock). A timed wait on the thread's condition variable.
-Napi::Value Addon::JoinSync(const Napi::CallbackInfo& info) {
+Napi::Value Loop::JoinSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const uint64_t ident = IdentArg(info, 0);
   const double seconds = SecondsArg(info, 1);
@@ -290,7 +292,7 @@ Napi::Value Addon::JoinSync(const Napi::CallbackInfo& info) {
 }
 
 // identifyCurrentThread() -> [ident, nativeId] for the calling JS thread (the MainThread object).
-Napi::Value Addon::IdentifyCurrentThread(const Napi::CallbackInfo& info) {
+Napi::Value Loop::IdentifyCurrentThread(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Array ids = Napi::Array::New(env, 2);
   ids.Set(0u, Napi::Number::New(env, static_cast<double>(NextIdent())));
@@ -300,7 +302,7 @@ Napi::Value Addon::IdentifyCurrentThread(const Napi::CallbackInfo& info) {
 
 // adopt(name, daemon) -> ident: registers a thread whose body is a module target's run
 // in an isolate (src/isolate/body.ts). It is alive from now until finishAdopted.
-Napi::Value Addon::AdoptModuleThreadJs(const Napi::CallbackInfo& info) {
+Napi::Value Loop::AdoptJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString() || !info[1].IsBoolean()) {
     throw Napi::TypeError::New(env, "adopt(name: string, daemon: boolean)");
@@ -308,34 +310,34 @@ Napi::Value Addon::AdoptModuleThreadJs(const Napi::CallbackInfo& info) {
   const bool daemon = info[1].As<Napi::Boolean>().Value();
   auto record = std::make_shared<ThreadRecord>(shared_, NextIdent(),
                                                info[0].As<Napi::String>().Utf8Value(), 0);
-  AdoptModuleThread(record);
+  Adopt(record);
   const uint64_t ident = Register(env, std::move(record), daemon);
   return Napi::Number::New(env, static_cast<double>(ident));
 }
 
 // dropAdopted(ident): the run could not be handed to an isolate; the thread never was.
-Napi::Value Addon::DropModuleThreadJs(const Napi::CallbackInfo& info) {
+Napi::Value Loop::DropAdoptedJs(const Napi::CallbackInfo& info) {
   auto it = live_.find(IdentArg(info, 0));
   if (it == live_.end() || !it->second.record->module_target) return info.Env().Undefined();
-  DropModuleThread(it->second.record);
+  DropAdopted(it->second.record);
   Unregister(info.Env(), it);
   return info.Env().Undefined();
 }
 
 // bindAdopted(ident) -> nativeId, in the isolate's env: this OS thread is now the body of
 // `ident`, and takes its name. If this env tears down before finishAdopted, that ends it.
-Napi::Value Addon::BindModuleThreadJs(const Napi::CallbackInfo& info) {
+Napi::Value Loop::BindAdoptedJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::shared_ptr<ThreadRecord> record = FindModuleThread(IdentArg(info, 0));
+  std::shared_ptr<ThreadRecord> record = FindAdopted(IdentArg(info, 0));
   if (record == nullptr) throw Napi::Error::New(env, "no module thread with this ident");
   bound_.push_back(record);
-  return Napi::Number::New(env, static_cast<double>(BindModuleThread(*record)));
+  return Napi::Number::New(env, static_cast<double>(BindAdopted(*record)));
 }
 
-// adoptedExited(ident), in the isolate's env at its process 'exit' event: see ModuleThreadExited.
-Napi::Value Addon::ModuleThreadExitedJs(const Napi::CallbackInfo& info) {
-  std::shared_ptr<ThreadRecord> record = FindModuleThread(IdentArg(info, 0));
-  if (record != nullptr) ModuleThreadExited(*record);
+// adoptedExited(ident), in the isolate's env at its process 'exit' event: see AdoptedExited.
+Napi::Value Loop::AdoptedExitedJs(const Napi::CallbackInfo& info) {
+  std::shared_ptr<ThreadRecord> record = FindAdopted(IdentArg(info, 0));
+  if (record != nullptr) AdoptedExited(*record);
   return info.Env().Undefined();
 }
 
@@ -343,24 +345,23 @@ Napi::Value Addon::ModuleThreadExitedJs(const Napi::CallbackInfo& info) {
 // The isolate calls it when its thread has ended there (finishAtTurnEnd does, natively, on the
 // warm path); the creator on the isolate's 'exit', for an isolate that died under the run or
 // before it could bind.
-Napi::Value Addon::FinishModuleThreadJs(const Napi::CallbackInfo& info) {
+Napi::Value Loop::FinishAdoptedJs(const Napi::CallbackInfo& info) {
   FinishBound(IdentArg(info, 0));
   return info.Env().Undefined();
 }
 
-void Addon::FinishBound(uint64_t ident) {
-  bound_.erase(std::remove_if(bound_.begin(), bound_.end(),
-                              [ident](const std::shared_ptr<ThreadRecord>& r) {
-                                return r->ident == ident;
-                              }),
-               bound_.end());
-  std::shared_ptr<ThreadRecord> record = FindModuleThread(ident);
-  if (record != nullptr) FinishModuleThread(record);
+void Loop::FinishBound(uint64_t ident) {
+  bound_.erase(
+      std::remove_if(bound_.begin(), bound_.end(),
+                     [ident](const std::shared_ptr<ThreadRecord>& r) { return r->ident == ident; }),
+      bound_.end());
+  std::shared_ptr<ThreadRecord> record = FindAdopted(ident);
+  if (record != nullptr) FinishAdopted(record);
 }
 
 // nativeId(ident) -> the kernel id of a live thread's OS thread, waiting (microseconds) for a new
 // thread to report in; null for a module thread no isolate has bound yet, or unknown here.
-Napi::Value Addon::NativeId(const Napi::CallbackInfo& info) {
+Napi::Value Loop::NativeId(const Napi::CallbackInfo& info) {
   auto it = live_.find(IdentArg(info, 0));
   if (it == live_.end()) return info.Env().Null();
   if (!it->second.record->module_target) WaitUntilRunning(*it->second.record);
@@ -374,9 +375,10 @@ Napi::Value Addon::NativeId(const Napi::CallbackInfo& info) {
 // pollWithoutBlocking(on): while on, this loop's poll phase does not block, yet nothing here holds
 // the loop open. An active idle handle makes libuv poll with a zero timeout whether it is ref'd
 // or not; unref'd, it does not count towards the loop being alive. Node keeps its own idle handle
-// on for ref'd immediates only: src/thread/context.ts turns this on while a daemon thread's (unref'd)
-// immediates are pending, so that they run at once whenever something else keeps the loop alive.
-Napi::Value Addon::PollWithoutBlocking(const Napi::CallbackInfo& info) {
+// on for ref'd immediates only: src/thread/context.ts turns this on while a daemon thread's
+// (unref'd) immediates are pending, so that they run at once whenever something else keeps the loop
+// alive.
+Napi::Value Loop::PollWithoutBlocking(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (tearing_down_) return env.Undefined();
   if (idle_.loop == nullptr) {
@@ -397,7 +399,7 @@ Napi::Value Addon::PollWithoutBlocking(const Napi::CallbackInfo& info) {
 // holdIsolateOpen(), once, by an isolate's runner: from now on a handle of ours holds this loop
 // open (the runner unrefs its port), so that LeftBehind can ask libuv whether anything else
 // would.
-Napi::Value Addon::HoldIsolateOpen(const Napi::CallbackInfo& info) {
+Napi::Value Loop::HoldIsolateOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (tearing_down_ || hold_open_.loop != nullptr) return env.Undefined();
   uv_loop_t* loop = nullptr;
@@ -416,7 +418,7 @@ Napi::Value Addon::HoldIsolateOpen(const Napi::CallbackInfo& info) {
 // ref'd handles (timers, immediates, sockets, servers, ports, Workers, child processes),
 // requests in flight (file system, DNS, the thread pool's work: crypto, zlib), handles being
 // closed (their callbacks are still to run). What is unref'd is not counted, as in a process.
-bool Addon::LeftBehind() {
+bool Loop::LeftBehind() {
   if (!live_.empty()) return true;
   uv_handle_t* hold = reinterpret_cast<uv_handle_t*>(&hold_open_);
   uv_unref(hold);
@@ -432,19 +434,18 @@ bool Addon::LeftBehind() {
 // kLeftBehind(ident) goes to JS instead, which decides. libuv passes through
 // the prepare phase before it polls anyway: this costs no turn of the loop, where a setImmediate
 // costs one (some 15 us of CPU in a Worker on these machines, as much as the rest of a warm run).
-Napi::Value Addon::FinishAtTurnEnd(const Napi::CallbackInfo& info) {
+Napi::Value Loop::FinishAtTurnEnd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const uint64_t ident = IdentArg(info, 0);
   if (prepare_.loop == nullptr) throw Napi::Error::New(env, "holdIsolateOpen() was not called");
   if (tearing_down_) return env.Undefined();
   finish_at_turn_end_ = ident;
-  uv_prepare_start(&prepare_, [](uv_prepare_t* prepare) {
-    static_cast<Addon*>(prepare->data)->OnTurnEnd();
-  });
+  uv_prepare_start(&prepare_,
+                   [](uv_prepare_t* prepare) { static_cast<Loop*>(prepare->data)->OnTurnEnd(); });
   return env.Undefined();
 }
 
-void Addon::OnTurnEnd() {
+void Loop::OnTurnEnd() {
   uv_prepare_stop(&prepare_);
   const uint64_t ident = finish_at_turn_end_;
   finish_at_turn_end_ = 0;
@@ -459,7 +460,7 @@ void Addon::OnTurnEnd() {
   uv_mutex_unlock(&shared_->mutex);
 }
 
-void Addon::OnEvent(napi_env env, const Event& event) {
+void Loop::OnEvent(napi_env env, const Event& event) {
   if (tearing_down_) return;
   if (event.kind != EventKind::kEnded) {
     Notify(env, event.kind, event.ident, event.native_id);
@@ -468,21 +469,21 @@ void Addon::OnEvent(napi_env env, const Event& event) {
   }
 }
 
-uint64_t Addon::Register(napi_env env, std::shared_ptr<ThreadRecord> record, bool daemon) {
+uint64_t Loop::Register(napi_env env, std::shared_ptr<ThreadRecord> record, bool daemon) {
   const uint64_t ident = record->ident;
   live_.emplace(ident, Entry{std::move(record), daemon});
   if (!daemon) Hold(env);
   return ident;
 }
 
-Addon::Entry Addon::Unregister(napi_env env, Registry::iterator it) {
+Loop::Entry Loop::Unregister(napi_env env, Registry::iterator it) {
   Entry entry = std::move(it->second);
   live_.erase(it);
   if (!entry.daemon) Unhold(env);
   return entry;
 }
 
-bool Addon::IsFinished(const ThreadRecord& record) {
+bool Loop::IsFinished(const ThreadRecord& record) {
   uv_mutex_lock(&shared_->mutex);
   const bool finished = record.state == ThreadState::kFinished;
   uv_mutex_unlock(&shared_->mutex);
@@ -490,18 +491,18 @@ bool Addon::IsFinished(const ThreadRecord& record) {
 }
 
 // The thread has finished (kFinished): forget it, tell JS, settle its joiners.
-void Addon::Reap(napi_env env, uint64_t ident) {
+void Loop::Reap(napi_env env, uint64_t ident) {
   auto it = live_.find(ident);
   if (it == live_.end()) return;  // joinSync got there first
   Entry entry = Unregister(env, it);
 
-  // Its OS thread has let go of it (thread.h): it parks or ends on its own, no join needed.
+  // Its OS thread has let go of it (record.h): it parks or ends on its own, no join needed.
   Notify(env, EventKind::kEnded, ident, entry.record->native_id);
   joiners_.ResolveAll(env, ident);
 }
 
 // Calls onEvent(kind, ident, nativeId). Never throws into C++: at teardown that would be fatal.
-void Addon::Notify(napi_env env, EventKind kind, uint64_t ident, int64_t native_id) {
+void Loop::Notify(napi_env env, EventKind kind, uint64_t ident, int64_t native_id) {
   napi_value fn, recv, argv[3];
   if (napi_get_reference_value(env, on_event_, &fn) != napi_ok || fn == nullptr) return;
   if (napi_get_undefined(env, &recv) != napi_ok ||
@@ -517,36 +518,36 @@ void Addon::Notify(napi_env env, EventKind kind, uint64_t ident, int64_t native_
   }
 }
 
-void Addon::Hold(napi_env env) {
+void Loop::Hold(napi_env env) {
   if (holds_++ == 0) napi_ref_threadsafe_function(env, shared_->events);
 }
 
-void Addon::Unhold(napi_env env) {
+void Loop::Unhold(napi_env env) {
   if (--holds_ == 0) napi_unref_threadsafe_function(env, shared_->events);
 }
 
-void Addon::HandleClosed() {
+void Loop::HandleClosed() {
   if (--closing_handles_ == 0 && cleanup_handle_ != nullptr) {
     napi_remove_async_cleanup_hook(cleanup_handle_);  // teardown may go on now
   }
 }
 
-void Addon::OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
-  static_cast<Addon*>(arg)->Teardown(handle);
+void Loop::OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
+  static_cast<Loop*>(arg)->Teardown(handle);
 }
 
 // The env is going away (process exit, Worker end): no more JS. Module threads bound to it
 // end; threads that still wait, and parked OS threads, are woken to end on their own
-// (EnvShared::gone); handles are closed, and teardown waits for that (one loop turn).
-void Addon::Teardown(napi_async_cleanup_hook_handle handle) {
+// (LoopShared::gone); handles are closed, and teardown waits for that (one loop turn).
+void Loop::Teardown(napi_async_cleanup_hook_handle handle) {
   tearing_down_ = true;
   cleanup_handle_ = handle;
   // This env is an isolate running a module thread: that thread has run its last JavaScript.
-  for (auto& record : bound_) ModuleBodyGone(record);
+  for (auto& record : bound_) AdoptedBodyGone(record);
   bound_.clear();
   // Module threads this env created can no longer be joined: the registry lets go of them.
   for (auto& item : live_) {
-    if (item.second.record->module_target) ForgetModuleThread(item.first);
+    if (item.second.record->module_target) ForgetAdopted(item.first);
   }
 
   uv_mutex_lock(&shared_->mutex);
@@ -557,17 +558,17 @@ void Addon::Teardown(napi_async_cleanup_hook_handle handle) {
   live_.clear();
 
   joiners_.CloseAll(env_);
-  for (uv_handle_t* handle : {reinterpret_cast<uv_handle_t*>(&idle_),
-                              reinterpret_cast<uv_handle_t*>(&hold_open_),
-                              reinterpret_cast<uv_handle_t*>(&prepare_)}) {
+  for (uv_handle_t* handle :
+       {reinterpret_cast<uv_handle_t*>(&idle_), reinterpret_cast<uv_handle_t*>(&hold_open_),
+        reinterpret_cast<uv_handle_t*>(&prepare_)}) {
     if (handle->loop == nullptr) continue;  // never initialized
     HandleClosing();
-    uv_close(handle, [](uv_handle_t* closed) { static_cast<Addon*>(closed->data)->HandleClosed(); });
+    uv_close(handle, [](uv_handle_t* closed) { static_cast<Loop*>(closed->data)->HandleClosed(); });
   }
   if (closing_handles_ == 0) napi_remove_async_cleanup_hook(handle);
 }
 
 }  // namespace bgthread
 
-using bgthread::Addon;
-NODE_API_ADDON(Addon)
+using bgthread::Loop;
+NODE_API_ADDON(Loop)
