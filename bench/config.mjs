@@ -78,29 +78,29 @@ export function withBaseline(peers, dir) {
 export function counts({ quick, rounds }) {
   const C = quick
     ? {
-        rounds: 3, rssRounds: 1, lagRounds: 1, lagSeconds: 1,
-        latency: { bt: [300, 100], worker: [8, 2], immediate: [1000, 200], python: [300, 50], pthreads: [1000, 100] },
-        moduleLatency: [8, 2], cpuMs: 100, poolRounds: 1,
-        warmLatency: { bt: [200, 20], piscina: [200, 20], worker: [8, 2] },
-        warmInflight: { bt: 5000, piscina: 5000 }, cpu8: [8, 50], idlePool: 8,
-        appCost: { nodes: [20, 24], awaits: 200000, runs: 5, requests: 5000, concurrency: 16 },
-        remote: { latency: [50, 10], jobs: 1000, workers: 2 },
-        seq: { bt: 2000, worker: 10, immediate: 20000, python: 2000, pthreads: 5000 },
-        inflight: { bt: 5000, worker: 100, immediate: 50000, python: 3000, pthreads: 10000 },
-        alive: [1000], workerAlive: { 1000: 20 }, lagIdle: 1000, workerIdle: 50,
-      }
+      rounds: 3, rssRounds: 1, lagRounds: 1, lagSeconds: 1,
+      latency: { bt: [300, 100], worker: [8, 2], immediate: [1000, 200], python: [300, 50], pthreads: [1000, 100] },
+      moduleLatency: [8, 2], cpuMs: 100, poolRounds: 1,
+      warmLatency: { bt: [200, 20], piscina: [200, 20], worker: [8, 2] },
+      warmInflight: { bt: 5000, piscina: 5000 }, cpu8: [8, 50], idlePool: 8,
+      appCost: { nodes: [20, 24], awaits: 200000, runs: 5, requests: 5000, concurrency: 16 },
+      remote: { latency: [50, 10], jobs: 1000, workers: 2 },
+      seq: { bt: 2000, worker: 10, immediate: 20000, python: 2000, pthreads: 5000 },
+      inflight: { bt: 5000, worker: 100, immediate: 50000, python: 3000, pthreads: 10000 },
+      alive: [1000], workerAlive: { 1000: 20 }, lagIdle: 1000, workerIdle: 50,
+    }
     : {
-        rounds: 5, rssRounds: 5, lagRounds: 5, lagSeconds: 3,
-        latency: { bt: [1000, 200], worker: [20, 3], immediate: [2000, 500], python: [1000, 200], pthreads: [2000, 200] },
-        moduleLatency: [20, 3], cpuMs: 200, poolRounds: 5,
-        warmLatency: { bt: [1000, 100], piscina: [1000, 100], worker: [20, 3] },
-        warmInflight: { bt: 20000, piscina: 20000 }, cpu8: [8, 50], idlePool: 8,
-        appCost: { nodes: [20, 24], awaits: 1000000, runs: 5, requests: 30000, concurrency: 16 },
-        remote: { latency: [300, 30], jobs: 5000, workers: 2 },
-        seq: { bt: 5000, worker: 30, immediate: 100000, python: 5000, pthreads: 10000 },
-        inflight: { bt: 20000, worker: 200, immediate: 200000, python: 10000, pthreads: 20000 },
-        alive: [1000, 10000], workerAlive: { 1000: 50, 10000: 100 }, lagIdle: 1000, workerIdle: 100,
-      };
+      rounds: 5, rssRounds: 5, lagRounds: 5, lagSeconds: 3,
+      latency: { bt: [1000, 200], worker: [20, 3], immediate: [2000, 500], python: [1000, 200], pthreads: [2000, 200] },
+      moduleLatency: [20, 3], cpuMs: 200, poolRounds: 5,
+      warmLatency: { bt: [1000, 100], piscina: [1000, 100], worker: [20, 3] },
+      warmInflight: { bt: 20000, piscina: 20000 }, cpu8: [8, 50], idlePool: 8,
+      appCost: { nodes: [20, 24], awaits: 1000000, runs: 5, requests: 30000, concurrency: 16 },
+      remote: { latency: [300, 30], jobs: 5000, workers: 2 },
+      seq: { bt: 5000, worker: 30, immediate: 100000, python: 5000, pthreads: 10000 },
+      inflight: { bt: 20000, worker: 200, immediate: 200000, python: 10000, pthreads: 20000 },
+      alive: [1000, 10000], workerAlive: { 1000: 50, 10000: 100 }, lagIdle: 1000, workerIdle: 100,
+    };
   if (rounds) C.rounds = C.rssRounds = C.lagRounds = C.poolRounds = Number(rounds);
   C.cores = os.availableParallelism();
   return C;

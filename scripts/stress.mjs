@@ -179,7 +179,7 @@ const failures = [];
 if (summary.after.parked > 0) failures.push(`${summary.after.parked} parked OS threads did not end`);
 if (summary.alive.extraTasks !== alive) failures.push(`${summary.alive.extraTasks} OS threads for ${alive} live threads`);
 if (after.tasks > baseline.tasks) failures.push(`OS threads ${baseline.tasks} -> ${after.tasks}`);
-if (after.handles > baseline.handles) failures.push(`active handles ${baseline.handles} -> ${after.handles}: ${resources().join(", ")}`);
+if (after.handles > baseline.handles) failures.push(`active handles ${baseline.handles} -> ${after.handles}: ${resources().join(', ')}`);
 // What one more round may add without a leak: malloc arenas and glibc's stack cache settling.
 if (values.memory === 'on' && after.native - baseline.native > 8 * 1048576) failures.push(`native memory ${mib(baseline.native)} -> ${mib(after.native)} MiB`);
 if (values.memory === 'on' && after.heapUsed - baseline.heapUsed > 2 * 1048576) failures.push(`JS heap ${mib(baseline.heapUsed)} -> ${mib(after.heapUsed)} MiB`);

@@ -93,7 +93,7 @@ it('process.exit() before Redis took the job is not silent: the job ids are writ
 it('Redis down: ERR_REMOTE_ENQUEUE reaches the excepthook after enqueueTimeout, the thread ends, the process exits', async () => {
   const source = creator('add', [1, 2], {
     then: 't.remote.enqueued.catch((e) => console.log("enqueued rejected", e.code));',
-  }).replace("t.start();", "configureRemote({ enqueueTimeout: 1 });\nt.start();").replace("import { BackgroundThread,", "import { configureRemote, BackgroundThread,");
+  }).replace('t.start();', 'configureRemote({ enqueueTimeout: 1 });\nt.start();').replace('import { BackgroundThread,', 'import { configureRemote, BackgroundThread,');
   const r = await runChild(source, { ...QUICK, env: remoteEnv(join(markers(), 'no-redis.sock'), freshQueue()) });
   assert.is(r.code, 0, describe(r));
   assert.match(r.stdout, /hook ERR_REMOTE_ENQUEUE cannot enqueue/, describe(r));

@@ -28,7 +28,7 @@ function consumer() {
 }
 
 // Catches the import's error and prints what a program would switch on.
-const report = "console.log(JSON.stringify([error.name, error.code, error.message]))";
+const report = 'console.log(JSON.stringify([error.name, error.code, error.message]))';
 const cjs = `try { require('background-thread'); console.log('loaded'); } catch (error) { ${report}; }`;
 const esm = `try { await import('background-thread'); console.log('loaded'); } catch (error) { ${report}; }`;
 

@@ -287,7 +287,7 @@ test('a transfer list that cannot be transferred: TypeError ERR_INVALID_ARG_VALU
 
 // --- checks of the options and of transfer() -----------------------------------------------------
 
-test("the isolate and transfer options: bad values, or given with a function target, throw TypeErrors with codes", () => {
+test('the isolate and transfer options: bad values, or given with a function target, throw TypeErrors with codes', () => {
   const moduleTarget = poolTarget('count');
   const fn = () => {};
   const buffer = new ArrayBuffer(8);

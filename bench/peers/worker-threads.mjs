@@ -5,10 +5,10 @@ import { Worker } from 'node:worker_threads';
 import { cpuResult, done, fail, oneAtATime, lagResult, lanes, nowUs, onThisThread, params, round1, settledRss, sleep, tasks, warmedUp } from './common.mjs';
 
 // First line: the monotonic clock (shared by all threads of the process); then tell the parent.
-const FIRST_LINE = `const t = process.hrtime.bigint(); require('node:worker_threads').parentPort.postMessage(t);`;
-const EMPTY = ``;
+const FIRST_LINE = "const t = process.hrtime.bigint(); require('node:worker_threads').parentPort.postMessage(t);";
+const EMPTY = '';
 // Idle: posts 'ready', then stays alive with nothing to do (a ref'd MessagePort listener).
-const IDLE = `const { parentPort } = require('node:worker_threads'); parentPort.on('message', () => {}); parentPort.postMessage('ready');`;
+const IDLE = "const { parentPort } = require('node:worker_threads'); parentPort.on('message', () => {}); parentPort.postMessage('ready');";
 
 const exited = (w) => new Promise((resolve, reject) => { w.once('exit', resolve); w.once('error', reject); });
 const timeout = (ms, what) => new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref());

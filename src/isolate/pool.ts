@@ -415,10 +415,10 @@ function restarted(isolate: Isolate, run: Run): boolean {
       return false;
     }
   }
-  run.onIsolateError(new BackgroundThreadError(`module target ${url} (export "${exportName}") ` +
-    'did not run: its isolate ended before the run could begin (an uncaught error or process.exit() ' +
-    "that an earlier thread's module left behind), and the values it moved (its transfer list) went with it",
-    { code: 'ERR_MODULE_TARGET_ISOLATE_ENDED' }));
+  const message = `module target ${url} (export "${exportName}") did not run: its isolate ended ` +
+    "before the run could begin (an uncaught error or process.exit() that an earlier thread's " +
+    'module left behind), and the values it moved (its transfer list) went with it';
+  run.onIsolateError(new BackgroundThreadError(message, { code: 'ERR_MODULE_TARGET_ISOLATE_ENDED' }));
   return false;
 }
 
