@@ -11,7 +11,8 @@
 //   lag          p50 / p99 of a round's event-loop lag samples (ms)
 //   module       module targets ({ module, export }), isolate: 'fresh' (a new Worker each) against
 //                a plain Worker running the same export (peers/plain-worker.mjs): the median of a
-//                round's N starts (µs), and N / elapsed for those N sequential start+joins (threads/s)
+//                round's N starts (µs), and N / elapsed for those N sequential start+joins
+//                (threads/s)
 //   warm         the same with warm isolates (the default policy, after a warm-up), against
 //                piscina's tasks on a warm pool (peers/piscina.mjs) and a fresh plain Worker
 //   warm-inflight(-cap)  start+join of an empty export, 100 in flight (threads/s): the default
@@ -159,7 +160,8 @@ export function jobsFor(C) {
         { id: 'module-latency', label: 'module target, fresh: start -> first line of the export', unit: 'µs', better: 'lower', value: (r) => median(r.samples) },
         { id: 'module-start-call', label: 'module target, fresh: time inside start()', unit: 'µs', better: 'lower', value: (r) => median(r.startCall) },
         { id: 'module-seq', label: 'module target, fresh: start+join, sequential', unit: 'threads/s', better: 'higher', value: (r) => r.perSecond },
-        // From the same samples: how soon the thread ends once its export has run (plain Worker: 'exit').
+        // From the same samples: how soon the thread ends once its export has run (plain Worker:
+        // 'exit').
         { id: 'module-join-after', label: "module target, fresh: export's first line -> join() / 'exit'", unit: 'µs', better: 'lower', value: (r) => median(r.joined.map((j, i) => j - r.samples[i])) },
       ],
     },
@@ -199,7 +201,8 @@ export function jobsFor(C) {
         unit: 'threads/s', better: 'higher', value: (r) => r.perSecond,
       }],
     })),
-    // CPU-bound work, `tasks` threads of `ms` each: one after the other on one thread, then at once.
+    // CPU-bound work, `tasks` threads of `ms` each: one after the other on one thread, then at
+    // once.
     ...[[2, C.cpuMs, 'cpu', C.rounds], [C.cpu8[0], C.cpu8[1], 'cpu8', C.poolRounds]].map(([tasks, ms, id, rounds]) => {
       const cpu = { metric: 'cpu', ms, tasks };
       const what = `CPU-bound ${tasks} x ${ms} ms`;
@@ -211,7 +214,8 @@ export function jobsFor(C) {
           { id: `${id}-parallel`, label: `${what}, all at once: wall`, unit: 'ms', better: 'lower', value: (r) => r.parallelMs },
           ...(tasks === 2 ? [
             { id: 'cpu-speedup', label: 'CPU-bound speed-up: one after the other / at once', unit: 'x', better: 'higher', value: (r) => r.speedup },
-            // From the same samples: when the later of the two parallel runs began, i.e. the thread's start cost.
+            // From the same samples: when the later of the two parallel runs began, i.e. the
+            // thread's start cost.
             { id: 'cpu-began', label: 'CPU-bound, 2 threads at once: the later began after', unit: 'ms', better: 'lower', value: (r) => Math.max(...r.parallel.map((q) => q.beganMs)) },
           ] : []),
           { id: `${id}-ideal`, label: `${what} at once: wall / ideal (serial / ${Math.min(C.cores ?? tasks, tasks)} cores)`, unit: 'x', better: 'lower', value: overIdeal(C) },

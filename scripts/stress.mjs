@@ -1,7 +1,8 @@
 // Stress: start/join cycles (mixed daemon flags, batches in flight), then many threads alive at
 // once, then module targets (warm and fresh isolates, some ending theirs), then Workers
-// terminated under live threads (module threads of their own included); checks that OS threads, active handles and
-// RSS come back to their baseline. Prints one JSON summary line; exit 1 when a check fails.
+// terminated under live threads (module threads of their own included); checks that OS threads,
+// active handles and RSS come back to their baseline. Prints one JSON summary line; exit 1 when a
+// check fails.
 //   node scripts/stress.mjs [--cycles 100000] [--inFlight 100] [--alive 10000] [--stack 65536]
 //                           [--isolated 40] [--terminate 20] [--warmup 2] [--memory on|off]
 // The baseline is taken after `warmup` rounds of every phase, so that the allocators and V8 have

@@ -74,7 +74,7 @@ setTimeout(() => console.log('MAIN DONE', threads.filter((t) => t.isAlive()).len
   assertPrompt(r);
 });
 
-// --- uncaught errors on the main thread ------------------------------------------------------------
+// --- uncaught errors on the main thread ----------------------------------------------------------
 
 const LIVE_THREADS = `
 let ran = 0;

@@ -20,7 +20,10 @@ const fuzz = fuzzer(test);
 const CONSTRUCTOR_CODES = ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE', 'ERR_ASSERTION'];
 const isObjectLike = (v) => v !== null && (typeof v === 'object' || typeof v === 'function');
 
-/** The kernel's name for a thread named `name`: UTF-8, cut to 15 bytes on a character boundary, up to a NUL. */
+/**
+ * The kernel's name for a thread named `name`: UTF-8, cut to 15 bytes on a character boundary, up
+ * to a NUL.
+ */
 function expectedComm(name) {
   let bytes = Buffer.from(name, 'utf8');
   if (bytes.length > 15) {
@@ -32,7 +35,10 @@ function expectedComm(name) {
   return nul < 0 ? bytes : bytes.subarray(0, nul);
 }
 
-/** The target's arguments against the expected ones: the same values (a Map's entries are fresh arrays: equal). */
+/**
+ * The target's arguments against the expected ones: the same values (a Map's entries are fresh
+ * arrays: equal).
+ */
 const sameArgs = (got, want) => got.length === want.length &&
   got.every((v, i) => Object.is(v, want[i]) || (Array.isArray(v) && isDeepStrictEqual(v, want[i])));
 

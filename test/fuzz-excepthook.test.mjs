@@ -61,7 +61,8 @@ fuzz('setExcepthook(x): sets functions and null only; any accepted hook leaves t
   const thrown = new Error('thrown by the target');
   let t;
   try {
-    // Daemon: should a hook's failure keep the thread from ending, it must not hold the test run open.
+    // Daemon: should a hook's failure keep the thread from ending, it must not hold the test run
+    // open.
     t = track(new BackgroundThread({ name: 'fuzz-hook', daemon: true, target: () => { throw thrown; } }));
     t.start();
     if (await t.join(10) !== true) fail('the thread did not end');

@@ -85,8 +85,8 @@ test('a thread that left a timer that throws: its exception before join() resolv
 test('a thread handed to an idle isolate that an unref\'d leftover then ends runs on another isolate', async () => {
   // An unref'd timer is no leftover (as in a process, nothing waits for it): the isolate is
   // reused, and is blocked in the timer that will throw (pool.mjs throwLater with cells 2 and 3,
-  // unref'd, armed once the leaver has ended) when the next thread is handed to it. Nothing of that run began: it starts again
-  // elsewhere.
+  // unref'd, armed once the leaver has ended) when the next thread is handed to it. Nothing of that
+  // run began: it starts again elsewhere.
   await emptyPool();
   const home = await warmIsolate();
   await withExcepthook(async (calls) => {

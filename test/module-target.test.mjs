@@ -341,7 +341,7 @@ test('bad module references, stackSize: TypeError at construction; run(): ERR_MO
   assert.not.ok(t.isAlive());
 });
 
-// --- what a module writes, and how its Worker died, arrive before its end --------------------------
+// --- what a module writes, and how its Worker died, arrive before its end ------------------------
 
 const PRINTS = ['line 1 of 3', 'line 2 of 3', 'line 3 of 3', 'bytes', 'hex'];
 

@@ -128,7 +128,9 @@ console.log('ids', JSON.stringify(threads.map((t) => t.remote.jobId)));
 ${then}
 `;
 
-/** Waits until no job of `queue` is waiting, delayed or running: a job sent late has run by then. */
+/**
+ * Waits until no job of `queue` is waiting, delayed or running: a job sent late has run by then.
+ */
 const drained = async (socket, queue) => {
   const q = await inspectQueue(socket, queue);
   try {
@@ -162,7 +164,8 @@ it('an enqueue timeout on a frozen Redis: a thread that ends with ERR_REMOTE_ENQ
     const wrong = outcomes.map((outcome, i) => ({ i, outcome, runs: runsOf(dir, i) }))
       .filter(({ outcome, runs }) => !(outcome === 'ERR_REMOTE_ENQUEUE' ? runs === 0 : outcome === 'ran' && runs === 1));
     assert.equal(wrong, [], `each thread's end matches its job's: ${JSON.stringify(outcomes)}`);
-    // What Redis says of a withdrawn job: failed unrun (by the worker that took it), or a tombstone.
+    // What Redis says of a withdrawn job: failed unrun (by the worker that took it), or a
+    // tombstone.
     const ids = JSON.parse(r.stdout.match(/ids (.*)/)[1]);
     const q = await inspectQueue(stopped.socket, queue);
     try {

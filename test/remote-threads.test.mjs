@@ -321,7 +321,8 @@ it('an add that reaches Redis only after its thread withdrew the job (a slow net
     const job = await q.getJob(t.remote.jobId);
     assert.match(job.failedReason, /withdrawn by its thread/, 'Redis holds the tombstone, which reads as a failed job');
     assert.is(await q.getJobState(t.remote.jobId), 'unknown', 'in no list: no worker can take it');
-    // A later thread of the same job id follows the tombstone: it ends as the job did, and runs nothing.
+    // A later thread of the same job id follows the tombstone: it ends as the job did, and runs
+    // nothing.
     const again = remote('tally', { args: [file] }, { jobId: t.remote.jobId });
     await withHook(async () => {
       again.start();

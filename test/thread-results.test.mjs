@@ -233,12 +233,13 @@ test('the transfer option moves args at start() also into a thread that waits fo
   assert.is(await held.join(), true);
 });
 
-// Node's own refusals differ by version (a number in the list: TypeError ERR_INVALID_TRANSFER_OBJECT
-// on 18 and 20, DataCloneError on 22 and later; a MessagePort left out of the list: TypeError
-// ERR_MISSING_TRANSFERABLE_IN_TRANSFER_LIST on 18 and 20; a detached ArrayBuffer: sent as an empty
-// one by 18 and 20) and by the path the run takes (a queued run is cloned by structuredClone, whose
-// refusal of a number on 22 and later is ERR_INVALID_ARG_TYPE): start() throws one TypeError,
-// ERR_INVALID_ARG_VALUE, on each path of every version; Node's error (or the package's) is its cause.
+// Node's own refusals differ by version (a number in the list: TypeError
+// ERR_INVALID_TRANSFER_OBJECT on 18 and 20, DataCloneError on 22 and later; a MessagePort left out
+// of the list: TypeError ERR_MISSING_TRANSFERABLE_IN_TRANSFER_LIST on 18 and 20; a detached
+// ArrayBuffer: sent as an empty one by 18 and 20) and by the path the run takes (a queued run is
+// cloned by structuredClone, whose refusal of a number on 22 and later is ERR_INVALID_ARG_TYPE):
+// start() throws one TypeError, ERR_INVALID_ARG_VALUE, on each path of every version; Node's error
+// (or the package's) is its cause.
 test('a transfer list that cannot be transferred: TypeError ERR_INVALID_ARG_VALUE at start() on an idle isolate, a fresh one or in the queue; the thread unstarted, nothing moved or left running', async () => {
   const refused = [
     ['a number', (b) => ({ args: [b], transfer: [b, 5] })],

@@ -82,7 +82,9 @@ function moduleLatency(n, isolate) {
   return oneAtATime(n, start);
 }
 
-/** Start+join of the empty export, inFlight lanes (warm isolates: the default policy, or capped). */
+/**
+ * Start+join of the empty export, inFlight lanes (warm isolates: the default policy, or capped).
+ */
 async function moduleThroughput(n, inFlight) {
   return lanes(n, inFlight, async () => {
     const t = moduleThread('empty', []);
@@ -91,7 +93,9 @@ async function moduleThroughput(n, inFlight) {
   });
 }
 
-/** `slots.length` threads of `target` running cpuWork(iterations, shared, slot), started together. */
+/**
+ * `slots.length` threads of `target` running cpuWork(iterations, shared, slot), started together.
+ */
 async function allAtOnce(target, iterations, shared, slots) {
   const threads = slots.map((slot) => new BackgroundThread({ target, args: [iterations, shared, slot] }));
   for (const t of threads) t.start();

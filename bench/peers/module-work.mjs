@@ -44,8 +44,9 @@ export function now() {
 export function empty() {}
 
 /**
- * Waits (10 s at most) until `n` threads have reached it, counting arrivals in Int32Array(shared)[0]:
- * the idle-pool RSS rows run `n` of these at once, so that they take `n` distinct isolates.
+ * Waits (10 s at most) until `n` threads have reached it, counting arrivals in
+ * Int32Array(shared)[0]: the idle-pool RSS rows run `n` of these at once, so that they take `n`
+ * distinct isolates.
  */
 export function gather(shared, n) {
   const count = new Int32Array(shared);

@@ -4,7 +4,8 @@
 // policy), and BullMQ alone (Queue.add() -> a plain Worker's processor in the same worker
 // processes, same Redis), all in one child:
 //   remote(pkg, params) -> { remote, remoteLive, local, bullmq: { samples, joined, enqueued? },
-//                           remoteJobs, localJobs, bullmqJobs: { n, inFlight, seconds, perSecond } }
+//                           remoteJobs, localJobs,
+//                           bullmqJobs: { n, inFlight, seconds, perSecond } }
 //   samples: just before start() / add() -> the export's / processor's first line (the clock it
 //   returns: CLOCK_MONOTONIC, one clock for the machine's processes); joined: -> join() /
 //   waitUntilFinished(); enqueued: -> thread.remote.enqueued (Redis took the job). remote: one
@@ -105,7 +106,9 @@ export async function remote(pkg, { n, warmup, jobs, warmupJobs, inFlight, worke
       return { stamp: await joined(t), enqueued: await enqueued };
     };
     const bullmqRun = async () => ({ stamp: await (await add()).waitUntilFinished(events, 60_000) });
-    /** f() beside a live remote thread: a job delayed by an hour, promoted (run now) once f is done. */
+    /**
+     * f() beside a live remote thread: a job delayed by an hour, promoted (run now) once f is done.
+     */
     const besideLive = async (f) => {
       const holder = thread('empty', { delay: HOUR });
       holder.start();

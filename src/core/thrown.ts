@@ -24,7 +24,9 @@ interface ErrorRecord {
   readonly errors?: readonly Thrown[];
 }
 
-/** Any other thrown value: as it is when it can be cloned, else the text the default hook prints. */
+/**
+ * Any other thrown value: as it is when it can be cloned, else the text the default hook prints.
+ */
 interface ValueRecord {
   readonly kind: 'value';
   readonly value: unknown;
@@ -132,7 +134,9 @@ export function decodeThrown(thrown: Thrown): unknown {
   return error;
 }
 
-/** A record as it arrived from an untrusted place (a job's hash), checked; null if it is not one. */
+/**
+ * A record as it arrived from an untrusted place (a job's hash), checked; null if it is not one.
+ */
 export function checkThrown(value: unknown, depth = 0): Thrown | null {
   if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return null;
   const r = value as { [K in keyof ErrorRecord]?: unknown } & { value?: unknown };

@@ -55,7 +55,10 @@ function messageOf(error: unknown): string {
   }
 }
 
-/** A thrown value goes as plain data (src/core/thrown.ts): its class, name, code, cause, errors kept. */
+/**
+ * A thrown value goes as plain data (src/core/thrown.ts): its class, name, code, cause, errors
+ * kept.
+ */
 function postThrown(ident: number, error: unknown): void {
   port.postMessage({ kind: 'thrown', ident, thrown: encodeThrown(error) } satisfies Report);
 }

@@ -30,7 +30,10 @@ export function loadBullmq(): BullMQ {
   }
 }
 
-/** The raw ioredis client of a BullMQ queue or worker (BullMQ's forwards what its interface does not list). */
+/**
+ * The raw ioredis client of a BullMQ queue or worker (BullMQ's forwards what its interface does not
+ * list).
+ */
 export async function redisClient(of: { client: Promise<unknown> }): Promise<RawClient> {
   return await of.client as RawClient;
 }
@@ -48,7 +51,10 @@ interface RawClient {
 /** One add of a job on a link, as sent: what tells whether it may have reached Redis. */
 interface Attempt {
   readonly link: Link;
-  /** The connection was up: the command went to the socket at once (else to ioredis's offline queue). */
+  /**
+   * The connection was up: the command went to the socket at once (else to ioredis's offline
+   * queue).
+   */
   readonly wasReady: boolean;
   /** The link's count of connections made ready, then: a new one flushes the offline queue. */
   readonly readies: number;
@@ -80,9 +86,15 @@ interface Tracker {
   mayBeInRedis: boolean;
   /** The enqueueTimeout has passed. */
   expired: boolean;
-  /** The job is being withdrawn (src/remote/body.ts's WITHDRAW, on a fresh link, until Redis answers). */
+  /**
+   * The job is being withdrawn (src/remote/body.ts's WITHDRAW, on a fresh link, until Redis
+   * answers).
+   */
   withdrawing: boolean;
-  /** The link a withdrawal is in flight on, if any (one left behind on a link given up on may never answer). */
+  /**
+   * The link a withdrawal is in flight on, if any (one left behind on a link given up on may never
+   * answer).
+   */
   busy: Link | null;
   /** Redis has the job (or had it, begun, when the withdrawal came): its end is read from it. */
   following: boolean;
@@ -97,10 +109,16 @@ interface Tracker {
   settle(outcome: { result?: unknown; error?: unknown }): void;
 }
 
-/** How long a queue's connections stay open with no thread using them (unref'd: they hold nothing open). */
+/**
+ * How long a queue's connections stay open with no thread using them (unref'd: they hold nothing
+ * open).
+ */
 const LINK_IDLE_MS = 5000;
 
-/** How long a withdrawn job's tombstone (a job id claimed before its add came) stays: as failed jobs do. */
+/**
+ * How long a withdrawn job's tombstone (a job id claimed before its add came) stays: as failed jobs
+ * do.
+ */
 const FAILED_KEPT_S = 7 * 24 * 3600;
 
 // Withdraws a job whose add may have reached Redis, in one step (a script runs alone), whatever
@@ -110,7 +128,8 @@ const FAILED_KEPT_S = 7 * 24 * 3600;
 // a job), gets the withdrawn data, which a worker fails unrun (src/remote/protocol.ts); a job a
 // worker has begun, or another thread's of the same id, is followed instead.
 // KEYS[1]: the job's hash. ARGV: [1] the data it was added with, [2] the withdrawn data, [3] the
-// failure's message, [4] its stack trace (JSON), [5] now (ms), [6] the tombstone's life (ms), [7] name.
+// failure's message, [4] its stack trace (JSON), [5] now (ms), [6] the tombstone's life (ms), [7]
+// name.
 const WITHDRAW = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'name', ARGV[7], 'data', ARGV[2], 'opts', '{}', 'timestamp', ARGV[5],
@@ -124,7 +143,10 @@ if data ~= ARGV[1] or redis.call('HEXISTS', KEYS[1], 'processedOn') == 1 then re
 redis.call('HSET', KEYS[1], 'data', ARGV[2])
 return 'withdrawn'`;
 
-/** One queue's connections, shared by the threads that use it, closed a while after the last one ends. */
+/**
+ * One queue's connections, shared by the threads that use it, closed a while after the last one
+ * ends.
+ */
 class Link {
   readonly queue: Queue;
   events: QueueEvents | null = null;
@@ -291,7 +313,10 @@ class Link {
     }
   }
 
-  /** Lets go of the connections; `now`: drops them at once (Redis may not be there to say goodbye to). */
+  /**
+   * Lets go of the connections; `now`: drops them at once (Redis may not be there to say goodbye
+   * to).
+   */
   close(now = false): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -305,7 +330,10 @@ class Link {
   }
 }
 
-/** A connection's socket must not hold the process open: the threads' native records do (non-daemon ones). */
+/**
+ * A connection's socket must not hold the process open: the threads' native records do (non-daemon
+ * ones).
+ */
 function unref(client: unknown): void {
   const c = client as { stream?: { unref?: () => void }; on?: (event: string, f: () => void) => void };
   c.stream?.unref?.();

@@ -42,9 +42,9 @@ function integer(text: string | undefined, flag: string): number | undefined {
   return n;
 }
 
-// Bun and Deno are refused (src/core/runtime.ts) before anything loads the addon, as by the package's
-// entry point, and said as every refusal to start is (their own print of an uncaught error may
-// leave the code out); only then is the worker's code loaded.
+// Bun and Deno are refused (src/core/runtime.ts) before anything loads the addon, as by the
+// package's entry point, and said as every refusal to start is (their own print of an uncaught
+// error may leave the code out); only then is the worker's code loaded.
 try {
   require('../core/runtime');
 } catch (error) {

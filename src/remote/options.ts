@@ -1,5 +1,5 @@
-// Remote threads' configuration: configureRemote() and its environment variables, and the checks of a
-// thread's own `remote` job options. Light on purpose: every isolate loads it; the machinery
+// Remote threads' configuration: configureRemote() and its environment variables, and the checks of
+// a thread's own `remote` job options. Light on purpose: every isolate loads it; the machinery
 // (src/remote/body.ts, BullMQ) is loaded at the first remote start().
 import { BackgroundThreadError, argRangeError, argTypeError } from '../core/errors';
 import { received } from '../core/checks';
@@ -13,7 +13,10 @@ export interface RemoteConfig {
    * redis:// URL that does not parse: `ERR_INVALID_ARG_VALUE`. Printed with its password as `***`.
    */
   url?: string;
-  /** The BullMQ queue of threads without their own `remote.queue`. Env `BACKGROUND_THREAD_REMOTE_QUEUE`; default `background-thread`. */
+  /**
+   * The BullMQ queue of threads without their own `remote.queue`. Env
+   * `BACKGROUND_THREAD_REMOTE_QUEUE`; default `background-thread`.
+   */
   queue?: string;
   /**
    * The folder module paths are relative to, here and on the workers (each job names its module
@@ -30,7 +33,8 @@ export interface RemoteConfig {
    * reached Redis (never sent, or still queued on a connection that is down) ends its thread with
    * `ERR_REMOTE_ENQUEUE` at once; one whose add may have reached Redis is withdrawn once Redis
    * answers (the thread then ends with `ERR_REMOTE_ENQUEUE`, and the job never runs), or, if a
-   * worker has begun it already, followed to its end. An `ERR_REMOTE_ENQUEUE` thread's job never runs.
+   * worker has begun it already, followed to its end. An `ERR_REMOTE_ENQUEUE` thread's job never
+   * runs.
    */
   enqueueTimeout?: number;
   /** Seconds between polls of pending jobs' states, the safety net under the events; default 5. */
@@ -43,15 +47,23 @@ export interface RemoteConfig {
 export interface RemoteJobOptions {
   /** The queue; default the configured one. */
   queue?: string;
-  /** How many times the job may run when it throws; default 1 (a thread that threw has ended, as in Python). */
+  /**
+   * How many times the job may run when it throws; default 1 (a thread that threw has ended, as in
+   * Python).
+   */
   attempts?: number;
-  /** Milliseconds between attempts (fixed), or BullMQ's `{ type: 'fixed' | 'exponential', delay }`. */
+  /**
+   * Milliseconds between attempts (fixed), or BullMQ's `{ type: 'fixed' | 'exponential', delay }`.
+   */
   backoff?: number | { type: 'fixed' | 'exponential'; delay: number };
   /** BullMQ's priority: 0 (none, first come first served) or 1 (highest) to 2097152. */
   priority?: number;
   /** Milliseconds before the job may run. */
   delay?: number;
-  /** The job id (default a random UUID): a second start with the same id, from any process, is the same job. */
+  /**
+   * The job id (default a random UUID): a second start with the same id, from any process, is the
+   * same job.
+   */
   jobId?: string;
 }
 
@@ -184,8 +196,8 @@ function readConfig(options: unknown, what: string, keys = CONFIG_KEYS): RemoteC
 }
 
 /**
- * The configuration in force: `overrides` (a worker's own options, checked as `what`'s, which may have
- * keys of their own, `keys`), then configureRemote()'s, then the environment's. Throws
+ * The configuration in force: `overrides` (a worker's own options, checked as `what`'s, which may
+ * have keys of their own, `keys`), then configureRemote()'s, then the environment's. Throws
  * `ERR_REMOTE_NOT_CONFIGURED` without a URL or a secret.
  */
 export function resolvedConfig(overrides: object = {}, what = 'configureRemote', keys = CONFIG_KEYS): ResolvedConfig {

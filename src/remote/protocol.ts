@@ -21,7 +21,10 @@ const VERSION = 2;
 /** Where a job lives in Redis: what its seals are bound to. */
 export interface JobPlace { prefix: string; queue: string; jobId: string }
 
-/** A job's data: which module and export to run, in clear (bound to the seal), and the sealed arguments. */
+/**
+ * A job's data: which module and export to run, in clear (bound to the seal), and the sealed
+ * arguments.
+ */
 export interface JobData {
   v: number;
   module: string;   // relative to the root, '/'-separated
@@ -37,7 +40,10 @@ export interface JobResult {
   payload: string;  // base64 of the sealed v8.serialize(result)
 }
 
-/** What a job's data becomes when its thread withdraws it (src/remote/body.ts): a worker fails it unrun. */
+/**
+ * What a job's data becomes when its thread withdraws it (src/remote/body.ts): a worker fails it
+ * unrun.
+ */
 export const WITHDRAWN = { v: VERSION, withdrawn: true } as const;
 
 function lengthPrefixed(parts: readonly string[]): string {
@@ -89,7 +95,10 @@ function jobAssociated(job: Pick<JobData, 'module' | 'export' | 'name' | 'fresh'
   return lengthPrefixed([String(VERSION), job.module, job.export, job.name, String(job.fresh)]);
 }
 
-/** Serialises the arguments and seals the job for `place`; a DataCloneError for what cannot be cloned. */
+/**
+ * Serialises the arguments and seals the job for `place`; a DataCloneError for what cannot be
+ * cloned.
+ */
 export function sealJob(secret: string, place: JobPlace, job: Omit<JobData, 'v' | 'payload'>,
   args: unknown[], kwargs: Record<string, unknown> | null): JobData {
   const payload = seal(sealKey(secret, 'job', place), jobAssociated(job), serialize({ args, kwargs }));
@@ -118,7 +127,10 @@ export function isConfigRefusal(error: unknown): boolean {
 
 const where = (place: JobPlace): string => `job ${place.jobId} of queue ${place.queue}`;
 
-/** What a withdrawn job fails with, on the worker that takes it or as its tombstone (src/remote/body.ts). */
+/**
+ * What a withdrawn job fails with, on the worker that takes it or as its tombstone
+ * (src/remote/body.ts).
+ */
 export function withdrawnError(place: JobPlace): BackgroundThreadError {
   return refusal('ERR_REMOTE_ENQUEUE', `${where(place)} was withdrawn by its thread (Redis did not take it within ` +
     'its enqueueTimeout): it never runs');
@@ -156,7 +168,10 @@ export function sealResult(secret: string, place: JobPlace, value: unknown): Job
   return { v: VERSION, payload: seal(sealKey(secret, 'result', place), String(VERSION), serialize(value)) };
 }
 
-/** A completed job's result; BackgroundThreadError `ERR_REMOTE_BAD_SIGNATURE` if it is not sealed for `place`. */
+/**
+ * A completed job's result; BackgroundThreadError `ERR_REMOTE_BAD_SIGNATURE` if it is not sealed
+ * for `place`.
+ */
 export function openResult(secret: string, place: JobPlace, value: unknown): unknown {
   const r = value as Partial<JobResult> | null;
   const plain = typeof r === 'object' && r !== null && r.v === VERSION && typeof r.payload === 'string'
@@ -175,9 +190,9 @@ export function openResult(secret: string, place: JobPlace, value: unknown): unk
 export const THROWN_FIELD = 'bgtThrown';
 
 /**
- * What a job's thread threw, as plain data (src/core/thrown.ts: class, name, message, stack, code and
- * other own primitive properties, cause, an AggregateError's errors), sealed for `place` and for
- * the job's failedReason `message`: a seal left from another attempt that failed otherwise does
+ * What a job's thread threw, as plain data (src/core/thrown.ts: class, name, message, stack, code
+ * and other own primitive properties, cause, an AggregateError's errors), sealed for `place` and
+ * for the job's failedReason `message`: a seal left from another attempt that failed otherwise does
  * not open with this one's. Null when it cannot be serialised (then failedReason and stacktrace
  * are all the creator gets).
  */
@@ -237,7 +252,9 @@ export function encodeError(error: unknown): { message: string; stack: string } 
   return { message, stack: header + frames };
 }
 
-/** What a failed job threw, rebuilt from its message and stack: built-in class, code, remote stack. */
+/**
+ * What a failed job threw, rebuilt from its message and stack: built-in class, code, remote stack.
+ */
 export function decodeError(message: string, stack: string | undefined): Error {
   const header = stack?.match(HEADER);
   const name = header?.[1] ?? 'Error';

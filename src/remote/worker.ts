@@ -13,15 +13,26 @@ import { connectionOptions, redactUrl, resolvedConfig } from './options';
 import type { JobResult } from './protocol';
 import { received } from '../core/checks';
 
-/** `startWorker()`'s options; `url`, `queue`, `root` and `secret` fall back as in `configureRemote()`. */
+/**
+ * `startWorker()`'s options; `url`, `queue`, `root` and `secret` fall back as in
+ * `configureRemote()`.
+ */
 export interface RemoteWorkerOptions {
-  /** Required: glob patterns (`*` within a path segment, `**` across) of the module paths, relative to the root, that jobs may run. */
+  /**
+   * Required: glob patterns (`*` within a path segment, `**` across) of the module paths, relative
+   * to the root, that jobs may run.
+   */
   allow: string[];
   /** Redis, as `configureRemote()`'s `url`; default `BACKGROUND_THREAD_REMOTE`. */
   url?: string;
-  /** The queue to take jobs from; default `BACKGROUND_THREAD_REMOTE_QUEUE` or `background-thread`. */
+  /**
+   * The queue to take jobs from; default `BACKGROUND_THREAD_REMOTE_QUEUE` or `background-thread`.
+   */
   queue?: string;
-  /** The folder job module paths are resolved in (never out of); default `BACKGROUND_THREAD_REMOTE_ROOT` or `process.cwd()`. */
+  /**
+   * The folder job module paths are resolved in (never out of); default
+   * `BACKGROUND_THREAD_REMOTE_ROOT` or `process.cwd()`.
+   */
   root?: string;
   /** The secret jobs are sealed with; default `BACKGROUND_THREAD_REMOTE_SECRET`. */
   secret?: string;
@@ -29,11 +40,17 @@ export interface RemoteWorkerOptions {
   concurrency?: number;
   /** The worker's name in BullMQ (a job's `thread.remote.worker`); default `host:pid`. */
   name?: string;
-  /** Milliseconds a job's lock lasts unless renewed (BullMQ's `lockDuration`); default 30000. A worker that dies holding a job frees it after this. */
+  /**
+   * Milliseconds a job's lock lasts unless renewed (BullMQ's `lockDuration`); default 30000. A
+   * worker that dies holding a job frees it after this.
+   */
   lockDuration?: number;
   /** Milliseconds between checks for stalled jobs (BullMQ's `stalledInterval`); default 30000. */
   stalledInterval?: number;
-  /** How many times a job may stall before it fails with `ERR_REMOTE_STALLED` (BullMQ's `maxStalledCount`); default 1. */
+  /**
+   * How many times a job may stall before it fails with `ERR_REMOTE_STALLED` (BullMQ's
+   * `maxStalledCount`); default 1.
+   */
   maxStalledCount?: number;
 }
 
@@ -43,7 +60,9 @@ export interface RemoteWorker {
   readonly name: string;
   /** The queue it takes jobs from. */
   readonly queue: string;
-  /** The Redis it takes them from: its URL with the password as `***`, or its unix socket's path. */
+  /**
+   * The Redis it takes them from: its URL with the password as `***`, or its unix socket's path.
+   */
   readonly url: string;
   /** Resolves once the worker is connected and takes jobs. */
   readonly ready: Promise<void>;
@@ -104,7 +123,8 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
 
   // The queue as the refusals read it (job logs, live workers): a connection opened at the first.
   let peers: Queue | undefined;
-  // BullMQ names a worker's blocking connection `prefix:base64(queue):w:name` (getWorkers() lists them).
+  // BullMQ names a worker's blocking connection `prefix:base64(queue):w:name` (getWorkers() lists
+  // them).
   const workerClient = `${base.prefix}:${Buffer.from(base.queue).toString('base64')}:w:`;
   const REFUSED = /^refused by (.+?): ERR_[A-Z0-9_]+: /;
   /**

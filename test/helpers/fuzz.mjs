@@ -123,7 +123,9 @@ export function startAccepted(t, what = 'start() of an accepted thread') {
   return start.ok;
 }
 
-/** What a call that must return a Promise (join, joinAll) gave: {ok, value} or {ok: false, error}. */
+/**
+ * What a call that must return a Promise (join, joinAll) gave: {ok, value} or {ok: false, error}.
+ */
 export async function promiseOutcome(call, what) {
   const returned = V.attempt(call);
   if (!returned.ok) fail(`${what} threw synchronously: ${V.describeError(returned.error)}`);

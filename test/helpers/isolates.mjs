@@ -1,6 +1,6 @@
 // Module threads on this loop's isolate pool, for test/isolate-pool.test.mjs and
-// test/thread-results.test.mjs: targets in test/fixtures/module-targets/, gates that hold a run inside
-// its module (see pool.mjs), and the pool's counts, emptied and reset between tests.
+// test/thread-results.test.mjs: targets in test/fixtures/module-targets/, gates that hold a run
+// inside its module (see pool.mjs), and the pool's counts, emptied and reset between tests.
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import { BackgroundThread, isolatePool, setIsolatePool } from 'background-thread';
