@@ -85,7 +85,8 @@ async function load(run: RunMessage): Promise<Loaded | null> {
  * `module.exports` then. Not for an ES module, whose `export default { hello }` is no export
  * named hello.
  */
-function exportOf({ namespace, commonJs }: Loaded, name: string): { found: boolean; value: unknown } {
+function exportOf({ namespace, commonJs }: Loaded,
+  name: string): { found: boolean; value: unknown } {
   if (name in namespace) return { found: true, value: namespace[name] };
   const exports = namespace.default as Record<string, unknown> | null;
   if (commonJs && (typeof exports === 'object' || typeof exports === 'function') && exports !== null &&
@@ -177,7 +178,8 @@ async function retire(run: RunMessage): Promise<never> {
       running = null;
       loop.finishAdopted(run.ident);
     }
-    await Promise.race([...threads.map((thread) => thread.join()), ...(held === null ? [] : [held])]);
+    await Promise.race([...threads.map((thread) => thread.join()),
+      ...(held === null ? [] : [held])]);
   }
 }
 

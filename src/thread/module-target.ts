@@ -140,7 +140,9 @@ export function isModuleTarget(value: unknown): value is ModuleTarget {
 }
 
 /** Reads a module target once (keys, module, export), whatever getters or Proxies do. */
-function readModuleTarget(value: ModuleTarget): { keys: string[]; module: unknown; exportName: unknown; remote: unknown } {
+function readModuleTarget(value: ModuleTarget): {
+  keys: string[]; module: unknown; exportName: unknown; remote: unknown;
+} {
   try {
     const { module, export: exportName = 'default', remote } = value;
     return { keys: Object.keys(value), module, exportName, remote };
