@@ -14,7 +14,8 @@ import type { ThreadBody, ThreadEvents, ThreadStart } from '../thread/body';
 import type { ModuleRef } from '../thread/module-target';
 import { connectionOptions, redactUrl, resolvedConfig, type RemoteJob, type RemoteSpec, type ResolvedConfig } from './options';
 import {
-  THROWN_FIELD, WITHDRAWN, decodeError, encodeError, openThrown, openResult, refusal, relativeModule, sealJob, withdrawnError, type JobData, type JobPlace,
+  THROWN_FIELD, WITHDRAWN, decodeError, encodeError, openThrown, openResult, refusal,
+  relativeModule, sealJob, withdrawnError, type JobData, type JobPlace,
 } from './protocol';
 
 type BullMQ = typeof import('bullmq');
@@ -45,7 +46,7 @@ interface RawClient {
   xrevrange(...args: unknown[]): Promise<[string, string[]][]>;
   hset(key: string, field: string, value: string): Promise<number>;
   hgetall(key: string): Promise<Record<string, string>>;
-  on(event: 'ready', f: () => void): void;
+  on(event: 'ready', listener: () => void): void;
 }
 
 /** One add of a job on a link, as sent: what tells whether it may have reached Redis. */
@@ -61,7 +62,8 @@ interface Attempt {
 }
 
 /** Whether an add may have reached Redis: sent on a ready connection, or flushed by a later one. */
-const mayHaveSent = (attempt: Attempt): boolean => attempt.wasReady || attempt.link.readies !== attempt.readies;
+const mayHaveSent = (attempt: Attempt): boolean =>
+  attempt.wasReady || attempt.link.readies !== attempt.readies;
 
 /** ioredis's rejection of a command that got no answer (its connection went): it may have run. */
 const lostConnection = (error: unknown): boolean =>
@@ -75,7 +77,10 @@ const lostConnection = (error: unknown): boolean =>
 interface Tracker {
   readonly jobId: string;
   link: Link;
-  readonly info: { jobId: string; queue: string; attempts: number; stalls: number; worker: string | null; enqueued: Promise<string> };
+  readonly info: {
+    jobId: string; queue: string; attempts: number; stalls: number; worker: string | null;
+    enqueued: Promise<string>;
+  };
   readonly secret: string;
   readonly place: JobPlace;
   /** What queue.add() takes: the thread's name, the sealed data, the job options. */
@@ -160,12 +165,15 @@ class Link {
   #idle: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(readonly key: string, readonly s: ResolvedConfig, name: string) {
+  constructor(readonly key: string, readonly config: ResolvedConfig, name: string) {
     const { Queue, QueueEvents } = loadBullmq();
     // Reconnects while the link is in use, and never once it is closed: a connection that never
     // came up cannot be closed otherwise, and its reconnect timer would hold the process open.
-    const connection = { ...connectionOptions(s.url), retryStrategy: (times: number) => (this.#closed ? null : Math.min(100 * times, 2000)) };
-    const queue = new Queue(name, { connection, prefix: s.prefix });
+    const connection = {
+      ...connectionOptions(config.url),
+      retryStrategy: (times: number) => (this.#closed ? null : Math.min(100 * times, 2000)),
+    };
+    const queue = new Queue(name, { connection, prefix: config.prefix });
     this.queue = queue;
     queue.on('error', (error) => { this.lastError = error; });
     // QueueEvents starts from the stream's last id, read first: started with the default '$', it
@@ -177,7 +185,7 @@ class Link {
       this.readies = 1;
       raw.on('ready', () => { this.readies++; });
       const last = await raw.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
-      const events = new QueueEvents(name, { connection, prefix: s.prefix, lastEventId: last[0]?.[0] ?? '0-0' });
+      const events = new QueueEvents(name, { connection, prefix: config.prefix, lastEventId: last[0]?.[0] ?? '0-0' });
       this.events = events;
       if (this.#closed) void events.close().catch(() => {});
       events.on('error', (error) => { this.lastError = error; });
@@ -196,7 +204,8 @@ class Link {
       unref(await events.client);
     })();
     this.ready.catch((error: unknown) => { this.lastError = error; });
-    this.#poll = setInterval(() => { for (const id of this.jobs.keys()) this.check(id); }, s.pollInterval * 1000).unref();
+    this.#poll = setInterval(() => { for (const id of this.jobs.keys()) this.check(id); },
+      config.pollInterval * 1000).unref();
   }
 
   /** The queue's connection is up: a command goes to Redis at once. */
@@ -211,8 +220,9 @@ class Link {
   check(jobId: string): void {
     const tracker = this.jobs.get(jobId);
     if (tracker === undefined || tracker.settled) return;
-    if (tracker.withdrawing) void this.#withdraw(tracker).catch((error: unknown) => { this.lastError = error; });
-    else if (tracker.following) void this.#read(tracker).catch((error: unknown) => { this.lastError = error; });
+    const remember = (error: unknown): void => { this.lastError = error; };
+    if (tracker.withdrawing) void this.#withdraw(tracker).catch(remember);
+    else if (tracker.following) void this.#read(tracker).catch(remember);
   }
 
   async #withdraw(tracker: Tracker): Promise<void> {
@@ -224,8 +234,8 @@ class Link {
       // #read decodes one format, whatever encodeError becomes.
       const { message, stack } = encodeError(withdrawnError(tracker.place));
       const outcome = await this.#client!.eval(WITHDRAW, 1, this.queue.toKey(tracker.jobId),
-        JSON.stringify(tracker.add.data), JSON.stringify(WITHDRAWN), message, JSON.stringify([stack]),
-        Date.now(), FAILED_KEPT_S * 1000, tracker.add.name);
+        JSON.stringify(tracker.add.data), JSON.stringify(WITHDRAWN), message,
+        JSON.stringify([stack]), Date.now(), FAILED_KEPT_S * 1000, tracker.add.name);
       if (tracker.settled || !tracker.withdrawing) return;
       if (outcome === 'withdrawn') tracker.notEnqueued('withdrawn');
       else tracker.follow();  // a worker has begun it: the thread ends as the job does
@@ -240,8 +250,8 @@ class Link {
     // and completed then when it has a return value (the worker always returns a sealed one).
     // The hash as Job.fromId reads it, with the field BullMQ's Job does not keep (THROWN_FIELD).
     const hash = await (await redisClient(this.queue)).hgetall(this.queue.toKey(tracker.jobId));
-    const job: Job | undefined = Object.keys(hash).length === 0
-      ? undefined : Job.fromJSON(this.queue, hash as unknown as Parameters<typeof Job.fromJSON>[1], tracker.jobId);
+    const job: Job | undefined = Object.keys(hash).length === 0 ? undefined : Job.fromJSON(
+      this.queue, hash as unknown as Parameters<typeof Job.fromJSON>[1], tracker.jobId);
     if (tracker.settled || (job !== undefined && !job.finishedOn)) return;
     if (job === undefined) {
       tracker.settle({ error: refusal('ERR_REMOTE_JOB_LOST', `job ${tracker.jobId} of queue ${this.queue.name} is gone from Redis (removed, or Redis lost its data)`) });
@@ -271,7 +281,8 @@ class Link {
     // worker that could not write it) what BullMQ keeps of it.
     const thrown = openThrown(tracker.secret, tracker.place, reason, hash[THROWN_FIELD]);
     const stacks = job.stacktrace ?? [];
-    tracker.settle({ error: thrown !== undefined ? thrown : decodeError(reason, stacks[stacks.length - 1] ?? undefined) });
+    tracker.settle({ error: thrown !== undefined
+      ? thrown : decodeError(reason, stacks[stacks.length - 1] ?? undefined) });
   }
 
   /** Follows `tracker`'s job on this link. */
@@ -305,11 +316,14 @@ class Link {
         tracker.attempt = null;
       }
       if (tracker.expired && !tracker.withdrawing) continue;  // ends now
-      const link = linkFor(this.s, this.queue.name);
+      const link = linkFor(this.config, this.queue.name);
       tracker.link = link;
       link.use(tracker);
-      if (tracker.withdrawing || tracker.following) void link.ready.then(() => { link.check(tracker.jobId); }, () => {});
-      else send(tracker);
+      if (tracker.withdrawing || tracker.following) {
+        void link.ready.then(() => { link.check(tracker.jobId); }, () => {});
+      } else {
+        send(tracker);
+      }
     }
   }
 
@@ -335,18 +349,20 @@ class Link {
  * ones).
  */
 function unref(client: unknown): void {
-  const c = client as { stream?: { unref?: () => void }; on?: (event: string, f: () => void) => void };
-  c.stream?.unref?.();
-  c.on?.('connect', () => { c.stream?.unref?.(); });
+  const connection = client as {
+    stream?: { unref?: () => void }; on?: (event: string, listener: () => void) => void;
+  };
+  connection.stream?.unref?.();
+  connection.on?.('connect', () => { connection.stream?.unref?.(); });
 }
 
 const links = new Map<string, Link>();
 
-function linkFor(s: ResolvedConfig, queue: string): Link {
-  const key = JSON.stringify([s.url, s.prefix, queue]);
+function linkFor(config: ResolvedConfig, queue: string): Link {
+  const key = JSON.stringify([config.url, config.prefix, queue]);
   let link = links.get(key);
   if (link === undefined) {
-    link = new Link(key, s, queue);
+    link = new Link(key, config, queue);
     links.set(key, link);
   }
   return link;
@@ -371,13 +387,15 @@ function send(tracker: Tracker): void {
   const link = tracker.link;
   void (async () => {
     await link.ready;
-    if (tracker.settled || tracker.expired || tracker.withdrawing || tracker.following || tracker.link !== link) return;
+    if (tracker.settled || tracker.expired || tracker.withdrawing || tracker.following ||
+      tracker.link !== link) return;
     const attempt: Attempt = { link, wasReady: link.isReady(), readies: link.readies };
     tracker.attempt = attempt;
     try {
       await link.queue.add(tracker.add.name, tracker.add.data, tracker.add.options);
     } catch (error) {
-      if (tracker.attempt !== attempt) return;  // given up on (expire(), link.fail()): handled there
+      // Given up on (expire(), link.fail()): handled there.
+      if (tracker.attempt !== attempt) return;
       tracker.attempt = null;
       if (!lostConnection(error)) {
         if (!tracker.mayBeInRedis) {
@@ -392,12 +410,14 @@ function send(tracker: Tracker): void {
       send(tracker);
       return;
     }
-    if (tracker.settled || tracker.expired || tracker.following) return;  // a withdrawal, if any, finds the job
+    // A withdrawal, if any, finds the job.
+    if (tracker.settled || tracker.expired || tracker.following) return;
     tracker.attempt = null;
     tracker.follow();
   })().catch((error: unknown) => {
     // link.ready failed (Redis refused what the link asks first): nothing was added.
-    if (!tracker.settled && !tracker.expired && tracker.link === link && tracker.attempt === null && !tracker.mayBeInRedis) {
+    if (!tracker.settled && !tracker.expired && tracker.link === link && tracker.attempt === null &&
+      !tracker.mayBeInRedis) {
       tracker.notEnqueued('refused', error);
     }
   });
@@ -431,28 +451,33 @@ function expire(tracker: Tracker): void {
  */
 export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: ThreadStart,
   events: ThreadEvents): RemoteThreadBody {
-  const s = resolvedConfig();
+  const config = resolvedConfig();
   loadBullmq();
-  const module = relativeModule(s.root, ref.url);
-  const queue = spec.queue ?? s.queue;
+  const module = relativeModule(config.root, ref.url);
+  const queue = spec.queue ?? config.queue;
   const jobId = spec.jobId ?? randomUUID();
-  const place = { prefix: s.prefix, queue, jobId };
+  const place = { prefix: config.prefix, queue, jobId };
   let data;
   try {
-    data = sealJob(s.secret, place, { module, export: ref.exportName, name: start.name, fresh: start.fresh }, start.args, start.kwargs);
+    data = sealJob(config.secret, place,
+      { module, export: ref.exportName, name: start.name, fresh: start.fresh }, start.args,
+      start.kwargs);
   } catch (error) {
     throw Object.assign(argTypeError(`cannot start ${start.name}: the args and kwargs of a remote thread must be ` +
       `serialisable by v8.serialize (${(error as Error)?.message})`, 'ERR_INVALID_ARG_VALUE'), { cause: error });
   }
   const loop = attach();
-  const link = linkFor(s, queue);
+  const link = linkFor(config, queue);
   if (link.jobs.has(jobId)) {
     throw argTypeError(`cannot start ${start.name}: job ${jobId} is already a live thread of this process`, 'ERR_INVALID_ARG_VALUE');
   }
   const ident = loop.adopt(start.name, start.daemon);
   let acknowledge!: (id: string) => void;
   let refuse!: (error: unknown) => void;
-  const enqueued = new Promise<string>((resolve, reject) => { acknowledge = resolve; refuse = reject; });
+  const enqueued = new Promise<string>((resolve, reject) => {
+    acknowledge = resolve;
+    refuse = reject;
+  });
   enqueued.catch(() => {});  // the error goes to the excepthook; awaiting it is optional
   const options: JobsOptions = {
     jobId, attempts: spec.attempts,
@@ -462,10 +487,11 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Threa
   if (spec.priority !== undefined && spec.priority > 0) options.priority = spec.priority;
   if (spec.delay !== undefined) options.delay = spec.delay;
   // Ref'd: every remote thread holds the process open until Redis has its job (or it gave up).
-  const timer = setTimeout(() => { expire(tracker); }, s.enqueueTimeout * 1000);
+  const timer = setTimeout(() => { expire(tracker); }, config.enqueueTimeout * 1000);
   const tracker: Tracker = {
-    jobId, link, secret: s.secret, place, add: { name: start.name, data, options },
-    attempt: null, mayBeInRedis: false, expired: false, withdrawing: false, busy: null, following: false, settled: false,
+    jobId, link, secret: config.secret, place, add: { name: start.name, data, options },
+    attempt: null, mayBeInRedis: false, expired: false, withdrawing: false, busy: null,
+    following: false, settled: false,
     info: { jobId, queue, attempts: 0, stalls: 0, worker: null, enqueued },
     follow() {
       clearTimeout(timer);
@@ -477,9 +503,9 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Threa
     },
     notEnqueued(why, cause) {
       const reason = cause ?? this.link.lastError ?? undefined;
-      const what = why === 'refused' ? `refused job ${jobId}` : `did not take job ${jobId} within ${s.enqueueTimeout} s` +
+      const what = why === 'refused' ? `refused job ${jobId}` : `did not take job ${jobId} within ${config.enqueueTimeout} s` +
         (why === 'withdrawn' ? '; the job is withdrawn: it never runs' : '');
-      const error = new BackgroundThreadError(`cannot enqueue ${start.name}: Redis at ${redactUrl(s.url)} ${what} ` +
+      const error = new BackgroundThreadError(`cannot enqueue ${start.name}: Redis at ${redactUrl(config.url)} ${what} ` +
         `(${describeCause(reason)})`, { code: 'ERR_REMOTE_ENQUEUE', cause: reason });
       refuse(error);
       this.settle({ error });
