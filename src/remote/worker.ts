@@ -103,7 +103,8 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
   // Loaded now, not with the package: every isolate loads the package.
   const { loadBullmq, redisClient } = require('./body') as typeof import('./body');
   const {
-    THROWN_FIELD, allowList, encodeError, isConfigRefusal, openJob, refusal, resolveAllowed, sealResult, sealThrown,
+    THROWN_FIELD, allowList, encodeError, isConfigRefusal, openJob, refusal, resolveAllowed,
+    sealResult, sealThrown,
   } = require('./protocol') as typeof import('./protocol');
   const base = resolvedConfig(options, 'startWorker', WORKER_KEYS);  // checks the object and its keys
   const allowed = allowList(options.allow);
@@ -134,10 +135,13 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
    * queue has refused it, or Redis cannot say which workers are live (no CLIENT LIST). Returns
    * the error to fail the job with for good, or null once it is handed back.
    */
-  const handBack = async (job: Job, token: string, error: Error & { code?: string }): Promise<Error | null> => {
-    peers ??= new BullQueue(base.queue, { connection: connectionOptions(base.url), prefix: base.prefix });
+  const handBack = async (job: Job, token: string,
+    error: Error & { code?: string }): Promise<Error | null> => {
+    peers ??= new BullQueue(base.queue,
+      { connection: connectionOptions(base.url), prefix: base.prefix });
     const { logs } = await peers.getJobLogs(job.id!);
-    const refusers = new Set(logs.map((line) => REFUSED.exec(line)?.[1]).filter((w) => w !== undefined));
+    const refusers = new Set(logs.map((line) => REFUSED.exec(line)?.[1])
+      .filter((refuser) => refuser !== undefined));
     const first = !refusers.has(name);
     if (first) {
       refusers.add(name);
@@ -146,13 +150,15 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
     let live: string[] | null;
     try {
       const clients = await peers.getWorkers();
-      live = clients.every((c) => typeof c.rawname === 'string')
-        ? clients.map((c) => String(c.rawname)).filter((n) => n.startsWith(workerClient)).map((n) => n.slice(workerClient.length))
+      live = clients.every((client) => typeof client.rawname === 'string')
+        ? clients.map((client) => String(client.rawname))
+          .filter((rawname) => rawname.startsWith(workerClient))
+          .map((rawname) => rawname.slice(workerClient.length))
         : null;
     } catch {
       live = null;
     }
-    if (live === null || live.every((w) => refusers.has(w))) {
+    if (live === null || live.every((peer) => refusers.has(peer))) {
       const everyone = live === null ? 'Redis does not list the live workers (CLIENT LIST)' : `refused by every live worker: ${[...refusers].join(', ')}`;
       if (first) say(`refused job ${job.id} (${error.code}: ${error.message}); failed for good: ${everyone}`);
       return refusal(error.code!, `${error.message} (${everyone})`);
@@ -172,7 +178,8 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
     } catch (error) {
       // A refusal: another attempt here would do no better; another worker might.
       // (Redis failing the hand-back: the refusal is final, as any other.)
-      const final = isConfigRefusal(error) && token !== undefined ? await handBack(job, token, error as Error).catch(() => error) : error;
+      const final = isConfigRefusal(error) && token !== undefined
+        ? await handBack(job, token, error as Error).catch(() => error) : error;
       if (final === null) throw new DelayedError();
       throw asBullError(final, UnrecoverableError);
     }
@@ -193,11 +200,13 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
   // What the job's thread threw: as BullMQ keeps it (asBullError), and whole, sealed in the job's
   // hash beside it before BullMQ fails the job (the creator rebuilds it from there). Without that
   // field (Redis failed the write), the creator has what BullMQ keeps.
-  const thrownBy = async (job: Job, place: { prefix: string; queue: string; jobId: string }, error: unknown): Promise<Error> => {
+  const thrownBy = async (job: Job, place: { prefix: string; queue: string; jobId: string },
+    error: unknown): Promise<Error> => {
     const bull = asBullError(error, Error);
     const sealed = sealThrown(base.secret, place, bull.message, error);
     if (sealed !== null) {
-      await (await redisClient(worker)).hset(worker.toKey(job.id!), THROWN_FIELD, sealed).catch(() => {});
+      await (await redisClient(worker)).hset(worker.toKey(job.id!), THROWN_FIELD, sealed)
+        .catch(() => {});
     }
     return bull;
   };
@@ -227,7 +236,9 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
         return true;
       }
       let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<boolean>((resolve) => { timer = setTimeout(resolve, timeout * 1000, false); });
+      const expired = new Promise<boolean>((resolve) => {
+        timer = setTimeout(resolve, timeout * 1000, false);
+      });
       const drained = await Promise.race([closing.then(() => true), expired]);
       clearTimeout(timer);
       return drained;
