@@ -55,7 +55,7 @@ async function assertNotReused(home) {
 test('an isolate whose module called process.exit(3) is never reused', async () => {
   await emptyPool();
   const home = await warmIsolate();
-  const calls = await withExcepthook(async (calls) => {
+  const calls = await withExcepthook(async () => {
     const exiting = await ended({ target: poolTarget('exitWith'), args: [3] });
     assert.is(exiting.nativeId, home, 'it ran on the warm isolate');
     assert.is(exiting.exception, undefined, 'process.exit() is not an exception');

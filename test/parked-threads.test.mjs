@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BackgroundThread } from 'background-thread';
 import { assertExit, importHelpers, runChild } from './helpers/child.mjs';
-import { exited, limits, linux, PARKED_NAME, parkedTasks, threadName } from './helpers/os-threads.mjs';
+import { limits, linux, PARKED_NAME, threadName } from './helpers/os-threads.mjs';
 import { deferred } from './helpers/wait.mjs';
 
 /** Starts and joins `n` threads one after the other; what each saw of itself. */
