@@ -15,7 +15,7 @@ export default tseslint.config(
       // Lazy require() is deliberate: BullMQ is an optional peer, the addon and Node's built-ins
       // are loaded where a bundled copy can be told apart (src/core/own-files.ts).
       '@typescript-eslint/no-require-imports': 'off',
-      // ignoreRestSiblings: `const { dropped, ...rest } = value` is how a key is left out of a copy.
+      // ignoreRestSiblings: `const { dropped, ...rest } = value` leaves a key out of a copy.
       '@typescript-eslint/no-unused-vars': ['error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
       // `(...args: any[]) => unknown` is the one type every function is assignable to (Target).

@@ -80,7 +80,10 @@ export function counts({ quick, rounds }) {
   const C = quick
     ? {
       rounds: 3, rssRounds: 1, lagRounds: 1, lagSeconds: 1,
-      latency: { bt: [300, 100], worker: [8, 2], immediate: [1000, 200], python: [300, 50], pthreads: [1000, 100] },
+      latency: {
+        bt: [300, 100], worker: [8, 2], immediate: [1000, 200], python: [300, 50],
+        pthreads: [1000, 100],
+      },
       moduleLatency: [8, 2], cpuMs: 100, poolRounds: 1,
       warmLatency: { bt: [200, 20], piscina: [200, 20], worker: [8, 2] },
       warmInflight: { bt: 5000, piscina: 5000 }, cpu8: [8, 50], idlePool: 8,
@@ -92,7 +95,10 @@ export function counts({ quick, rounds }) {
     }
     : {
       rounds: 5, rssRounds: 5, lagRounds: 5, lagSeconds: 3,
-      latency: { bt: [1000, 200], worker: [20, 3], immediate: [2000, 500], python: [1000, 200], pthreads: [2000, 200] },
+      latency: {
+        bt: [1000, 200], worker: [20, 3], immediate: [2000, 500], python: [1000, 200],
+        pthreads: [2000, 200],
+      },
       moduleLatency: [20, 3], cpuMs: 200, poolRounds: 5,
       warmLatency: { bt: [1000, 100], piscina: [1000, 100], worker: [20, 3] },
       warmInflight: { bt: 20000, piscina: 20000 }, cpu8: [8, 50], idlePool: 8,
@@ -281,7 +287,8 @@ export function jobsFor(C) {
       ],
     });
   }
-  if (C.remote) jobs.push(remoteJob(C));  // a results file from before the remote job has no counts for it
+  // A results file from before the remote job has no counts for it.
+  if (C.remote) jobs.push(remoteJob(C));
   jobs.push(appCostJob(C));
   return jobs;
 }

@@ -75,7 +75,8 @@ async function cyclesPhase() {
     }
   }
   await Promise.all(Array.from({ length: inFlight }, lane));
-  return { cycles, daemon: daemonCount, perSecond: Math.round(cycles / ((performance.now() - began) / 1000)) };
+  return { cycles, daemon: daemonCount,
+    perSecond: Math.round(cycles / ((performance.now() - began) / 1000)) };
 }
 
 async function alivePhase() {
@@ -158,7 +159,8 @@ for (let i = 0; i < Number(values.warmup); i++) {
 }
 await settle();
 const baseline = { tasks: tasks(), handles: handles(), ...memory() };
-const report = (m) => ({ tasks: m.tasks, handles: m.handles, rssMiB: mib(m.rss), nativeMiB: mib(m.native), heapUsedMiB: mib(m.heapUsed) });
+const report = (m) => ({ tasks: m.tasks, handles: m.handles, rssMiB: mib(m.rss),
+  nativeMiB: mib(m.native), heapUsedMiB: mib(m.heapUsed) });
 const summary = { baseline: report(baseline) };
 summary.cycles = await cyclesPhase();
 summary.alive = await alivePhase();
@@ -174,7 +176,9 @@ for (let i = 0; i < 40; i++) {
 }
 summary.after = report(after);
 // And the parked OS threads end once idle (5 s by default; the loop waits up to 60 s).
-for (let i = 0; i < 600 && parked() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+for (let i = 0; i < 600 && parked() > 0; i++) {
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
 summary.after.parked = parked();
 const failures = [];
 if (summary.after.parked > 0) failures.push(`${summary.after.parked} parked OS threads did not end`);

@@ -107,7 +107,8 @@ export function sampleLag(seconds) {
 export async function lagResult(idle, seconds) {
   await sleep(100);  // let whatever starting the idle threads left behind settle
   const samples = await sampleLag(seconds);
-  return { idle, samples: samples.map(round3), p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  return { idle, samples: samples.map(round3), p50: percentile(samples, 50),
+    p99: percentile(samples, 99) };
 }
 
 export const round1 = (x) => Math.round(x * 10) / 10;
@@ -128,7 +129,8 @@ export function done(result) {
 export async function warmedUp(measure) {
   await measure(params.warmup);
   const result = await measure(params.n);
-  done(Object.fromEntries(Object.entries(result).map(([k, v]) => [k, Array.isArray(v) ? v.map(round1) : v])));
+  done(Object.fromEntries(Object.entries(result)
+    .map(([k, v]) => [k, Array.isArray(v) ? v.map(round1) : v])));
 }
 
 export async function lanes(n, inFlight, one) {
@@ -215,8 +217,8 @@ export async function cpuResult({ ms, tasks = 2 }, serial, parallel) {
   const one = await run(serial, iterations);
   const all = await run(parallel, iterations);
   return {
-    ms, tasks, iterations, serialMs: round3(one.ms), parallelMs: round3(all.ms), speedup: one.ms / all.ms,
-    serial: one.runs, parallel: all.runs,
+    ms, tasks, iterations, serialMs: round3(one.ms), parallelMs: round3(all.ms),
+    speedup: one.ms / all.ms, serial: one.runs, parallel: all.runs,
   };
 }
 
@@ -230,7 +232,8 @@ export async function onThisThread(iterations, shared, slots) {
 /** One CPU-bound run: when its work began (ms after t0) and how long it took (ms), from stamps. */
 export const workSpan = (s, slot, t0) => {
   if (s.us(2 * slot + 1) === 0) fail(`CPU-bound run ${slot} did not finish`);
-  return { beganMs: round3((s.us(2 * slot) - t0) / 1000), workMs: round3((s.us(2 * slot + 1) - s.us(2 * slot)) / 1000) };
+  return { beganMs: round3((s.us(2 * slot) - t0) / 1000),
+    workMs: round3((s.us(2 * slot + 1) - s.us(2 * slot)) / 1000) };
 };
 
 export function fail(message) {

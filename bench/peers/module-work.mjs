@@ -54,6 +54,8 @@ export function gather(shared, n) {
   Atomics.notify(count, 0);
   const deadline = Date.now() + 10_000;
   let seen;
-  while ((seen = Atomics.load(count, 0)) < n && Date.now() < deadline) Atomics.wait(count, 0, seen, 50);
+  while ((seen = Atomics.load(count, 0)) < n && Date.now() < deadline) {
+    Atomics.wait(count, 0, seen, 50);
+  }
   return seen >= n;
 }

@@ -78,7 +78,8 @@ export async function remote(pkg, { n, warmup, jobs, warmupJobs, inFlight, worke
     await Promise.all([...started.map((s) => s.ready), events.waitUntilReady()]);
     configureRemote({ url: redis.socket, secret, root: HERE, queue: REMOTE_QUEUE });
 
-    const thread = (exportName, remote) => new BackgroundThread({ target: { module: WORK, export: exportName, remote } });
+    const thread = (exportName, remote) =>
+      new BackgroundThread({ target: { module: WORK, export: exportName, remote } });
     const joined = async (t) => {
       if (!(await t.join(60))) fail('join timed out');
       if (t.exception !== undefined) fail(`the thread threw: ${t.exception?.message ?? t.exception}`);
@@ -105,7 +106,8 @@ export async function remote(pkg, { n, warmup, jobs, warmupJobs, inFlight, worke
       const enqueued = t.remote?.enqueued.then(() => nowUs() - t0);
       return { stamp: await joined(t), enqueued: await enqueued };
     };
-    const bullmqRun = async () => ({ stamp: await (await add()).waitUntilFinished(events, 60_000) });
+    const bullmqRun = async () =>
+      ({ stamp: await (await add()).waitUntilFinished(events, 60_000) });
     /**
      * f() beside a live remote thread: a job delayed by an hour, promoted (run now) once f is done.
      */

@@ -31,7 +31,8 @@ async function latency(n) {
 // calls the export, as a module target's Worker does without background-thread's layer.
 const PLAIN = new URL('./plain-worker.mjs', import.meta.url);
 const WORK = new URL('./module-work.mjs', import.meta.url).href;
-const plainWorker = (exportName, args) => new Worker(PLAIN, { workerData: { url: WORK, exportName, args } });
+const plainWorker = (exportName, args) =>
+  new Worker(PLAIN, { workerData: { url: WORK, exportName, args } });
 
 const moduleLatency = (n) => oneAtATime(n, (shared) =>
   Promise.race([exited(plainWorker('firstLine', [shared])), timeout(30_000, 'worker exit')]));
@@ -81,7 +82,8 @@ try {
     await sleep(200);  // let the Workers finish their own start-up allocations
     const after = await settledRss();
     const liveTasks = tasks() - tasksBefore;
-    done({ alive, stack, before, after, tasks: liveTasks, perThreadKiB: round1((after - before) / alive / 1024) });
+    done({ alive, stack, before, after, tasks: liveTasks,
+      perThreadKiB: round1((after - before) / alive / 1024) });
     void workers;
   } else if (metric === 'module-latency') {
     await warmedUp(moduleLatency);

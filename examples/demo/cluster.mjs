@@ -56,7 +56,8 @@ async function stop(signal) {
   stopping = true;
   console.log(`demo:cluster: ${signal ?? 'stopping'}: the server, then the workers, then redis-server`);
   const [server, ...workers] = children;  // spawned in this order, below
-  const clean = [server ? await stopChild(server) : true, ...await Promise.all(workers.map(stopChild))];
+  const clean = [server ? await stopChild(server) : true,
+    ...await Promise.all(workers.map(stopChild))];
   await stopRedis();
   const ok = !failed && clean.every(Boolean);
   console.log(ok ? 'demo:cluster: all stopped; bye' : 'demo:cluster: stopped, not all cleanly');
