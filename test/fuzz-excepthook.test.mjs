@@ -99,7 +99,8 @@ fuzz('excepthook(x), the exported default hook, with any argument: documented er
 // a failure there can leave a thread that never ends, which must not leak into this process.
 test('targets that throw or return anything (fuzz, in a child process): no crash, no leak, hook called', async () => {
   const child = fileURLToPath(new URL('./fixtures/fuzz-thread-results.mjs', import.meta.url));
-  const r = await runNode([child], { env: { FUZZ_SEED: String(SEED), FUZZ_RUNS: String(runs(400)) }, timeout: 120000 });
+  const r = await runNode([child],
+    { env: { FUZZ_SEED: String(SEED), FUZZ_RUNS: String(runs(400)) }, timeout: 120000 });
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
   let report;
   try { report = JSON.parse(line); } catch { assert.unreachable(`no report from the child\n${describe(r)}`); }

@@ -217,7 +217,8 @@ it('a worker killed mid-job: the job reruns on another worker, and the creator s
   try {
     const r = runChild(creator('holdOnce', [file], { then: 'await t.join(); console.log("remote", JSON.stringify(t.remote));' }),
       { timeout: 120000, env: remoteEnv(redis.socket, queue) });
-    r.catch(() => {});   // awaited below; a failed assertion before then must not leave it unhandled
+    // Awaited below; a failed assertion before then must not leave it unhandled.
+    r.catch(() => {});
     await began(file);
     assert.is(Number(readFileSync(file, 'utf8')), a.child.pid, 'the only worker began it');
     a.child.kill('SIGKILL');
@@ -243,7 +244,8 @@ it('past the stall limit the thread fails with ERR_REMOTE_STALLED', async () => 
   let b;
   try {
     const r = runChild(creator('holdOnce', [file]), { timeout: 120000, env: remoteEnv(redis.socket, queue) });
-    r.catch(() => {});   // awaited below; a failed assertion before then must not leave it unhandled
+    // Awaited below; a failed assertion before then must not leave it unhandled.
+    r.catch(() => {});
     await began(file);
     a.child.kill('SIGKILL');
     await a.exited;
@@ -289,7 +291,8 @@ it('SIGTERM drains a worker: the running job ends, then exit 0; past --drain-tim
   twice.w.child.kill('SIGTERM');
   await draining(twice.w);
   twice.w.child.kill('SIGTERM');
-  assert.equal(await twice.w.exited, { code: 143, signal: null }, twice.w.stderr());   // 128 + SIGTERM's 15
+  // 128 + SIGTERM's 15.
+  assert.equal(await twice.w.exited, { code: 143, signal: null }, twice.w.stderr());
 });
 
 it('SIGTERM to the pid of `npx background-thread-worker` reaches the worker: it drains its running job and exits', async () => {

@@ -126,7 +126,8 @@ test('module target: result is a structured clone of what the export returned or
   ]);
   assert.equal(clone.result, {
     number: 1.5, string: 'two', list: [3, [4]], map: new Map([['k', 5]]), set: new Set([6]),
-    date: new Date(7), big: 8n, nested: { nil: null, undef: undefined }, bytes: new Uint8Array([9, 10]),
+    date: new Date(7), big: 8n, nested: { nil: null, undef: undefined },
+    bytes: new Uint8Array([9, 10]),
   });
   assert.instance(clone.result.map, Map);
   assert.instance(clone.result.date, Date);
@@ -313,8 +314,10 @@ test('the isolate and transfer options: bad values, or given with a function tar
   }
   assert.is(buffer.byteLength, 8, 'nothing was moved');
   // Accepted: null/undefined with any target, an empty list with a function target.
-  for (const options of [{ target: fn, isolate: null, transfer: null }, { target: fn, isolate: undefined, transfer: [] },
-    { target: moduleTarget, isolate: 'warm', transfer: [] }, { target: moduleTarget, isolate: 'fresh' }]) {
+  for (const options of [{ target: fn, isolate: null, transfer: null },
+    { target: fn, isolate: undefined, transfer: [] },
+    { target: moduleTarget, isolate: 'warm', transfer: [] },
+    { target: moduleTarget, isolate: 'fresh' }]) {
     assert.instance(new BackgroundThread(options), BackgroundThread);
   }
 });

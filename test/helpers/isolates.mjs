@@ -11,7 +11,8 @@ export const fixture = (file) => fileURLToPath(new URL(`../fixtures/module-targe
 export const poolTarget = (exportName, file = 'pool.mjs') => ({ module: fixture(file), export: exportName });
 
 /** The settings this file started with, to come back to after each test. */
-export const SETTINGS = (({ maxIdle, idleTimeout, maxIsolates }) => ({ maxIdle, idleTimeout, maxIsolates }))(isolatePool());
+export const SETTINGS = (({ maxIdle, idleTimeout, maxIsolates }) =>
+  ({ maxIdle, idleTimeout, maxIsolates }))(isolatePool());
 
 /** The pool's counts alone. */
 export const counts = () => {
