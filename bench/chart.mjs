@@ -155,16 +155,16 @@ export function renderChart(report) {
       axisLabel: 'µs (log scale)',
       series: latencyKeys.length > 1
         ? [
-            { key: 'latency', label: 'function target (Worker: eval)', short: '', opacity: 0.9 },
-            { key: 'module-latency', label: 'module target, fresh', short: 'fresh', opacity: 0.55 },
-            { key: 'warm-latency', label: 'warm', short: 'warm', opacity: 0.3 },
-          ].filter((x) => latencyKeys.includes(x.key))
+          { key: 'latency', label: 'function target (Worker: eval)', short: '', opacity: 0.9 },
+          { key: 'module-latency', label: 'module target, fresh', short: 'fresh', opacity: 0.55 },
+          { key: 'warm-latency', label: 'warm', short: 'warm', opacity: 0.3 },
+        ].filter((x) => latencyKeys.includes(x.key))
         : [{ key: 'latency', label: 'latency', opacity: 0.9 }],
       groups: groups(latencyKeys),
     },
     {
       title: 'start() + join() throughput',
-      subtitle: `threads/s; higher is better`,
+      subtitle: 'threads/s; higher is better',
       unit: '/s',
       axisLabel: 'threads per second (log scale)',
       series: [

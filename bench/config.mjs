@@ -11,7 +11,8 @@
 //   lag          p50 / p99 of a round's event-loop lag samples (ms)
 //   module       module targets ({ module, export }), isolate: 'fresh' (a new Worker each) against
 //                a plain Worker running the same export (peers/plain-worker.mjs): the median of a
-//                round's N starts (µs), and N / elapsed for those N sequential start+joins (threads/s)
+//                round's N starts (µs), and N / elapsed for those N sequential start+joins
+//                (threads/s)
 //   warm         the same with warm isolates (the default policy, after a warm-up), against
 //                piscina's tasks on a warm pool (peers/piscina.mjs) and a fresh plain Worker
 //   warm-inflight(-cap)  start+join of an empty export, 100 in flight (threads/s): the default
@@ -78,29 +79,35 @@ export function withBaseline(peers, dir) {
 export function counts({ quick, rounds }) {
   const C = quick
     ? {
-        rounds: 3, rssRounds: 1, lagRounds: 1, lagSeconds: 1,
-        latency: { bt: [300, 100], worker: [8, 2], immediate: [1000, 200], python: [300, 50], pthreads: [1000, 100] },
-        moduleLatency: [8, 2], cpuMs: 100, poolRounds: 1,
-        warmLatency: { bt: [200, 20], piscina: [200, 20], worker: [8, 2] },
-        warmInflight: { bt: 5000, piscina: 5000 }, cpu8: [8, 50], idlePool: 8,
-        appCost: { nodes: [20, 24], awaits: 200000, runs: 5, requests: 5000, concurrency: 16 },
-        remote: { latency: [50, 10], jobs: 1000, workers: 2 },
-        seq: { bt: 2000, worker: 10, immediate: 20000, python: 2000, pthreads: 5000 },
-        inflight: { bt: 5000, worker: 100, immediate: 50000, python: 3000, pthreads: 10000 },
-        alive: [1000], workerAlive: { 1000: 20 }, lagIdle: 1000, workerIdle: 50,
-      }
+      rounds: 3, rssRounds: 1, lagRounds: 1, lagSeconds: 1,
+      latency: {
+        bt: [300, 100], worker: [8, 2], immediate: [1000, 200], python: [300, 50],
+        pthreads: [1000, 100],
+      },
+      moduleLatency: [8, 2], cpuMs: 100, poolRounds: 1,
+      warmLatency: { bt: [200, 20], piscina: [200, 20], worker: [8, 2] },
+      warmInflight: { bt: 5000, piscina: 5000 }, cpu8: [8, 50], idlePool: 8,
+      appCost: { nodes: [20, 24], awaits: 200000, runs: 5, requests: 5000, concurrency: 16 },
+      remote: { latency: [50, 10], jobs: 1000, workers: 2 },
+      seq: { bt: 2000, worker: 10, immediate: 20000, python: 2000, pthreads: 5000 },
+      inflight: { bt: 5000, worker: 100, immediate: 50000, python: 3000, pthreads: 10000 },
+      alive: [1000], workerAlive: { 1000: 20 }, lagIdle: 1000, workerIdle: 50,
+    }
     : {
-        rounds: 5, rssRounds: 5, lagRounds: 5, lagSeconds: 3,
-        latency: { bt: [1000, 200], worker: [20, 3], immediate: [2000, 500], python: [1000, 200], pthreads: [2000, 200] },
-        moduleLatency: [20, 3], cpuMs: 200, poolRounds: 5,
-        warmLatency: { bt: [1000, 100], piscina: [1000, 100], worker: [20, 3] },
-        warmInflight: { bt: 20000, piscina: 20000 }, cpu8: [8, 50], idlePool: 8,
-        appCost: { nodes: [20, 24], awaits: 1000000, runs: 5, requests: 30000, concurrency: 16 },
-        remote: { latency: [300, 30], jobs: 5000, workers: 2 },
-        seq: { bt: 5000, worker: 30, immediate: 100000, python: 5000, pthreads: 10000 },
-        inflight: { bt: 20000, worker: 200, immediate: 200000, python: 10000, pthreads: 20000 },
-        alive: [1000, 10000], workerAlive: { 1000: 50, 10000: 100 }, lagIdle: 1000, workerIdle: 100,
-      };
+      rounds: 5, rssRounds: 5, lagRounds: 5, lagSeconds: 3,
+      latency: {
+        bt: [1000, 200], worker: [20, 3], immediate: [2000, 500], python: [1000, 200],
+        pthreads: [2000, 200],
+      },
+      moduleLatency: [20, 3], cpuMs: 200, poolRounds: 5,
+      warmLatency: { bt: [1000, 100], piscina: [1000, 100], worker: [20, 3] },
+      warmInflight: { bt: 20000, piscina: 20000 }, cpu8: [8, 50], idlePool: 8,
+      appCost: { nodes: [20, 24], awaits: 1000000, runs: 5, requests: 30000, concurrency: 16 },
+      remote: { latency: [300, 30], jobs: 5000, workers: 2 },
+      seq: { bt: 5000, worker: 30, immediate: 100000, python: 5000, pthreads: 10000 },
+      inflight: { bt: 20000, worker: 200, immediate: 200000, python: 10000, pthreads: 20000 },
+      alive: [1000, 10000], workerAlive: { 1000: 50, 10000: 100 }, lagIdle: 1000, workerIdle: 100,
+    };
   if (rounds) C.rounds = C.rssRounds = C.lagRounds = C.poolRounds = Number(rounds);
   C.cores = os.availableParallelism();
   return C;
@@ -159,7 +166,8 @@ export function jobsFor(C) {
         { id: 'module-latency', label: 'module target, fresh: start -> first line of the export', unit: 'µs', better: 'lower', value: (r) => median(r.samples) },
         { id: 'module-start-call', label: 'module target, fresh: time inside start()', unit: 'µs', better: 'lower', value: (r) => median(r.startCall) },
         { id: 'module-seq', label: 'module target, fresh: start+join, sequential', unit: 'threads/s', better: 'higher', value: (r) => r.perSecond },
-        // From the same samples: how soon the thread ends once its export has run (plain Worker: 'exit').
+        // From the same samples: how soon the thread ends once its export has run (plain Worker:
+        // 'exit').
         { id: 'module-join-after', label: "module target, fresh: export's first line -> join() / 'exit'", unit: 'µs', better: 'lower', value: (r) => median(r.joined.map((j, i) => j - r.samples[i])) },
       ],
     },
@@ -199,7 +207,8 @@ export function jobsFor(C) {
         unit: 'threads/s', better: 'higher', value: (r) => r.perSecond,
       }],
     })),
-    // CPU-bound work, `tasks` threads of `ms` each: one after the other on one thread, then at once.
+    // CPU-bound work, `tasks` threads of `ms` each: one after the other on one thread, then at
+    // once.
     ...[[2, C.cpuMs, 'cpu', C.rounds], [C.cpu8[0], C.cpu8[1], 'cpu8', C.poolRounds]].map(([tasks, ms, id, rounds]) => {
       const cpu = { metric: 'cpu', ms, tasks };
       const what = `CPU-bound ${tasks} x ${ms} ms`;
@@ -211,7 +220,8 @@ export function jobsFor(C) {
           { id: `${id}-parallel`, label: `${what}, all at once: wall`, unit: 'ms', better: 'lower', value: (r) => r.parallelMs },
           ...(tasks === 2 ? [
             { id: 'cpu-speedup', label: 'CPU-bound speed-up: one after the other / at once', unit: 'x', better: 'higher', value: (r) => r.speedup },
-            // From the same samples: when the later of the two parallel runs began, i.e. the thread's start cost.
+            // From the same samples: when the later of the two parallel runs began, i.e. the
+            // thread's start cost.
             { id: 'cpu-began', label: 'CPU-bound, 2 threads at once: the later began after', unit: 'ms', better: 'lower', value: (r) => Math.max(...r.parallel.map((q) => q.beganMs)) },
           ] : []),
           { id: `${id}-ideal`, label: `${what} at once: wall / ideal (serial / ${Math.min(C.cores ?? tasks, tasks)} cores)`, unit: 'x', better: 'lower', value: overIdeal(C) },
@@ -277,7 +287,8 @@ export function jobsFor(C) {
       ],
     });
   }
-  if (C.remote) jobs.push(remoteJob(C));  // a results file from before the remote job has no counts for it
+  // A results file from before the remote job has no counts for it.
+  if (C.remote) jobs.push(remoteJob(C));
   jobs.push(appCostJob(C));
   return jobs;
 }

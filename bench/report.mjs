@@ -29,7 +29,8 @@ function cell(slot, row, missing) {
     return { na: 'not in these results' };  // a row added since these results were taken
   }
   if (!values.length) return { na: `failed: ${slot.rounds[0]?.error ?? 'no result'}`, failed: true };
-  return { ...summarize(values), values, rounds: values.length, note: params.note, errors: slot.rounds.length - ok.length };
+  return { ...summarize(values), values, rounds: values.length, note: params.note,
+    errors: slot.rounds.length - ok.length };
 }
 
 const sig4 = (x) => Number(x.toPrecision(4));
@@ -50,8 +51,10 @@ export function rowsFrom(raw, jobs, peers, missing) {
   const rows = [];
   for (const job of jobs.filter((j) => raw[j.id])) {
     for (const row of job.rows) {
-      const cells = Object.fromEntries(peers.map((p) => [p.id, cell(raw[job.id][p.id], row, missing[p.id])]));
-      rows.push({ id: row.id, job: job.id, label: row.label, unit: row.unit, better: row.better, cells });
+      const cells = Object.fromEntries(peers.map((p) =>
+        [p.id, cell(raw[job.id][p.id], row, missing[p.id])]));
+      rows.push({ id: row.id, job: job.id, label: row.label, unit: row.unit, better: row.better,
+        cells });
     }
   }
   return rows;
@@ -72,8 +75,10 @@ export function fromFile(file) {
   meta.partial ??= Boolean(raw) && isPartial(file);
   meta.baseline ??= null;
   if (!raw) return { summary: summaryOf(meta, rows), raw: null };
-  const missing = Object.fromEntries(file.peers.filter((p) => !p.available).map((p) => [p.id, p.reason]));
-  return { summary: summaryOf(meta, rowsFrom(raw, jobsFor(file.config), file.peers, missing)), raw };
+  const missing = Object.fromEntries(file.peers.filter((p) => !p.available)
+    .map((p) => [p.id, p.reason]));
+  return { summary: summaryOf(meta, rowsFrom(raw, jobsFor(file.config), file.peers, missing)),
+    raw };
 }
 
 /** Whether a schema-1 file came from --only or --rounds (it did not say). */
@@ -177,7 +182,8 @@ export const suffixOf = (summary) => (summary.mode === 'quick' ? '-quick' : summ
 export function writeReport(summary, raw, dir) {
   const suffix = suffixOf(summary);
   const files = { summary: join(dir, `results${suffix}.json`), chart: join(dir, `chart${suffix}.svg`) };
-  mkdirSync(dir, { recursive: true });  // --out DIR need not exist (else the run is lost at the end)
+  // --out DIR need not exist (else the run is lost at the end).
+  mkdirSync(dir, { recursive: true });
   writeFileSync(files.summary, `${compactJson(summary)}\n`);
   writeFileSync(files.chart, renderChart(summary));
   if (raw) {

@@ -85,7 +85,10 @@ const summary = summaryOf({
   otherProcessesCpuShare: run.otherLoad === null ? null : Math.round(run.otherLoad * 1000) / 1000,
   loadAverageAtStart: run.loadBefore,
   config: C,
-  peers: peers.map((p) => ({ id: p.id, label: p.label, available: !run.missing[p.id], reason: run.missing[p.id] ?? null, ...(p.package ? { package: p.package } : {}) })),
+  peers: peers.map((p) => ({
+    id: p.id, label: p.label, available: !run.missing[p.id], reason: run.missing[p.id] ?? null,
+    ...(p.package ? { package: p.package } : {}),
+  })),
   partial: Boolean(opts.only || opts.rounds),
   baseline: run.baseline,
 }, rowsFrom(run.results, jobs, peers, run.missing));

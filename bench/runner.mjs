@@ -50,7 +50,8 @@ function cpuTimes() {
   const [user, nice, system, , , irq, softirq, steal] = fields;
   const stat = readText('/proc/self/stat');
   const own = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);  // own[0] is field 3
-  return { machine: (user + nice + system + irq + softirq + steal) / hz, ours: (own[11] + own[12] + own[13] + own[14]) / hz };
+  return { machine: (user + nice + system + irq + softirq + steal) / hz,
+    ours: (own[11] + own[12] + own[13] + own[14]) / hz };
 }
 
 /** The build of the package in `dir` that the bench measures: its commit, and the addon's mtime. */
@@ -219,7 +220,8 @@ export async function measure({ jobs, peers, mode }) {
   // Other processes' share of the machine's CPUs while we measured (0..1): the bench is only as
   // clean as this is low.
   const otherLoad = cpuBefore && cpuAfter
-    ? Math.max(0, ((cpuAfter.machine - cpuBefore.machine) - (cpuAfter.ours - cpuBefore.ours)) / (wall * info.cores))
+    ? Math.max(0, ((cpuAfter.machine - cpuBefore.machine) - (cpuAfter.ours - cpuBefore.ours)) /
+      (wall * info.cores))
     : null;
   return {
     results, missing, info, buildBefore, buildAfter, otherLoad, loadBefore,

@@ -22,7 +22,10 @@ export function summarize(values) {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
-/** Three significant digits, thousands separators from 1,000 up: 0.123, 1.23, 12.3, 123, 1,234, 98,765. */
+/**
+ * Three significant digits, thousands separators from 1,000 up: 0.123, 1.23, 12.3, 123, 1,234,
+ * 98,765.
+ */
 export function fmt(x) {
   if (x === null || x === undefined || Number.isNaN(x)) return '?';
   if (x === 0) return '0';

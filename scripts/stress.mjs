@@ -1,7 +1,8 @@
 // Stress: start/join cycles (mixed daemon flags, batches in flight), then many threads alive at
 // once, then module targets (warm and fresh isolates, some ending theirs), then Workers
-// terminated under live threads (module threads of their own included); checks that OS threads, active handles and
-// RSS come back to their baseline. Prints one JSON summary line; exit 1 when a check fails.
+// terminated under live threads (module threads of their own included); checks that OS threads,
+// active handles and RSS come back to their baseline. Prints one JSON summary line; exit 1 when a
+// check fails.
 //   node scripts/stress.mjs [--cycles 100000] [--inFlight 100] [--alive 10000] [--stack 65536]
 //                           [--isolated 40] [--terminate 20] [--warmup 2] [--memory on|off]
 // The baseline is taken after `warmup` rounds of every phase, so that the allocators and V8 have
@@ -74,7 +75,8 @@ async function cyclesPhase() {
     }
   }
   await Promise.all(Array.from({ length: inFlight }, lane));
-  return { cycles, daemon: daemonCount, perSecond: Math.round(cycles / ((performance.now() - began) / 1000)) };
+  return { cycles, daemon: daemonCount,
+    perSecond: Math.round(cycles / ((performance.now() - began) / 1000)) };
 }
 
 async function alivePhase() {
@@ -157,7 +159,8 @@ for (let i = 0; i < Number(values.warmup); i++) {
 }
 await settle();
 const baseline = { tasks: tasks(), handles: handles(), ...memory() };
-const report = (m) => ({ tasks: m.tasks, handles: m.handles, rssMiB: mib(m.rss), nativeMiB: mib(m.native), heapUsedMiB: mib(m.heapUsed) });
+const report = (m) => ({ tasks: m.tasks, handles: m.handles, rssMiB: mib(m.rss),
+  nativeMiB: mib(m.native), heapUsedMiB: mib(m.heapUsed) });
 const summary = { baseline: report(baseline) };
 summary.cycles = await cyclesPhase();
 summary.alive = await alivePhase();
@@ -173,13 +176,15 @@ for (let i = 0; i < 40; i++) {
 }
 summary.after = report(after);
 // And the parked OS threads end once idle (5 s by default; the loop waits up to 60 s).
-for (let i = 0; i < 600 && parked() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+for (let i = 0; i < 600 && parked() > 0; i++) {
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
 summary.after.parked = parked();
 const failures = [];
 if (summary.after.parked > 0) failures.push(`${summary.after.parked} parked OS threads did not end`);
 if (summary.alive.extraTasks !== alive) failures.push(`${summary.alive.extraTasks} OS threads for ${alive} live threads`);
 if (after.tasks > baseline.tasks) failures.push(`OS threads ${baseline.tasks} -> ${after.tasks}`);
-if (after.handles > baseline.handles) failures.push(`active handles ${baseline.handles} -> ${after.handles}: ${resources().join(", ")}`);
+if (after.handles > baseline.handles) failures.push(`active handles ${baseline.handles} -> ${after.handles}: ${resources().join(', ')}`);
 // What one more round may add without a leak: malloc arenas and glibc's stack cache settling.
 if (values.memory === 'on' && after.native - baseline.native > 8 * 1048576) failures.push(`native memory ${mib(baseline.native)} -> ${mib(after.native)} MiB`);
 if (values.memory === 'on' && after.heapUsed - baseline.heapUsed > 2 * 1048576) failures.push(`JS heap ${mib(baseline.heapUsed)} -> ${mib(after.heapUsed)} MiB`);

@@ -94,7 +94,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-/** Runs the suite on `node`, its output streamed through; resolves { code, signal, timedOut, totals }. */
+/**
+ * Runs the suite on `node`, its output streamed through; resolves
+ * { code, signal, timedOut, totals }.
+ */
 function runSuite(node, env) {
   return new Promise((resolve, reject) => {
     const child = spawn(node, SUITE, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

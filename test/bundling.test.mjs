@@ -63,7 +63,8 @@ main({ BackgroundThread });
 
 const RAN = { fn: [true, 2], mod: [true, { value: 49, thread: 'mod' }] };
 const FIX = /Mark background-thread as external \(esbuild: --external:background-thread; webpack: externals: /;
-// esbuild's ESM output has no require(): the createRequire banner the README gives for CommonJS code.
+// esbuild's ESM output has no require(): the createRequire banner the README gives for CommonJS
+// code.
 const REQUIRE_BANNER = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
 let count = 0;
@@ -155,7 +156,7 @@ test('webpack, external: CommonJS and ESM to commonjs output, ESM to module outp
   assertRan(await run(await withWebpack('consumer.mjs', { module: true, external: true })));
 });
 
-// --- bundled in: ERR_BUNDLED, naming the fix ------------------------------------------------------
+// --- bundled in: ERR_BUNDLED, naming the fix -----------------------------------------------------
 
 test('esbuild, bundled in: ERR_BUNDLED at load (cjs: the addon is not found; esm: no require(), or no __dirname)', async () => {
   assertCaughtBundled(await run(await withEsbuild('consumer.cjs', { format: 'cjs', external: false })));
@@ -176,7 +177,8 @@ test('bundled in, the addon copied where node-gyp-build looks: function targets 
   const addon = require('node-gyp-build').resolve(ROOT);
   for (const built of [await withEsbuild('consumer.cjs', { format: 'cjs', external: false }),
     await withWebpack('consumer.cjs', { module: false, external: false })]) {
-    // node-gyp-build looks two folders above the bundle's (the package folder, seen from dist/core/).
+    // node-gyp-build looks two folders above the bundle's (the package folder, seen from
+    // dist/core/).
     mkdirSync(join(built.app, '..', '..', 'build', 'Release'), { recursive: true });
     copyFileSync(addon, join(built.app, '..', '..', 'build', 'Release', 'background_thread.node'));
     const result = await run(built);

@@ -20,7 +20,8 @@ const CLUSTER = fileURLToPath(new URL('../examples/demo/cluster.mjs', import.met
  * Starts the demo (or `script`, or the command `argv`) on a free port; resolves {base, child,
  * output(), exited}. The child is killed `killAfter` seconds after its start: a hang guard.
  */
-async function startDemo(env = {}, { script = SERVER, argv = [process.execPath, script], killAfter = 30 } = {}) {
+async function startDemo(env = {},
+  { script = SERVER, argv = [process.execPath, script], killAfter = 30 } = {}) {
   const child = spawn(argv[0], argv.slice(1), {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', NO_COLOR: '1', ...env },
@@ -67,7 +68,8 @@ test('a job answers 202 with its ident and name before it ends; /threads shows i
 
     let after;
     // A hang guard (the job takes ~1 s), generous; /threads asked every 100 ms.
-    await until(async () => (after = await threads(demo.base)).finished.some((t) => t.ident === job.ident),
+    await until(
+      async () => (after = await threads(demo.base)).finished.some((t) => t.ident === job.ident),
       25, 'the job to finish', 100);
     const done = after.finished.find((t) => t.ident === job.ident);
     assert.ok(done, 'moved to the finished list');

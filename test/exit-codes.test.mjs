@@ -74,7 +74,7 @@ setTimeout(() => console.log('MAIN DONE', threads.filter((t) => t.isAlive()).len
   assertPrompt(r);
 });
 
-// --- uncaught errors on the main thread ------------------------------------------------------------
+// --- uncaught errors on the main thread ----------------------------------------------------------
 
 const LIVE_THREADS = `
 let ran = 0;
@@ -136,7 +136,8 @@ for (const [what, body, execArgv] of [
   ['an exception with an uncaughtException listener', "process.on('uncaughtException', (e) => console.log('LISTENER', e.message));\nsetTimeout(() => { throw new Error('outside'); }, 1);", []],
 ]) {
   test(`outside any thread, ${what} is handled by Node exactly as without the package`, async () => {
-    const [plain, threaded] = await Promise.all([runChild(OUTSIDE(false, body), { ...QUICK, execArgv }),
+    const [plain, threaded] = await Promise.all([
+      runChild(OUTSIDE(false, body), { ...QUICK, execArgv }),
       runChild(OUTSIDE(true, body), { ...QUICK, execArgv })]);
     assertNoCrash(threaded);
     assert.is(threaded.code, plain.code, `exit code\n${describe(plain)}\n${describe(threaded)}`);

@@ -147,7 +147,7 @@ setTimeout(() => {
   assertPrompt(r);
 });
 
-// --- threads started by threads -------------------------------------------------------------------
+// --- threads started by threads ------------------------------------------------------------------
 
 test('a thread started inside another thread\'s target and never joined runs to its end (daemon=false inherited)', async () => {
   const r = await runChild(IMPORT + ON_EXIT + `
@@ -226,7 +226,8 @@ setTimeout(() => console.log('MAIN DONE'), 50);
 // --- subclasses that override daemon -----------------------------------------------------------
 
 test('a subclass whose class field says daemon = true is a daemon thread: the process does not wait for it', async () => {
-  // Were the field ignored, the never-settling target would hold the process until the kill timeout.
+  // Were the field ignored, the never-settling target would hold the process until the kill
+  // timeout.
   const r = await runChild(IMPORT + ON_EXIT + `
 class Daemonic extends BackgroundThread { daemon = true; }
 const t = new Daemonic({ target: () => new Promise(() => { setInterval(() => {}, 1000); }) });

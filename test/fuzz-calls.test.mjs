@@ -73,13 +73,16 @@ function apply(t, model, { op, value: valueSpec }, pending) {
     }
     case 'join': {
       const expected = expectedJoin(model.state, value, false);
-      const checked = promiseOutcome(() => t.join(value), what).then((outcome) => checkJoin(outcome, expected, value, what));
-      checked.catch(() => {});   // awaited at the end; not an unhandled rejection if the run fails first
+      const checked = promiseOutcome(() => t.join(value), what)
+        .then((outcome) => checkJoin(outcome, expected, value, what));
+      // Awaited at the end; not an unhandled rejection if the run fails first.
+      checked.catch(() => {});
       pending.push(checked);
       break;
     }
     case 'joinSync':
-      checkJoin(V.attempt(() => t.joinSync(value)), expectedJoin(model.state, value, true), value, what);
+      checkJoin(V.attempt(() => t.joinSync(value)), expectedJoin(model.state, value, true), value,
+        what);
       break;
     case 'start': {
       const outcome = V.attempt(() => t.start(value));
@@ -125,7 +128,9 @@ fuzz('after any bad call the thread is as it was, and still starts and joins', f
 }), async ({ before, during, after }) => {
   const gate = deferred();
   const target = V.fn('target', 'recorder');
-  const t = new BackgroundThread({ target: (...args) => { target(...args); return gate.promise; }, args: [1, 2] });
+  const t = new BackgroundThread({
+    target: (...args) => { target(...args); return gate.promise; }, args: [1, 2],
+  });
   const model = { name: t.name, daemon: false, state: 'initial', ident: null };
   const pending = [];
   for (const op of before) apply(t, model, op, pending);

@@ -20,7 +20,10 @@ const fuzz = fuzzer(test);
 const CONSTRUCTOR_CODES = ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE', 'ERR_ASSERTION'];
 const isObjectLike = (v) => v !== null && (typeof v === 'object' || typeof v === 'function');
 
-/** The kernel's name for a thread named `name`: UTF-8, cut to 15 bytes on a character boundary, up to a NUL. */
+/**
+ * The kernel's name for a thread named `name`: UTF-8, cut to 15 bytes on a character boundary, up
+ * to a NUL.
+ */
 function expectedComm(name) {
   let bytes = Buffer.from(name, 'utf8');
   if (bytes.length > 15) {
@@ -32,7 +35,10 @@ function expectedComm(name) {
   return nul < 0 ? bytes : bytes.subarray(0, nul);
 }
 
-/** The target's arguments against the expected ones: the same values (a Map's entries are fresh arrays: equal). */
+/**
+ * The target's arguments against the expected ones: the same values (a Map's entries are fresh
+ * arrays: equal).
+ */
 const sameArgs = (got, want) => got.length === want.length &&
   got.every((v, i) => Object.is(v, want[i]) || (Array.isArray(v) && isDeepStrictEqual(v, want[i])));
 
@@ -66,7 +72,8 @@ async function exerciseThread(t, { name, daemon, target, kwargs }, argsExpected)
     if (t.isAlive() || t.ident !== null) fail('a thread that failed to start looks started');
     return;
   }
-  if (!t.isAlive() || !Number.isSafeInteger(t.ident) || t.ident <= 0 || !Number.isInteger(t.nativeId)) {
+  if (!t.isAlive() || !Number.isSafeInteger(t.ident) || t.ident <= 0 ||
+    !Number.isInteger(t.nativeId)) {
     fail(`started thread: isAlive ${t.isAlive()}, ident ${t.ident}, nativeId ${t.nativeId}`);
   }
   if (linux) {
@@ -107,8 +114,10 @@ function checkTargetArgs(target, argsExpected, trailing) {
 const nullishSpec = V.values(null, undefined);
 const leafFor = {
   group: V.mostly(nullishSpec, 8),
-  target: V.mostly(fc.oneof({ arbitrary: V.ownFunction, weight: 3 }, { arbitrary: nullishSpec, weight: 1 })),
-  name: V.mostly(fc.oneof(V.nameString.map((s) => V.spec(show(s), () => s, { plain: true })), V.values(null, undefined, 0, 42, -0, NaN, 7n, 0n))),
+  target: V.mostly(fc.oneof({ arbitrary: V.ownFunction, weight: 3 },
+    { arbitrary: nullishSpec, weight: 1 })),
+  name: V.mostly(fc.oneof(V.nameString.map((s) => V.spec(show(s), () => s, { plain: true })),
+    V.values(null, undefined, 0, 42, -0, NaN, 7n, 0n))),
   args: V.mostly(fc.oneof(
     fc.array(V.plainValue, { maxLength: 4 }).map((list) => V.spec(`[${list.map((s) => s.label)}]`, () => list.map((s) => s.make()), { plain: true })),
     fc.integer({ min: 0, max: 3000 }).map((n) => ({ ...V.spec(`boundedIterable(tag, ${n})`, (tag) => V.boundedIterable(tag, n)), plain: true })),
@@ -116,10 +125,12 @@ const leafFor = {
     nullishSpec,
     V.values('abc', new Set([1, 2]), new Map([[1, 2]]), new Uint8Array([1, 2])),
   )),
-  kwargs: V.mostly(fc.oneof(nullishSpec, V.values({}, { a: 1 }, Object.freeze({ b: 2 }), new Date(0)))),
+  kwargs: V.mostly(fc.oneof(nullishSpec,
+    V.values({}, { a: 1 }, Object.freeze({ b: 2 }), new Date(0)))),
   verbose: V.fuzzValue,
   daemon: V.mostly(V.values(true, false, null, undefined)),
-  stackSize: V.mostly(fc.oneof({ arbitrary: V.validStack, weight: 3 }, { arbitrary: nullishSpec, weight: 1 }, { arbitrary: V.nearlyValidStack, weight: 1 })),
+  stackSize: V.mostly(fc.oneof({ arbitrary: V.validStack, weight: 3 },
+    { arbitrary: nullishSpec, weight: 1 }, { arbitrary: V.nearlyValidStack, weight: 1 })),
 };
 const positionTags = ['group', 'target', 'name', 'args', 'kwargs', 'verbose', 'extra'];
 
@@ -127,7 +138,10 @@ const UNKNOWN_KEYS = ['deamon', 'Target', '', 'constructor', 'toString', '__prot
 
 /** Defines `entries` as plain own data properties of `object`. */
 const define = (object, entries) => {
-  for (const [k, v] of entries) Object.defineProperty(object, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of entries) {
+    Object.defineProperty(object, k, { value: v, enumerable: true, writable: true,
+      configurable: true });
+  }
   return object;
 };
 class OptionsBag { constructor(entries) { define(this, entries); } }
@@ -138,7 +152,8 @@ const SAFE_FORMS = {
   nullProto: (entries) => define(Object.create(null), entries),
   frozen: (entries) => Object.freeze(define({}, entries)),
   inherited: (entries) => Object.create(define({}, entries)),   // no own keys; still read
-  getters: (entries) => Object.defineProperties({}, Object.fromEntries(entries.map(([k, v]) => [k, { get: () => v, enumerable: true }]))),
+  getters: (entries) => Object.defineProperties({},
+    Object.fromEntries(entries.map(([k, v]) => [k, { get: () => v, enumerable: true }]))),
   classInstance: (entries) => new OptionsBag(entries),
   passProxy: (entries) => new Proxy(define({}, entries), {}),
   array: (entries) => define([], entries),
@@ -158,7 +173,8 @@ const isSafeForm = (form) => Object.hasOwn(SAFE_FORMS, form);
 const optionsArbitrary = fc.record({
   leaves: fc.record(leafFor, { requiredKeys: [] }),
   unknown: fc.option(fc.tuple(fc.constantFrom(...UNKNOWN_KEYS), V.fuzzValue), { freq: 4 }),
-  form: fc.oneof({ arbitrary: fc.constantFrom(...Object.keys(SAFE_FORMS)), weight: 4 }, { arbitrary: fc.constantFrom(...Object.keys(HOSTILE_FORMS)), weight: 1 }),
+  form: fc.oneof({ arbitrary: fc.constantFrom(...Object.keys(SAFE_FORMS)), weight: 4 },
+    { arbitrary: fc.constantFrom(...Object.keys(HOSTILE_FORMS)), weight: 1 }),
 }).map(({ leaves, unknown, form }) => {
   const specs = Object.entries(leaves);
   if (unknown !== null) specs.push(unknown);
@@ -173,7 +189,8 @@ fuzz('new BackgroundThread(options): documented errors only; when accepted it st
   const entries = specs.map(([key, s]) => [key, s.make(key)]);
   const options = (SAFE_FORMS[form] ?? HOSTILE_FORMS[form])(entries);
   const values = Object.fromEntries(entries);
-  const plain = isSafeForm(form) && specs.every(([, s]) => s.plain) && V.attempt(() => String(values.name)).ok;
+  const plain = isSafeForm(form) && specs.every(([, s]) => s.plain) &&
+    V.attempt(() => String(values.name)).ok;
   const argsSpec = specs.find(([k]) => k === 'args')?.[1];
   const argsExpected = argsSpec ? expectedArgs(argsSpec, values.args) : [];
   const codes = plain ? [...V.constructorCodes([options])] : null;
@@ -192,8 +209,10 @@ fuzz('new BackgroundThread(options): documented errors only; when accepted it st
 }, 500);
 
 const positionalArbitrary = fc.record({
-  leaves: fc.tuple(leafFor.group, leafFor.target, leafFor.name, leafFor.args, leafFor.kwargs, leafFor.verbose, V.fuzzValue),
-  length: fc.oneof({ arbitrary: fc.integer({ min: 0, max: 6 }), weight: 6 }, { arbitrary: fc.constant(7), weight: 1 }),
+  leaves: fc.tuple(leafFor.group, leafFor.target, leafFor.name, leafFor.args, leafFor.kwargs,
+    leafFor.verbose, V.fuzzValue),
+  length: fc.oneof({ arbitrary: fc.integer({ min: 0, max: 6 }), weight: 6 },
+    { arbitrary: fc.constant(7), weight: 1 }),
 }).map(({ leaves, length }) => {
   const specs = leaves.slice(0, length);
   const label = `new BackgroundThread(${specs.map((s) => s.label).join(', ')})`;
@@ -203,7 +222,8 @@ const positionalArbitrary = fc.record({
 fuzz('new BackgroundThread(group, target, name, args, kwargs, verbose): documented errors only', positionalArbitrary, async ({ specs }) => {
   const params = specs.map((s, i) => s.make(positionTags[i]));
   const plain = specs.every((s) => s.plain) && V.attempt(() => String(params[2])).ok;
-  const { form, options: read } = plain ? V.readParams(params) : { form: undefined, options: undefined };
+  const { form, options: read } = plain
+    ? V.readParams(params) : { form: undefined, options: undefined };
   const codes = plain ? [...V.constructorCodes(params)] : null;
   const inputs = params.map((value, i) => ({ value, tag: positionTags[i] }));
   // One object argument is the options form: its reads may run the caller's code too.
@@ -219,7 +239,8 @@ fuzz('new BackgroundThread(group, target, name, args, kwargs, verbose): document
 
 const validOptions = fc.record({
   name: fc.oneof(V.nameString, fc.integer(), fc.constant(null)),
-  stackSize: fc.oneof(fc.constantFrom(0, null, undefined, V.MIN_STACK, V.MAX_STACK), fc.integer({ min: V.MIN_STACK, max: 4 << 20 })),
+  stackSize: fc.oneof(fc.constantFrom(0, null, undefined, V.MIN_STACK, V.MAX_STACK),
+    fc.integer({ min: V.MIN_STACK, max: 4 << 20 })),
   daemon: fc.constantFrom(true, false, null, undefined),
   args: fc.array(fc.anything({ maxDepth: 1 }), { maxLength: 5 }),
   kwargs: fc.oneof(fc.constant(null), fc.object({ maxDepth: 1 })),

@@ -61,7 +61,8 @@ fuzz('setExcepthook(x): sets functions and null only; any accepted hook leaves t
   const thrown = new Error('thrown by the target');
   let t;
   try {
-    // Daemon: should a hook's failure keep the thread from ending, it must not hold the test run open.
+    // Daemon: should a hook's failure keep the thread from ending, it must not hold the test run
+    // open.
     t = track(new BackgroundThread({ name: 'fuzz-hook', daemon: true, target: () => { throw thrown; } }));
     t.start();
     if (await t.join(10) !== true) fail('the thread did not end');
@@ -98,7 +99,8 @@ fuzz('excepthook(x), the exported default hook, with any argument: documented er
 // a failure there can leave a thread that never ends, which must not leak into this process.
 test('targets that throw or return anything (fuzz, in a child process): no crash, no leak, hook called', async () => {
   const child = fileURLToPath(new URL('./fixtures/fuzz-thread-results.mjs', import.meta.url));
-  const r = await runNode([child], { env: { FUZZ_SEED: String(SEED), FUZZ_RUNS: String(runs(400)) }, timeout: 120000 });
+  const r = await runNode([child],
+    { env: { FUZZ_SEED: String(SEED), FUZZ_RUNS: String(runs(400)) }, timeout: 120000 });
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
   let report;
   try { report = JSON.parse(line); } catch { assert.unreachable(`no report from the child\n${describe(r)}`); }

@@ -18,7 +18,8 @@ const fuzz = fuzzer(test);
 
 const joinArbitrary = fc.record({
   state: fc.constantFrom('initial', 'started', 'settling', 'stopped'),
-  calls: fc.array(fc.record({ sync: fc.boolean(), timeout: V.timeoutValue }), { minLength: 1, maxLength: 6 }),
+  calls: fc.array(fc.record({ sync: fc.boolean(), timeout: V.timeoutValue }),
+    { minLength: 1, maxLength: 6 }),
 });
 
 fuzz('join(x) always returns a Promise, joinSync(x) throws only documented errors, in every state', joinArbitrary, async ({ state, calls }) => {
@@ -33,7 +34,8 @@ fuzz('join(x) always returns a Promise, joinSync(x) throws only documented error
   if (state === 'settling') {
     gate.resolve();
     while (!ran) await nextTurn();
-    await nextTurn();   // the target's Promise has settled in the turn it ran: the OS thread is ending
+    // The target's Promise has settled in the turn it ran: the OS thread is ending.
+    await nextTurn();
   }
   const pending = [];
   for (const { sync, timeout } of calls) {
@@ -43,7 +45,8 @@ fuzz('join(x) always returns a Promise, joinSync(x) throws only documented error
     if (sync) {
       checkJoin(V.attempt(() => t.joinSync(x)), expected, x, what);
     } else {
-      const checked = promiseOutcome(() => t.join(x), what).then((outcome) => checkJoin(outcome, expected, x, what));
+      const checked = promiseOutcome(() => t.join(x), what)
+        .then((outcome) => checkJoin(outcome, expected, x, what));
       checked.catch(() => {});   // awaited below; not an unhandled rejection if the run fails first
       pending.push(checked);
     }

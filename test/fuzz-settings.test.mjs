@@ -39,7 +39,8 @@ fuzz('stackSize(x): returns the old value; sets valid sizes only; threads still 
 }, 300);
 
 fuzz('setMaxBackgroundThreads(x): valid caps apply exactly, bad ones change nothing', fc.record({
-  x: V.mostly(fc.oneof(V.values(Infinity, 0, -0), fc.integer({ min: 0, max: 5 }).map((n) => V.spec(String(n), () => n, { plain: true }))), 2),
+  x: V.mostly(fc.oneof(V.values(Infinity, 0, -0),
+    fc.integer({ min: 0, max: 5 }).map((n) => V.spec(String(n), () => n, { plain: true }))), 2),
   alive: fc.integer({ min: 0, max: 3 }),
 }), async ({ x: xSpec, alive }) => {
   const gate = deferred();

@@ -156,7 +156,7 @@ test('module target: an error of its leftovers after join() resolved (its isolat
   });
 });
 
-// --- threads an export starts ---------------------------------------------------------------------
+// --- threads an export starts --------------------------------------------------------------------
 
 const CHILD = `${IMPORT}
 const LEFTOVERS = ${JSON.stringify(LEFTOVERS)};

@@ -55,7 +55,7 @@ async function assertNotReused(home) {
 test('an isolate whose module called process.exit(3) is never reused', async () => {
   await emptyPool();
   const home = await warmIsolate();
-  const calls = await withExcepthook(async (calls) => {
+  const calls = await withExcepthook(async () => {
     const exiting = await ended({ target: poolTarget('exitWith'), args: [3] });
     assert.is(exiting.nativeId, home, 'it ran on the warm isolate');
     assert.is(exiting.exception, undefined, 'process.exit() is not an exception');
@@ -85,8 +85,8 @@ test('a thread that left a timer that throws: its exception before join() resolv
 test('a thread handed to an idle isolate that an unref\'d leftover then ends runs on another isolate', async () => {
   // An unref'd timer is no leftover (as in a process, nothing waits for it): the isolate is
   // reused, and is blocked in the timer that will throw (pool.mjs throwLater with cells 2 and 3,
-  // unref'd, armed once the leaver has ended) when the next thread is handed to it. Nothing of that run began: it starts again
-  // elsewhere.
+  // unref'd, armed once the leaver has ended) when the next thread is handed to it. Nothing of that
+  // run began: it starts again elsewhere.
   await emptyPool();
   const home = await warmIsolate();
   await withExcepthook(async (calls) => {

@@ -286,10 +286,13 @@ test('setIsolatePool: bad input throws typed errors and changes nothing, not eve
 });
 
 test('setIsolatePool: the limits of each range are accepted; isolatePool() is a copy', () => {
-  for (const options of [{ maxIdle: 0 }, { maxIdle: Infinity }, { idleTimeout: 0 }, { idleTimeout: Infinity },
-    { maxIsolates: 1 }, { maxIsolates: Infinity }, { maxIdle: 3, idleTimeout: 1.5, maxIsolates: 4 }]) {
+  for (const options of [{ maxIdle: 0 }, { maxIdle: Infinity }, { idleTimeout: 0 },
+    { idleTimeout: Infinity }, { maxIsolates: 1 }, { maxIsolates: Infinity },
+    { maxIdle: 3, idleTimeout: 1.5, maxIsolates: 4 }]) {
     const state = setIsolatePool(options);
-    for (const [key, value] of Object.entries(options)) assert.is(state[key], value, JSON.stringify(options));
+    for (const [key, value] of Object.entries(options)) {
+      assert.is(state[key], value, JSON.stringify(options));
+    }
   }
   assert.equal(setIsolatePool({}), isolatePool(), '{} changes nothing');
   const state = isolatePool();

@@ -40,7 +40,7 @@ test('a warm isolate sees process.env as it is now, and what a module sets there
   delete process.env.BT_FROM_A_MODULE;
 });
 
-// --- item 7: 'exit' listeners ----------------------------------------------------------------------
+// --- item 7: 'exit' listeners --------------------------------------------------------------------
 
 test('a module\'s process.on(\'exit\') listeners run when its warm isolate ends with the process', async () => {
   const r = await runChild(`${CHILD}
@@ -83,7 +83,7 @@ console.log('COUNTS', counts.join(), 'CREATOR', own(), process.listenerCount('be
   assert.not.match(r.stderr, /MaxListenersExceededWarning/);
 });
 
-// --- item 4: arguments are not pinned --------------------------------------------------------------
+// --- item 4: arguments are not pinned ------------------------------------------------------------
 
 // ASan's allocator keeps what is freed in its quarantine: resident memory says nothing there.
 const asan = /libasan/.test(process.env.LD_PRELOAD ?? '');

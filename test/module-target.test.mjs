@@ -22,7 +22,8 @@ import { withExcepthook } from './helpers/excepthook.mjs';
 import { until } from './helpers/wait.mjs';
 
 const fixture = (file) => fileURLToPath(new URL(`./fixtures/module-targets/${file}`, import.meta.url));
-const moduleOf = (file, exportName) => ({ module: fixture(file), ...(exportName && { export: exportName }) });
+const moduleOf = (file, exportName) =>
+  ({ module: fixture(file), ...(exportName && { export: exportName }) });
 const cellsOf = (n = 4) => new Int32Array(new SharedArrayBuffer(4 * n));
 const release = (cells, i = 1) => { Atomics.store(cells, i, 1); Atomics.notify(cells, i); };
 // A hang guard (a Worker boots in well under a second), generous: the machine may be loaded.
@@ -285,7 +286,8 @@ test('module as relative path, URL, file: URL string, data: URL, CommonJS file; 
     moduleOf('store.cjs'),
   ];
   assert.not.ok(path.isAbsolute(targets[0].module));
-  const threads = targets.map((target, i) => new BackgroundThread({ target, args: [cells.buffer, i, 10 + i] }));
+  const threads = targets.map((target, i) =>
+    new BackgroundThread({ target, args: [cells.buffer, i, 10 + i] }));
   for (const t of threads) t.start();
   const ident = startNewBackgroundThread(moduleOf('store.mjs'), [cells.buffer, 5, 15]);
   assert.ok(Number.isSafeInteger(ident) && ident > 0);
@@ -341,7 +343,7 @@ test('bad module references, stackSize: TypeError at construction; run(): ERR_MO
   assert.not.ok(t.isAlive());
 });
 
-// --- what a module writes, and how its Worker died, arrive before its end --------------------------
+// --- what a module writes, and how its Worker died, arrive before its end ------------------------
 
 const PRINTS = ['line 1 of 3', 'line 2 of 3', 'line 3 of 3', 'bytes', 'hex'];
 

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BackgroundThread } from 'background-thread';
 import { assertExit, importHelpers, runChild } from './helpers/child.mjs';
-import { exited, limits, linux, PARKED_NAME, parkedTasks, threadName } from './helpers/os-threads.mjs';
+import { limits, linux, PARKED_NAME, threadName } from './helpers/os-threads.mjs';
 import { deferred } from './helpers/wait.mjs';
 
 /** Starts and joins `n` threads one after the other; what each saw of itself. */
@@ -15,7 +15,9 @@ async function oneAfterAnother(n, options = {}) {
   for (let i = 0; i < n; i++) {
     const t = new BackgroundThread({
       name: `seq-${i}`, ...options,
-      target: () => { seen.push({ ident: t.ident, nativeId: t.nativeId, name: threadName(t.nativeId) }); },
+      target: () => {
+        seen.push({ ident: t.ident, nativeId: t.nativeId, name: threadName(t.nativeId) });
+      },
     });
     t.start();
     assert.ok(await t.join(30), 'joined');
@@ -53,7 +55,8 @@ test(`at most maxParkedPerStackSize (${limits.maxParkedPerStackSize}) OS threads
   if (!linux) return;
   const batch = async () => {
     const gate = deferred();
-    const threads = Array.from({ length: limits.maxParkedPerStackSize + 24 }, () => new BackgroundThread({ target: () => gate.promise, stackSize: 131072 }));
+    const threads = Array.from({ length: limits.maxParkedPerStackSize + 24 },
+      () => new BackgroundThread({ target: () => gate.promise, stackSize: 131072 }));
     for (const t of threads) t.start();
     const ids = threads.map((t) => t.nativeId);
     gate.resolve();
@@ -86,7 +89,8 @@ const WORKER_RUNS_THREADS = `(async () => {
 })();`;
 
 async function child(source, idle, options) {
-  return runChild(CHILD + source, { env: { BACKGROUND_THREAD_PARKED_IDLE_SECONDS: String(idle) }, timeout: 90000, ...options });
+  return runChild(CHILD + source,
+    { env: { BACKGROUND_THREAD_PARKED_IDLE_SECONDS: String(idle) }, timeout: 90000, ...options });
 }
 
 test('a parked OS thread ends once its idle time has passed', async () => {

@@ -1,5 +1,5 @@
-// No tax on the rest of the app: the daemon hook (src/thread/context.ts) never makes Node install a V8
-// promise hook where Node can avoid it (`trackPromises: false`, Node 24 and later), and daemon
+// No tax on the rest of the app: the daemon hook (src/thread/context.ts) never makes Node install a
+// V8 promise hook where Node can avoid it (`trackPromises: false`, Node 24 and later), and daemon
 // threads keep their semantics there. Observable without timing: with a promise hook installed,
 // the code after an `await` runs with an async id of its own; without one, executionAsyncId() is
 // 0 there. That Node is the running one when it is 24 or later (npm run test:node-versions runs

@@ -93,7 +93,7 @@ it('process.exit() before Redis took the job is not silent: the job ids are writ
 it('Redis down: ERR_REMOTE_ENQUEUE reaches the excepthook after enqueueTimeout, the thread ends, the process exits', async () => {
   const source = creator('add', [1, 2], {
     then: 't.remote.enqueued.catch((e) => console.log("enqueued rejected", e.code));',
-  }).replace("t.start();", "configureRemote({ enqueueTimeout: 1 });\nt.start();").replace("import { BackgroundThread,", "import { configureRemote, BackgroundThread,");
+  }).replace('t.start();', 'configureRemote({ enqueueTimeout: 1 });\nt.start();').replace('import { BackgroundThread,', 'import { configureRemote, BackgroundThread,');
   const r = await runChild(source, { ...QUICK, env: remoteEnv(join(markers(), 'no-redis.sock'), freshQueue()) });
   assert.is(r.code, 0, describe(r));
   assert.match(r.stdout, /hook ERR_REMOTE_ENQUEUE cannot enqueue/, describe(r));
@@ -128,7 +128,9 @@ console.log('ids', JSON.stringify(threads.map((t) => t.remote.jobId)));
 ${then}
 `;
 
-/** Waits until no job of `queue` is waiting, delayed or running: a job sent late has run by then. */
+/**
+ * Waits until no job of `queue` is waiting, delayed or running: a job sent late has run by then.
+ */
 const drained = async (socket, queue) => {
   const q = await inspectQueue(socket, queue);
   try {
@@ -162,7 +164,8 @@ it('an enqueue timeout on a frozen Redis: a thread that ends with ERR_REMOTE_ENQ
     const wrong = outcomes.map((outcome, i) => ({ i, outcome, runs: runsOf(dir, i) }))
       .filter(({ outcome, runs }) => !(outcome === 'ERR_REMOTE_ENQUEUE' ? runs === 0 : outcome === 'ran' && runs === 1));
     assert.equal(wrong, [], `each thread's end matches its job's: ${JSON.stringify(outcomes)}`);
-    // What Redis says of a withdrawn job: failed unrun (by the worker that took it), or a tombstone.
+    // What Redis says of a withdrawn job: failed unrun (by the worker that took it), or a
+    // tombstone.
     const ids = JSON.parse(r.stdout.match(/ids (.*)/)[1]);
     const q = await inspectQueue(stopped.socket, queue);
     try {
@@ -214,7 +217,8 @@ it('a worker killed mid-job: the job reruns on another worker, and the creator s
   try {
     const r = runChild(creator('holdOnce', [file], { then: 'await t.join(); console.log("remote", JSON.stringify(t.remote));' }),
       { timeout: 120000, env: remoteEnv(redis.socket, queue) });
-    r.catch(() => {});   // awaited below; a failed assertion before then must not leave it unhandled
+    // Awaited below; a failed assertion before then must not leave it unhandled.
+    r.catch(() => {});
     await began(file);
     assert.is(Number(readFileSync(file, 'utf8')), a.child.pid, 'the only worker began it');
     a.child.kill('SIGKILL');
@@ -240,7 +244,8 @@ it('past the stall limit the thread fails with ERR_REMOTE_STALLED', async () => 
   let b;
   try {
     const r = runChild(creator('holdOnce', [file]), { timeout: 120000, env: remoteEnv(redis.socket, queue) });
-    r.catch(() => {});   // awaited below; a failed assertion before then must not leave it unhandled
+    // Awaited below; a failed assertion before then must not leave it unhandled.
+    r.catch(() => {});
     await began(file);
     a.child.kill('SIGKILL');
     await a.exited;
@@ -286,7 +291,8 @@ it('SIGTERM drains a worker: the running job ends, then exit 0; past --drain-tim
   twice.w.child.kill('SIGTERM');
   await draining(twice.w);
   twice.w.child.kill('SIGTERM');
-  assert.equal(await twice.w.exited, { code: 143, signal: null }, twice.w.stderr());   // 128 + SIGTERM's 15
+  // 128 + SIGTERM's 15.
+  assert.equal(await twice.w.exited, { code: 143, signal: null }, twice.w.stderr());
 });
 
 it('SIGTERM to the pid of `npx background-thread-worker` reaches the worker: it drains its running job and exits', async () => {

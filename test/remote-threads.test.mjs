@@ -9,10 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BackgroundThread, BackgroundThreadError, configureRemote, enumerate, getExcepthook, joinAll, setExcepthook,
+  BackgroundThread, BackgroundThreadError, configureRemote, enumerate, getExcepthook, joinAll,
+  setExcepthook,
 } from 'background-thread';
 import {
-  JOBS, JOBS_ROOT, SECRET, freshQueue, inspectQueue, markers, redisProxy, startWorker, stopWorkers, testRedis,
+  JOBS, JOBS_ROOT, SECRET, freshQueue, inspectQueue, markers, redisProxy, startWorker, stopWorkers,
+  testRedis,
 } from './helpers/remote.mjs';
 import { until, withTimeout } from './helpers/wait.mjs';
 
@@ -175,7 +177,8 @@ it('a job sealed with another secret is refused before its payload is read', asy
       t.start();
       await withTimeout(t.join(), 60, 'join');
     } finally {
-      configureRemote({ url: redis.socket, secret: SECRET, root: JOBS_ROOT, queue, pollInterval: 1 });
+      configureRemote({ url: redis.socket, secret: SECRET, root: JOBS_ROOT, queue,
+        pollInterval: 1 });
     }
   });
   assert.is(seen.length, 1);
@@ -321,7 +324,8 @@ it('an add that reaches Redis only after its thread withdrew the job (a slow net
     const job = await q.getJob(t.remote.jobId);
     assert.match(job.failedReason, /withdrawn by its thread/, 'Redis holds the tombstone, which reads as a failed job');
     assert.is(await q.getJobState(t.remote.jobId), 'unknown', 'in no list: no worker can take it');
-    // A later thread of the same job id follows the tombstone: it ends as the job did, and runs nothing.
+    // A later thread of the same job id follows the tombstone: it ends as the job did, and runs
+    // nothing.
     const again = remote('tally', { args: [file] }, { jobId: t.remote.jobId });
     await withHook(async () => {
       again.start();

@@ -34,7 +34,8 @@ it(`a redis:// URL with ${IPV6 ? 'an IPv6 literal host' : 'a host'} and an escap
   try {
     assert.ok(worker.stderr().includes(`ready on queue ${queue} at ${redacted(redis.port)}`), worker.stderr());
     assert.not.ok(leaks(worker.stderr()), worker.stderr());
-    configureRemote({ url: url(redis.port), secret: SECRET, root: JOBS_ROOT, queue, pollInterval: 1 });
+    configureRemote({ url: url(redis.port), secret: SECRET, root: JOBS_ROOT, queue,
+      pollInterval: 1 });
     const t = new BackgroundThread({ target: { module: JOBS, export: 'add', remote: true }, args: [20, 22] });
     t.start();
     assert.ok(await withTimeout(t.join(), 60, 'join'));

@@ -28,7 +28,7 @@ function consumer() {
 }
 
 // Catches the import's error and prints what a program would switch on.
-const report = "console.log(JSON.stringify([error.name, error.code, error.message]))";
+const report = 'console.log(JSON.stringify([error.name, error.code, error.message]))';
 const cjs = `try { require('background-thread'); console.log('loaded'); } catch (error) { ${report}; }`;
 const esm = `try { await import('background-thread'); console.log('loaded'); } catch (error) { ${report}; }`;
 
@@ -39,7 +39,8 @@ for (const [name, { pkg, version, bin, args }] of Object.entries(RUNTIMES)) {
       const runtime = ensureForeignNode(pkg, version, bin);
       const script = join(consumer(), `probe.${ext}`);
       writeFileSync(script, source);
-      const { code, signal, stdout, stderr } = await runNode([...args, script], { node: runtime, timeout: 120000 });
+      const { code, signal, stdout, stderr } = await runNode([...args, script],
+        { node: runtime, timeout: 120000 });
       assert.is(signal, null, stderr);
       assert.is(code, 0, stderr);
       const [errorName, errorCode, message] = JSON.parse(stdout.trim().split('\n').pop());

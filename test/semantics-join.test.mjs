@@ -65,7 +65,9 @@ test('the thread has settled by the time code awaiting the Promise its target re
   ]) {
     const gate = deferred();
     const ran = deferred();
-    const t = new BackgroundThread({ target: () => { const p = make(gate); ran.resolve([p]); return p; } });
+    const t = new BackgroundThread({
+      target: () => { const p = make(gate); ran.resolve([p]); return p; },
+    });
     t.start();
     const [returned] = await ran.promise;
     setTimeout(gate.resolve, 5);

@@ -24,7 +24,9 @@ const gc = runInNewContext('gc');
 test('the target runs on the loop that called start(), on a later macrotask, never inside start()', async () => {
   let ranOn = null;
   const ran = deferred();
-  const t = new BackgroundThread({ target: () => { ranOn = { isMainThread, threadId }; ran.resolve(); } });
+  const t = new BackgroundThread({
+    target: () => { ranOn = { isMainThread, threadId }; ran.resolve(); },
+  });
   t.start();
   assert.is(ranOn, null, 'not inside start()');
   await Promise.resolve();
@@ -56,7 +58,8 @@ test('start() returns once the OS thread runs: alive, ident and nativeId set at 
 
 test('startNewBackgroundThread returns the thread\'s ident, which currentThread() inside sees', async () => {
   const seen = deferred();
-  const ident = startNewBackgroundThread((a, b, kw) => seen.resolve({ ident: currentThread().ident, a, b, kw }), [1, 2], { k: 3 });
+  const ident = startNewBackgroundThread((a, b, kw) =>
+    seen.resolve({ ident: currentThread().ident, a, b, kw }), [1, 2], { k: 3 });
   assert.ok(Number.isSafeInteger(ident) && ident > 0);
   assert.equal(await seen.promise, { ident, a: 1, b: 2, kw: { k: 3 } });
   const me = enumerate().find((t) => t.ident === ident);

@@ -8,7 +8,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  assertExit as assertExitCode, assertPrompt, describe, importHelpers, lines, repeatChildren as repeat,
+  assertExit as assertExitCode, assertPrompt, describe, importHelpers, lines,
+  repeatChildren as repeat,
 } from './helpers/child.mjs';
 
 // assertExit, and no marker the child prints when something happened that must not.

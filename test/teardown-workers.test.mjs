@@ -159,7 +159,7 @@ test('50 Worker terminates (blocked, running, settling, tight start/join, pendin
   }), 2);
 });
 
-// --- Workers that end by themselves with daemon threads alive (dlclose) ---------------------------
+// --- Workers that end by themselves with daemon threads alive (dlclose) --------------------------
 
 const EXITING_SOURCE = WORKER_PRELUDE + `
 const URL_ = new URL(${JSON.stringify(EXITING_WORKER.href)});

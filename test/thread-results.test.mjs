@@ -126,7 +126,8 @@ test('module target: result is a structured clone of what the export returned or
   ]);
   assert.equal(clone.result, {
     number: 1.5, string: 'two', list: [3, [4]], map: new Map([['k', 5]]), set: new Set([6]),
-    date: new Date(7), big: 8n, nested: { nil: null, undef: undefined }, bytes: new Uint8Array([9, 10]),
+    date: new Date(7), big: 8n, nested: { nil: null, undef: undefined },
+    bytes: new Uint8Array([9, 10]),
   });
   assert.instance(clone.result.map, Map);
   assert.instance(clone.result.date, Date);
@@ -233,12 +234,13 @@ test('the transfer option moves args at start() also into a thread that waits fo
   assert.is(await held.join(), true);
 });
 
-// Node's own refusals differ by version (a number in the list: TypeError ERR_INVALID_TRANSFER_OBJECT
-// on 18 and 20, DataCloneError on 22 and later; a MessagePort left out of the list: TypeError
-// ERR_MISSING_TRANSFERABLE_IN_TRANSFER_LIST on 18 and 20; a detached ArrayBuffer: sent as an empty
-// one by 18 and 20) and by the path the run takes (a queued run is cloned by structuredClone, whose
-// refusal of a number on 22 and later is ERR_INVALID_ARG_TYPE): start() throws one TypeError,
-// ERR_INVALID_ARG_VALUE, on each path of every version; Node's error (or the package's) is its cause.
+// Node's own refusals differ by version (a number in the list: TypeError
+// ERR_INVALID_TRANSFER_OBJECT on 18 and 20, DataCloneError on 22 and later; a MessagePort left out
+// of the list: TypeError ERR_MISSING_TRANSFERABLE_IN_TRANSFER_LIST on 18 and 20; a detached
+// ArrayBuffer: sent as an empty one by 18 and 20) and by the path the run takes (a queued run is
+// cloned by structuredClone, whose refusal of a number on 22 and later is ERR_INVALID_ARG_TYPE):
+// start() throws one TypeError, ERR_INVALID_ARG_VALUE, on each path of every version; Node's error
+// (or the package's) is its cause.
 test('a transfer list that cannot be transferred: TypeError ERR_INVALID_ARG_VALUE at start() on an idle isolate, a fresh one or in the queue; the thread unstarted, nothing moved or left running', async () => {
   const refused = [
     ['a number', (b) => ({ args: [b], transfer: [b, 5] })],
@@ -287,7 +289,7 @@ test('a transfer list that cannot be transferred: TypeError ERR_INVALID_ARG_VALU
 
 // --- checks of the options and of transfer() -----------------------------------------------------
 
-test("the isolate and transfer options: bad values, or given with a function target, throw TypeErrors with codes", () => {
+test('the isolate and transfer options: bad values, or given with a function target, throw TypeErrors with codes', () => {
   const moduleTarget = poolTarget('count');
   const fn = () => {};
   const buffer = new ArrayBuffer(8);
@@ -312,8 +314,10 @@ test("the isolate and transfer options: bad values, or given with a function tar
   }
   assert.is(buffer.byteLength, 8, 'nothing was moved');
   // Accepted: null/undefined with any target, an empty list with a function target.
-  for (const options of [{ target: fn, isolate: null, transfer: null }, { target: fn, isolate: undefined, transfer: [] },
-    { target: moduleTarget, isolate: 'warm', transfer: [] }, { target: moduleTarget, isolate: 'fresh' }]) {
+  for (const options of [{ target: fn, isolate: null, transfer: null },
+    { target: fn, isolate: undefined, transfer: [] },
+    { target: moduleTarget, isolate: 'warm', transfer: [] },
+    { target: moduleTarget, isolate: 'fresh' }]) {
     assert.instance(new BackgroundThread(options), BackgroundThread);
   }
 });

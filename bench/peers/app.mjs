@@ -55,7 +55,8 @@ async function requestsPerSecond({ requests, concurrency }) {
   const args = [client, JSON.stringify({ port: server.address().port, requests, concurrency })];
   const t0 = process.cpuUsage();
   await new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { timeout: 300_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    execFile(process.execPath, args, { timeout: 300_000 },
+      (error, stdout) => (error ? reject(error) : resolve(stdout)));
   });
   const { user, system } = process.cpuUsage(t0);
   return Math.round(requests / ((user + system) / 1e6));

@@ -82,7 +82,9 @@ function moduleLatency(n, isolate) {
   return oneAtATime(n, start);
 }
 
-/** Start+join of the empty export, inFlight lanes (warm isolates: the default policy, or capped). */
+/**
+ * Start+join of the empty export, inFlight lanes (warm isolates: the default policy, or capped).
+ */
 async function moduleThroughput(n, inFlight) {
   return lanes(n, inFlight, async () => {
     const t = moduleThread('empty', []);
@@ -91,9 +93,12 @@ async function moduleThroughput(n, inFlight) {
   });
 }
 
-/** `slots.length` threads of `target` running cpuWork(iterations, shared, slot), started together. */
+/**
+ * `slots.length` threads of `target` running cpuWork(iterations, shared, slot), started together.
+ */
 async function allAtOnce(target, iterations, shared, slots) {
-  const threads = slots.map((slot) => new BackgroundThread({ target, args: [iterations, shared, slot] }));
+  const threads = slots.map((slot) =>
+    new BackgroundThread({ target, args: [iterations, shared, slot] }));
   for (const t of threads) t.start();
   for (const t of threads) if (!(await t.join(120))) fail('join timed out');
 }
@@ -102,7 +107,8 @@ async function allAtOnce(target, iterations, shared, slots) {
 // loop, so one runs after the other. Parallel: module targets, each in its own isolate (warm
 // ones, left by the warm-up, where the build has them).
 const moduleTarget = { module: WORK, export: 'cpuWork' };
-const cpu = () => cpuResult(params, (...a) => allAtOnce(cpuWork, ...a), (...a) => allAtOnce(moduleTarget, ...a));
+const cpu = () => cpuResult(params, (...a) => allAtOnce(cpuWork, ...a),
+  (...a) => allAtOnce(moduleTarget, ...a));
 
 /**
  * n module threads at once (gather: n distinct isolates), joined: RSS per isolate the pool keeps
@@ -149,7 +155,8 @@ if (metric === 'latency') {
   release();
   const joined = await Promise.all(threads.map((t) => t.join(30)));
   if (!joined.every(Boolean)) fail('join timed out');
-  done({ alive, stack, before, after, tasks: liveTasks, perThreadKiB: round1((after - before) / alive / 1024) });
+  done({ alive, stack, before, after, tasks: liveTasks,
+    perThreadKiB: round1((after - before) / alive / 1024) });
 } else if (metric === 'module-latency') {
   if (params.isolate === 'warm' && !hasPool) done(NO_POOL);
   else await warmedUp((n) => moduleLatency(n, params.isolate));
@@ -159,7 +166,8 @@ if (metric === 'latency') {
     if (params.cap) setIsolatePool({ maxIsolates: os.availableParallelism() });
     // The pool's isolates once measured: how many the default policy's burst left.
     const isolates = () => { const { idle, busy } = isolatePool(); return idle + busy; };
-    await warmedUp(async (n) => ({ ...(await moduleThroughput(n, params.inFlight)), isolates: isolates() }));
+    await warmedUp(async (n) => ({ ...(await moduleThroughput(n, params.inFlight)),
+      isolates: isolates() }));
   }
 } else if (metric === 'idle-rss') {
   done(hasPool ? await idleRss(params.n) : NO_POOL);

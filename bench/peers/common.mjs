@@ -4,23 +4,28 @@
 // does ONE measurement and prints ONE line of JSON on stdout: the result, or { na: reason } when
 // the peer cannot take this measurement (a baseline build without warm isolates). Params:
 //   { metric: 'latency',    n, warmup }             -> { samples: [µs, ...], startCall: [µs, ...] }
-//     samples: just before start() -> the target's first line; startCall: how long start() itself took
+//     samples: just before start() -> the target's first line; startCall: how long start()
+//     itself took
 //   { metric: 'throughput', n, inFlight, warmup }   -> { n, inFlight, seconds, perSecond }
-//   { metric: 'rss',        alive, stack, warmup }  -> { alive, stack, before, after, perThreadKiB, tasks }
+//   { metric: 'rss',        alive, stack, warmup }  -> { alive, stack, before, after,
+//                                                        perThreadKiB, tasks }
 //   { metric: 'lag',        idle, seconds }         -> { idle, samples: [ms, ...], p50, p99 }
 // Module targets (background-thread: { module, export } targets; worker_threads: a plain Worker
 // running plain-worker.mjs, which imports the same module and calls the same export; piscina: a
 // pool's task, piscina-task.mjs calling the same export):
-//   { metric: 'module-latency', n, warmup, isolate? } -> { samples: [µs, ...], startCall: [µs, ...], joined: [µs, ...], seconds, perSecond }
+//   { metric: 'module-latency', n, warmup, isolate? } -> { samples: [µs, ...],
+//                     startCall: [µs, ...], joined: [µs, ...], seconds, perSecond }
 //     samples: just before start() / pool.run() -> the export's first line (module-work.mjs
 //     firstLine); joined: -> join() resolved / 'exit' / run() settled; perSecond: n / the loop's
 //     elapsed time (sequential start+join). isolate (background-thread): 'warm' or 'fresh'.
-//   { metric: 'module-throughput', n, inFlight, warmup, cap? } -> { n, inFlight, seconds, perSecond }
+//   { metric: 'module-throughput', n, inFlight, warmup, cap? }
+//     -> { n, inFlight, seconds, perSecond }
 //     start+join of the empty export, inFlight lanes; cap (background-thread): maxIsolates = cores
 //   { metric: 'idle-rss', n } -> { n, idle, before, after, perIdleKiB }
 //     n module threads / tasks at once (module-work.mjs gather: n distinct isolates), ended; then
 //     (VmRSS - VmRSS before the first) / the idle isolates / threads the pool kept
-//   { metric: 'cpu', ms, tasks } -> { ms, tasks, iterations, serialMs, parallelMs, speedup, serial: [...], parallel: [...] }
+//   { metric: 'cpu', ms, tasks } -> { ms, tasks, iterations, serialMs, parallelMs, speedup,
+//                                     serial: [...], parallel: [...] }
 //     `tasks` (default 2) runs of spin(iterations) (module-work.mjs; iterations calibrated here to
 //     ~ms on the main thread): one after the other on one thread (serialMs), then in `tasks`
 //     threads at once (parallelMs); speedup = serialMs / parallelMs. serial/parallel: per run,
@@ -44,7 +49,10 @@ export const importPackage = () => (process.env.BENCH_PACKAGE
   ? import(pathToFileURL(join(process.env.BENCH_PACKAGE, 'dist/index.mjs')).href)
   : import('background-thread'));
 
-/** Monotonic clock (CLOCK_MONOTONIC through uv_hrtime), the same in every thread of the process, in µs. */
+/**
+ * Monotonic clock (CLOCK_MONOTONIC through uv_hrtime), the same in every thread of the process, in
+ * µs.
+ */
 export const nowUs = () => Number(process.hrtime.bigint()) / 1000;
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -99,13 +107,16 @@ export function sampleLag(seconds) {
 export async function lagResult(idle, seconds) {
   await sleep(100);  // let whatever starting the idle threads left behind settle
   const samples = await sampleLag(seconds);
-  return { idle, samples: samples.map(round3), p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  return { idle, samples: samples.map(round3), p50: percentile(samples, 50),
+    p99: percentile(samples, 99) };
 }
 
 export const round1 = (x) => Math.round(x * 10) / 10;
 export const round3 = (x) => Math.round(x * 1000) / 1000;
 
-/** Print the result and exit (process.exit: live threads/Workers are dropped at once, on purpose). */
+/**
+ * Print the result and exit (process.exit: live threads/Workers are dropped at once, on purpose).
+ */
 export function done(result) {
   process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
 }
@@ -118,7 +129,8 @@ export function done(result) {
 export async function warmedUp(measure) {
   await measure(params.warmup);
   const result = await measure(params.n);
-  done(Object.fromEntries(Object.entries(result).map(([k, v]) => [k, Array.isArray(v) ? v.map(round1) : v])));
+  done(Object.fromEntries(Object.entries(result)
+    .map(([k, v]) => [k, Array.isArray(v) ? v.map(round1) : v])));
 }
 
 export async function lanes(n, inFlight, one) {
@@ -135,7 +147,9 @@ export async function lanes(n, inFlight, one) {
   return { n, inFlight, seconds, perSecond: n / seconds };
 }
 
-/** A SharedArrayBuffer of `n` int64 slots (process.hrtime.bigint() stamps, ns) and a reader in µs. */
+/**
+ * A SharedArrayBuffer of `n` int64 slots (process.hrtime.bigint() stamps, ns) and a reader in µs.
+ */
 /**
  * Module-target latency, one at a time: `start(shared)` starts one run of module-work.mjs's
  * firstLine (it stamps shared slot 0) and returns what settles when it has ended; the clock runs
@@ -203,12 +217,14 @@ export async function cpuResult({ ms, tasks = 2 }, serial, parallel) {
   const one = await run(serial, iterations);
   const all = await run(parallel, iterations);
   return {
-    ms, tasks, iterations, serialMs: round3(one.ms), parallelMs: round3(all.ms), speedup: one.ms / all.ms,
-    serial: one.runs, parallel: all.runs,
+    ms, tasks, iterations, serialMs: round3(one.ms), parallelMs: round3(all.ms),
+    speedup: one.ms / all.ms, serial: one.runs, parallel: all.runs,
   };
 }
 
-/** The serial half of cpuResult for the peers whose threads need a Worker: the runs on this thread. */
+/**
+ * The serial half of cpuResult for the peers whose threads need a Worker: the runs on this thread.
+ */
 export async function onThisThread(iterations, shared, slots) {
   for (const slot of slots) cpuWork(iterations, shared, slot);
 }
@@ -216,7 +232,8 @@ export async function onThisThread(iterations, shared, slots) {
 /** One CPU-bound run: when its work began (ms after t0) and how long it took (ms), from stamps. */
 export const workSpan = (s, slot, t0) => {
   if (s.us(2 * slot + 1) === 0) fail(`CPU-bound run ${slot} did not finish`);
-  return { beganMs: round3((s.us(2 * slot) - t0) / 1000), workMs: round3((s.us(2 * slot + 1) - s.us(2 * slot)) / 1000) };
+  return { beganMs: round3((s.us(2 * slot) - t0) / 1000),
+    workMs: round3((s.us(2 * slot + 1) - s.us(2 * slot)) / 1000) };
 };
 
 export function fail(message) {

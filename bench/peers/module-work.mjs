@@ -44,8 +44,9 @@ export function now() {
 export function empty() {}
 
 /**
- * Waits (10 s at most) until `n` threads have reached it, counting arrivals in Int32Array(shared)[0]:
- * the idle-pool RSS rows run `n` of these at once, so that they take `n` distinct isolates.
+ * Waits (10 s at most) until `n` threads have reached it, counting arrivals in
+ * Int32Array(shared)[0]: the idle-pool RSS rows run `n` of these at once, so that they take `n`
+ * distinct isolates.
  */
 export function gather(shared, n) {
   const count = new Int32Array(shared);
@@ -53,6 +54,8 @@ export function gather(shared, n) {
   Atomics.notify(count, 0);
   const deadline = Date.now() + 10_000;
   let seen;
-  while ((seen = Atomics.load(count, 0)) < n && Date.now() < deadline) Atomics.wait(count, 0, seen, 50);
+  while ((seen = Atomics.load(count, 0)) < n && Date.now() < deadline) {
+    Atomics.wait(count, 0, seen, 50);
+  }
   return seen >= n;
 }

@@ -12,7 +12,8 @@ import { cpuResult, done, fail, oneAtATime, lanes, onThisThread, params, round1,
 
 const TASK = new URL('./piscina-task.mjs', import.meta.url).href;
 const cores = os.availableParallelism();
-const poolOf = (threads) => new Piscina({ filename: TASK, maxThreads: threads, minThreads: threads });
+const poolOf = (threads) =>
+  new Piscina({ filename: TASK, maxThreads: threads, minThreads: threads });
 const run = (pool, exportName, args) => pool.run({ exportName, args });
 
 /** Tasks one at a time: pool.run() -> the export's first line, and -> run() settled. */

@@ -2,9 +2,9 @@
 // runWorker() for the remote threads, and beside it a plain BullMQ Worker on its own queue whose
 // processor's first line returns the clock (the queue's own add -> processor, without the
 // package). Settings come from the environment remote.mjs sets (BACKGROUND_THREAD_REMOTE, _SECRET,
-// _ROOT, _QUEUE) and from the params { name, concurrency, plainQueue }. It tells its parent 'ready' over
-// the IPC channel and stops on SIGTERM; it also exits when that channel closes, so that a parent
-// that died (fail(), a timeout's SIGKILL) leaves no worker behind.
+// _ROOT, _QUEUE) and from the params { name, concurrency, plainQueue }. It tells its parent 'ready'
+// over the IPC channel and stops on SIGTERM; it also exits when that channel closes, so that a
+// parent that died (fail(), a timeout's SIGKILL) leaves no worker behind.
 import { Worker } from 'bullmq';
 import { importPackage, params } from './common.mjs';
 

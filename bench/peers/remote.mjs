@@ -4,7 +4,8 @@
 // policy), and BullMQ alone (Queue.add() -> a plain Worker's processor in the same worker
 // processes, same Redis), all in one child:
 //   remote(pkg, params) -> { remote, remoteLive, local, bullmq: { samples, joined, enqueued? },
-//                           remoteJobs, localJobs, bullmqJobs: { n, inFlight, seconds, perSecond } }
+//                           remoteJobs, localJobs,
+//                           bullmqJobs: { n, inFlight, seconds, perSecond } }
 //   samples: just before start() / add() -> the export's / processor's first line (the clock it
 //   returns: CLOCK_MONOTONIC, one clock for the machine's processes); joined: -> join() /
 //   waitUntilFinished(); enqueued: -> thread.remote.enqueued (Redis took the job). remote: one
@@ -77,7 +78,8 @@ export async function remote(pkg, { n, warmup, jobs, warmupJobs, inFlight, worke
     await Promise.all([...started.map((s) => s.ready), events.waitUntilReady()]);
     configureRemote({ url: redis.socket, secret, root: HERE, queue: REMOTE_QUEUE });
 
-    const thread = (exportName, remote) => new BackgroundThread({ target: { module: WORK, export: exportName, remote } });
+    const thread = (exportName, remote) =>
+      new BackgroundThread({ target: { module: WORK, export: exportName, remote } });
     const joined = async (t) => {
       if (!(await t.join(60))) fail('join timed out');
       if (t.exception !== undefined) fail(`the thread threw: ${t.exception?.message ?? t.exception}`);
@@ -104,8 +106,11 @@ export async function remote(pkg, { n, warmup, jobs, warmupJobs, inFlight, worke
       const enqueued = t.remote?.enqueued.then(() => nowUs() - t0);
       return { stamp: await joined(t), enqueued: await enqueued };
     };
-    const bullmqRun = async () => ({ stamp: await (await add()).waitUntilFinished(events, 60_000) });
-    /** f() beside a live remote thread: a job delayed by an hour, promoted (run now) once f is done. */
+    const bullmqRun = async () =>
+      ({ stamp: await (await add()).waitUntilFinished(events, 60_000) });
+    /**
+     * f() beside a live remote thread: a job delayed by an hour, promoted (run now) once f is done.
+     */
     const besideLive = async (f) => {
       const holder = thread('empty', { delay: HOUR });
       holder.start();

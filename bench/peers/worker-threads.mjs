@@ -5,10 +5,10 @@ import { Worker } from 'node:worker_threads';
 import { cpuResult, done, fail, oneAtATime, lagResult, lanes, nowUs, onThisThread, params, round1, settledRss, sleep, tasks, warmedUp } from './common.mjs';
 
 // First line: the monotonic clock (shared by all threads of the process); then tell the parent.
-const FIRST_LINE = `const t = process.hrtime.bigint(); require('node:worker_threads').parentPort.postMessage(t);`;
-const EMPTY = ``;
+const FIRST_LINE = "const t = process.hrtime.bigint(); require('node:worker_threads').parentPort.postMessage(t);";
+const EMPTY = '';
 // Idle: posts 'ready', then stays alive with nothing to do (a ref'd MessagePort listener).
-const IDLE = `const { parentPort } = require('node:worker_threads'); parentPort.on('message', () => {}); parentPort.postMessage('ready');`;
+const IDLE = "const { parentPort } = require('node:worker_threads'); parentPort.on('message', () => {}); parentPort.postMessage('ready');";
 
 const exited = (w) => new Promise((resolve, reject) => { w.once('exit', resolve); w.once('error', reject); });
 const timeout = (ms, what) => new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref());
@@ -31,7 +31,8 @@ async function latency(n) {
 // calls the export, as a module target's Worker does without background-thread's layer.
 const PLAIN = new URL('./plain-worker.mjs', import.meta.url);
 const WORK = new URL('./module-work.mjs', import.meta.url).href;
-const plainWorker = (exportName, args) => new Worker(PLAIN, { workerData: { url: WORK, exportName, args } });
+const plainWorker = (exportName, args) =>
+  new Worker(PLAIN, { workerData: { url: WORK, exportName, args } });
 
 const moduleLatency = (n) => oneAtATime(n, (shared) =>
   Promise.race([exited(plainWorker('firstLine', [shared])), timeout(30_000, 'worker exit')]));
@@ -81,7 +82,8 @@ try {
     await sleep(200);  // let the Workers finish their own start-up allocations
     const after = await settledRss();
     const liveTasks = tasks() - tasksBefore;
-    done({ alive, stack, before, after, tasks: liveTasks, perThreadKiB: round1((after - before) / alive / 1024) });
+    done({ alive, stack, before, after, tasks: liveTasks,
+      perThreadKiB: round1((after - before) / alive / 1024) });
     void workers;
   } else if (metric === 'module-latency') {
     await warmedUp(moduleLatency);

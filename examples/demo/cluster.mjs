@@ -5,8 +5,9 @@
 // children through their environment only (a command line is visible to every user).
 // SIGINT/SIGTERM, or the end of its parent (npm's shell, under npm run): stop the server first
 // (it waits for its running jobs, which need the workers and Redis), then the workers (SIGTERM:
-// they drain), then Redis; exit 0, or 1 when one of them did not exit 0. A second signal kills what is left and exits at once (128 + its number). A
-// child that exits on its own stops the rest, exit 1.
+// they drain), then Redis; exit 0, or 1 when one of them did not exit 0. A second signal kills what
+// is left and exits at once (128 + its number). A child that exits on its own stops the rest,
+// exit 1.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -55,7 +56,8 @@ async function stop(signal) {
   stopping = true;
   console.log(`demo:cluster: ${signal ?? 'stopping'}: the server, then the workers, then redis-server`);
   const [server, ...workers] = children;  // spawned in this order, below
-  const clean = [server ? await stopChild(server) : true, ...await Promise.all(workers.map(stopChild))];
+  const clean = [server ? await stopChild(server) : true,
+    ...await Promise.all(workers.map(stopChild))];
   await stopRedis();
   const ok = !failed && clean.every(Boolean);
   console.log(ok ? 'demo:cluster: all stopped; bye' : 'demo:cluster: stopped, not all cleanly');

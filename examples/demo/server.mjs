@@ -32,7 +32,8 @@ const finished = [];
 
 function startJob(seconds, daemon) {
   if (REMOTE) return startRemoteJob(seconds, daemon);
-  const job = { seconds, progress: 0, started: new Date().toISOString(), ended: null, report: null, error: null };
+  const job = { seconds, progress: 0, started: new Date().toISOString(), ended: null, report: null,
+    error: null };
   const thread = new BackgroundThread({
     name: jobName(seconds, daemon),
     daemon,
@@ -59,7 +60,8 @@ const jobName = (seconds, daemon) => `report-${seconds}s${daemon ? '-daemon' : '
 // waits: harmless, since the server ends only by shutdown()'s process.exit(), and a non-daemon
 // remote thread holds the process open anyway.
 function startRemoteJob(seconds, daemon) {
-  const job = { seconds, progress: null, started: new Date().toISOString(), ended: null, report: null, error: null };
+  const job = { seconds, progress: null, started: new Date().toISOString(), ended: null,
+    report: null, error: null };
   const thread = new BackgroundThread({
     name: jobName(seconds, daemon),
     daemon,
@@ -72,7 +74,8 @@ function startRemoteJob(seconds, daemon) {
   thread.join().then(() => {
     job.ended = new Date().toISOString();
     if (thread.exception !== undefined) {
-      job.error = String(thread.exception?.message ?? thread.exception);  // the excepthook has printed it
+      // The excepthook has printed it.
+      job.error = String(thread.exception?.message ?? thread.exception);
       return;
     }
     job.progress = 1;
@@ -169,8 +172,10 @@ async function shutdown(signal) {
   sweep();
   server.close();
   server.closeIdleConnections();
-  const waiting = [...jobs.values()].filter((job) => !job.thread.daemon).map((job) => job.thread.name);
-  const abandoned = [...jobs.values()].filter((job) => job.thread.daemon).map((job) => job.thread.name);
+  const waiting = [...jobs.values()].filter((job) => !job.thread.daemon)
+    .map((job) => job.thread.name);
+  const abandoned = [...jobs.values()].filter((job) => job.thread.daemon)
+    .map((job) => job.thread.name);
   console.log(`${signal}: no new connections; waiting up to ${DRAIN_SECONDS}s for ` +
     `${waiting.length} job(s)${waiting.length ? `: ${waiting.join(', ')}` : ''}`);
   if (abandoned.length) console.log(`abandoning daemon job(s): ${abandoned.join(', ')}`);

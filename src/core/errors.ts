@@ -9,12 +9,12 @@ export interface ErrorDetails {
 }
 
 /**
- * Base class of the errors App Engine's background_thread module raised: its `background_thread.Error`, also exported
- * as `Error` (importing it by that name shadows the global `Error` in your module; `.name` is
- * `BackgroundThreadError` either way). Default `code` `ERR_BACKGROUND_THREAD`; thrown as
- * `ERR_THREAD_START_FAILED` (`start()`) and reported as `ERR_MODULE_TARGET_LOAD` (a module
- * target's module cannot be loaded). Like every error of the package it has a `.name` and a
- * stable `.code`: switch on `code`, not on the message.
+ * Base class of the errors App Engine's background_thread module raised: its
+ * `background_thread.Error`, also exported as `Error` (importing it by that name shadows the global
+ * `Error` in your module; `.name` is `BackgroundThreadError` either way). Default `code`
+ * `ERR_BACKGROUND_THREAD`; thrown as `ERR_THREAD_START_FAILED` (`start()`) and reported as
+ * `ERR_MODULE_TARGET_LOAD` (a module target's module cannot be loaded). Like every error of the
+ * package it has a `.name` and a stable `.code`: switch on `code`, not on the message.
  */
 export class BackgroundThreadError extends Error {
   /** Stable and machine-readable: `ERR_BACKGROUND_THREAD` unless given. */
@@ -150,7 +150,10 @@ export function threadCapError(name: string, alive: number): BackgroundThreadLim
     `cannot start ${name}: ${alive} background threads are alive, the limit set with setMaxBackgroundThreads()`);
 }
 
-/** The OS (or Node, for a Worker) refused the thread: EAGAIN is the limit error, anything else a start error. */
+/**
+ * The OS (or Node, for a Worker) refused the thread: EAGAIN is the limit error, anything else a
+ * start error.
+ */
 export function startFailedError(name: string, error: unknown): BackgroundThreadError {
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'EAGAIN') {

@@ -6,7 +6,9 @@
 // so it must itself load nothing but ./errors, which requires no built-in at load.
 import { BackgroundThreadError } from './errors';
 
-/** The package's JavaScript runs away from its files (it was bundled): what is missing, and the fix. */
+/**
+ * The package's JavaScript runs away from its files (it was bundled): what is missing, and the fix.
+ */
 export function bundledError(missing: string, cause?: unknown): BackgroundThreadError {
   return new BackgroundThreadError(`background-thread cannot find ${missing}: its JavaScript was bundled ` +
     'into yours, away from its native addon and its files. Mark background-thread as external ' +
@@ -38,7 +40,9 @@ export function runnerExists(): boolean {
   return (runnerFound ||= fs.existsSync(RUNNER));
 }
 
-/** Before a module thread's start: ERR_BUNDLED, with nothing started, when the runner is missing. */
+/**
+ * Before a module thread's start: ERR_BUNDLED, with nothing started, when the runner is missing.
+ */
 export function checkRunner(): void {
   if (!runnerExists()) throw bundledError(`its module-target runner (${RUNNER})`);
 }

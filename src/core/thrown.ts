@@ -24,7 +24,9 @@ interface ErrorRecord {
   readonly errors?: readonly Thrown[];
 }
 
-/** Any other thrown value: as it is when it can be cloned, else the text the default hook prints. */
+/**
+ * Any other thrown value: as it is when it can be cloned, else the text the default hook prints.
+ */
 interface ValueRecord {
   readonly kind: 'value';
   readonly value: unknown;
@@ -41,8 +43,8 @@ const ours = (Class: new (message: string, details: { code?: string }) => Error)
 // By class name, not by identity: an isolate's TypeError is another realm's.
 const CLASSES: Readonly<Record<string, Rebuild>> = {
   Error: builtin(Error), TypeError: builtin(TypeError), RangeError: builtin(RangeError),
-  SyntaxError: builtin(SyntaxError), ReferenceError: builtin(ReferenceError), EvalError: builtin(EvalError),
-  URIError: builtin(URIError),
+  SyntaxError: builtin(SyntaxError), ReferenceError: builtin(ReferenceError),
+  EvalError: builtin(EvalError), URIError: builtin(URIError),
   AggregateError: (message) => new AggregateError([], message),
   DOMException: (message, record) => new DOMException(message, record.name),
   BackgroundThreadError: ours(BackgroundThreadError), RuntimeError: ours(RuntimeError),
@@ -73,7 +75,8 @@ export function describe(value: unknown): string {
 
 function className(error: object): string {
   if (isDomException(error)) return 'DOMException';
-  for (let proto = Object.getPrototypeOf(error); proto !== null; proto = Object.getPrototypeOf(proto)) {
+  for (let proto = Object.getPrototypeOf(error); proto !== null;
+    proto = Object.getPrototypeOf(proto)) {
     const ctor = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value as { name?: unknown } | undefined;
     const name = typeof ctor?.name === 'string' ? ctor.name : '';
     if (Object.hasOwn(CLASSES, name)) return name;
@@ -132,7 +135,9 @@ export function decodeThrown(thrown: Thrown): unknown {
   return error;
 }
 
-/** A record as it arrived from an untrusted place (a job's hash), checked; null if it is not one. */
+/**
+ * A record as it arrived from an untrusted place (a job's hash), checked; null if it is not one.
+ */
 export function checkThrown(value: unknown, depth = 0): Thrown | null {
   if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return null;
   const r = value as { [K in keyof ErrorRecord]?: unknown } & { value?: unknown };
@@ -143,6 +148,7 @@ export function checkThrown(value: unknown, depth = 0): Thrown | null {
       Object.values(r.props as object).some((v) => v !== null && typeof v === 'object')) return null;
   if (r.cause !== undefined && checkThrown(r.cause, depth + 1) === null) return null;
   const errors: unknown = r.errors;
-  if (errors !== undefined && (!Array.isArray(errors) || errors.some((e) => checkThrown(e, depth + 1) === null))) return null;
+  if (errors !== undefined &&
+    (!Array.isArray(errors) || errors.some((e) => checkThrown(e, depth + 1) === null))) return null;
   return r as unknown as ErrorRecord;
 }

@@ -48,7 +48,8 @@ export function startModuleThread(ref: ModuleRef, start: ThreadStart,
     loop.dropAdopted(ident);
     if (error instanceof HandOverRefused) {
       const { refusal } = error;
-      // Node's refusal: a DataCloneError, or (by Node version and path) a TypeError of its own code.
+      // Node's refusal: a DataCloneError, or (by Node version and path) a TypeError of its own
+      // code.
       if ((refusal as Error | null)?.name === 'DataCloneError' || refusal instanceof TypeError) {
         throw Object.assign(argTypeError(
           `cannot start ${start.name}: the args and kwargs of a module target must be structured-cloneable ` +
@@ -77,7 +78,8 @@ export function startModuleThread(ref: ModuleRef, start: ThreadStart,
  * are transferred with it, as in `postMessage(value, transferList)`.
  *
  * @param value - What the target returns.
- * @param transferList - What in `value` to move; an array, else a TypeError (`ERR_INVALID_ARG_TYPE`).
+ * @param transferList - What in `value` to move; an array, else a TypeError
+ *   (`ERR_INVALID_ARG_TYPE`).
  * @returns A wrapper the thread unwraps: return it from the target as it is.
  * @example
  * ```js

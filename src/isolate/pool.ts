@@ -112,7 +112,8 @@ class Isolate {
       // SHARE_ENV: a module thread sees and changes this process's environment, as a Python
       // thread shares os.environ (a Worker's default is a copy taken when it boots).
       this.worker = new Worker(RUNNER, {
-        env: SHARE_ENV, workerData: { port: port2, exited: this.exited } satisfies IsolateData, transferList: [port2],
+        env: SHARE_ENV, workerData: { port: port2, exited: this.exited } satisfies IsolateData,
+        transferList: [port2],
       });
     } catch (error) {
       port1.close();
@@ -151,7 +152,8 @@ class Isolate {
       } catch { /* this process's stream is closed: the output has nowhere to go */ }
       return;
     }
-    const run = this.run?.message.ident === report.ident ? this.run : this.leftBy ?? this.last?.deref();
+    const run = this.run?.message.ident === report.ident
+      ? this.run : this.leftBy ?? this.last?.deref();
     if (run?.message.ident === report.ident) run.onReport(report);
     else if (report.kind === 'thrown') reportStray(decodeThrown(report.thrown));  // its thread is gone
     // A report of the run before, after its end, is an uncaught error of its module: the runner
@@ -195,7 +197,8 @@ class Isolate {
 
   /** Reads what the run posted to the end, synchronously: it is all there once it has ended. */
   drain(): void {
-    for (let next = receiveMessageOnPort(this.port); next !== undefined; next = receiveMessageOnPort(this.port)) {
+    for (let next = receiveMessageOnPort(this.port); next !== undefined;
+      next = receiveMessageOnPort(this.port)) {
       this.route(next.message as Report);
     }
   }
@@ -259,8 +262,8 @@ export function startRun(run: Run, fresh: boolean): void {
   if (isolate === undefined && pooled.size < poolPolicy.maxIsolates) isolate = newPooled();
   if (isolate === undefined) {
     // Cloned now, so that what cannot be cloned is an error of start(); moved values are moved.
-    const { args, kwargs } = handOver(run.transfer, () => structuredClone({ args: run.message.args, kwargs: run.message.kwargs },
-      { transfer: [...run.transfer] }));
+    const { args, kwargs } = handOver(run.transfer, () => structuredClone(
+      { args: run.message.args, kwargs: run.message.kwargs }, { transfer: [...run.transfer] }));
     Object.assign(run, { message: { ...run.message, args, kwargs }, transfer: [] });
     run.queued = true;
     waiting.push(run);
@@ -376,7 +379,9 @@ function watchLoopEnd(): void {
 
 // Runs waiting under the cap get new isolates while the cap allows.
 function startWaiting(): void {
-  while (waiting.length > 0 && pooled.size < poolPolicy.maxIsolates) newPooled().begin(waiting.shift()!);
+  while (waiting.length > 0 && pooled.size < poolPolicy.maxIsolates) {
+    newPooled().begin(waiting.shift()!);
+  }
 }
 
 function isolateExited(isolate: Isolate): void {
@@ -415,10 +420,10 @@ function restarted(isolate: Isolate, run: Run): boolean {
       return false;
     }
   }
-  run.onIsolateError(new BackgroundThreadError(`module target ${url} (export "${exportName}") ` +
-    'did not run: its isolate ended before the run could begin (an uncaught error or process.exit() ' +
-    "that an earlier thread's module left behind), and the values it moved (its transfer list) went with it",
-    { code: 'ERR_MODULE_TARGET_ISOLATE_ENDED' }));
+  const message = `module target ${url} (export "${exportName}") did not run: its isolate ended ` +
+    "before the run could begin (an uncaught error or process.exit() that an earlier thread's " +
+    'module left behind), and the values it moved (its transfer list) went with it';
+  run.onIsolateError(new BackgroundThreadError(message, { code: 'ERR_MODULE_TARGET_ISOLATE_ENDED' }));
   return false;
 }
 

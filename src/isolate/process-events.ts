@@ -13,9 +13,10 @@ const hooks = new Map<string | symbol, Hook[]>();
 export function afterProcessEvent(event: 'exit' | 'beforeExit', hook: Hook): void {
   if (hooks.size === 0) {
     const emit = process.emit;
-    process.emit = function emitThenHooks(this: NodeJS.Process, name: string | symbol): boolean {
+    process.emit = function emitThenHooks(this: NodeJS.Process, name: string | symbol,
+      ...args: unknown[]): boolean {
       try {
-        return Reflect.apply(emit, this, arguments) as boolean;
+        return Reflect.apply(emit, this, [name, ...args]) as boolean;
       } finally {
         const after = hooks.get(name);
         if (after !== undefined) for (const run of after) run();

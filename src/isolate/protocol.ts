@@ -37,7 +37,9 @@ export interface RunMessage {
  */
 export type Order = RunMessage | { kind: 'end' } | { kind: 'collect' };
 
-/** isolate -> creator. `ident`: the run it belongs to (the last one, for what comes between runs). */
+/**
+ * isolate -> creator. `ident`: the run it belongs to (the last one, for what comes between runs).
+ */
 export type Report =
   | { kind: 'output'; stream: 'stdout' | 'stderr'; chunk: Uint8Array }
   | { kind: 'result'; ident: number; value: unknown }
@@ -58,7 +60,9 @@ export type Report =
 /** A report that belongs to a run (`ident`). */
 export type RunReport = Extract<Report, { ident: number }>;
 
-/** A target's return value to move rather than copy: see transfer() in src/isolate/module-target.ts. */
+/**
+ * A target's return value to move rather than copy: see transfer() in src/isolate/module-target.ts.
+ */
 export const kTransfer = Symbol.for('background-thread.transfer');
 export interface Transferring {
   readonly [kTransfer]: readonly TransferListItem[];

@@ -55,7 +55,10 @@ function messageOf(error: unknown): string {
   }
 }
 
-/** A thrown value goes as plain data (src/core/thrown.ts): its class, name, code, cause, errors kept. */
+/**
+ * A thrown value goes as plain data (src/core/thrown.ts): its class, name, code, cause, errors
+ * kept.
+ */
 function postThrown(ident: number, error: unknown): void {
   port.postMessage({ kind: 'thrown', ident, thrown: encodeThrown(error) } satisfies Report);
 }
@@ -82,7 +85,8 @@ async function load(run: RunMessage): Promise<Loaded | null> {
  * `module.exports` then. Not for an ES module, whose `export default { hello }` is no export
  * named hello.
  */
-function exportOf({ namespace, commonJs }: Loaded, name: string): { found: boolean; value: unknown } {
+function exportOf({ namespace, commonJs }: Loaded,
+  name: string): { found: boolean; value: unknown } {
   if (name in namespace) return { found: true, value: namespace[name] };
   const exports = namespace.default as Record<string, unknown> | null;
   if (commonJs && (typeof exports === 'object' || typeof exports === 'function') && exports !== null &&
@@ -174,7 +178,8 @@ async function retire(run: RunMessage): Promise<never> {
       running = null;
       loop.finishAdopted(run.ident);
     }
-    await Promise.race([...threads.map((thread) => thread.join()), ...(held === null ? [] : [held])]);
+    await Promise.race([...threads.map((thread) => thread.join()),
+      ...(held === null ? [] : [held])]);
   }
 }
 

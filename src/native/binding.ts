@@ -30,17 +30,29 @@ export interface LoopBinding {
   joinSync(ident: number, seconds: number): -1 | 0 | 1;
   /** A fresh ident and the kernel thread id of the calling thread. */
   identifyCurrentThread(): [ident: number, nativeId: number];
-  /** Registers a module target's thread, whose run the caller hands to an isolate next; returns its ident. */
+  /**
+   * Registers a module target's thread, whose run the caller hands to an isolate next; returns its
+   * ident.
+   */
   adopt(name: string, daemon: boolean): number;
   /** No isolate could take the run: forget the thread. */
   dropAdopted(ident: number): void;
   /** In the isolate: this OS thread now runs `ident` (named after it; this env's end ends it). */
   bindAdopted(ident: number): number;
-  /** In the isolate, at its process 'exit': its JavaScript ran to the end; its env's end ends the run. */
+  /**
+   * In the isolate, at its process 'exit': its JavaScript ran to the end; its env's end ends the
+   * run.
+   */
   adoptedExited(ident: number): void;
-  /** The run has ended (idempotent): the isolate, when its thread ends there; the creator, at the isolate's 'exit'. */
+  /**
+   * The run has ended (idempotent): the isolate, when its thread ends there; the creator, at the
+   * isolate's 'exit'.
+   */
   finishAdopted(ident: number): void;
-  /** In an isolate, once: a handle of the addon holds its loop open from now on (the runner unrefs its port). */
+  /**
+   * In an isolate, once: a handle of the addon holds its loop open from now on (the runner unrefs
+   * its port).
+   */
   holdIsolateOpen(): void;
   /**
    * In an isolate: finishes the run at the loop's next prepare phase, after this turn's
@@ -49,7 +61,10 @@ export interface LoopBinding {
    * alive); else EVENT_LEFT_BEHIND(ident) comes instead.
    */
   finishAtTurnEnd(ident: number): void;
-  /** The kernel id of a live thread's OS thread (waiting for a new one to run); null until an isolate has bound it. */
+  /**
+   * The kernel id of a live thread's OS thread (waiting for a new one to run); null until an
+   * isolate has bound it.
+   */
   nativeId(ident: number): number | null;
   /** While on, this loop's poll never blocks, yet nothing is held open (an unref'd idle handle). */
   pollWithoutBlocking(on: boolean): void;

@@ -14,7 +14,8 @@ import type { ThreadBody, ThreadEvents, ThreadStart } from '../thread/body';
 import type { ModuleRef } from '../thread/module-target';
 import { connectionOptions, redactUrl, resolvedConfig, type RemoteJob, type RemoteSpec, type ResolvedConfig } from './options';
 import {
-  THROWN_FIELD, WITHDRAWN, decodeError, encodeError, openThrown, openResult, refusal, relativeModule, sealJob, withdrawnError, type JobData, type JobPlace,
+  THROWN_FIELD, WITHDRAWN, decodeError, encodeError, openThrown, openResult, refusal,
+  relativeModule, sealJob, withdrawnError, type JobData, type JobPlace,
 } from './protocol';
 
 type BullMQ = typeof import('bullmq');
@@ -30,7 +31,10 @@ export function loadBullmq(): BullMQ {
   }
 }
 
-/** The raw ioredis client of a BullMQ queue or worker (BullMQ's forwards what its interface does not list). */
+/**
+ * The raw ioredis client of a BullMQ queue or worker (BullMQ's forwards what its interface does not
+ * list).
+ */
 export async function redisClient(of: { client: Promise<unknown> }): Promise<RawClient> {
   return await of.client as RawClient;
 }
@@ -42,20 +46,24 @@ interface RawClient {
   xrevrange(...args: unknown[]): Promise<[string, string[]][]>;
   hset(key: string, field: string, value: string): Promise<number>;
   hgetall(key: string): Promise<Record<string, string>>;
-  on(event: 'ready', f: () => void): void;
+  on(event: 'ready', listener: () => void): void;
 }
 
 /** One add of a job on a link, as sent: what tells whether it may have reached Redis. */
 interface Attempt {
   readonly link: Link;
-  /** The connection was up: the command went to the socket at once (else to ioredis's offline queue). */
+  /**
+   * The connection was up: the command went to the socket at once (else to ioredis's offline
+   * queue).
+   */
   readonly wasReady: boolean;
   /** The link's count of connections made ready, then: a new one flushes the offline queue. */
   readonly readies: number;
 }
 
 /** Whether an add may have reached Redis: sent on a ready connection, or flushed by a later one. */
-const mayHaveSent = (attempt: Attempt): boolean => attempt.wasReady || attempt.link.readies !== attempt.readies;
+const mayHaveSent = (attempt: Attempt): boolean =>
+  attempt.wasReady || attempt.link.readies !== attempt.readies;
 
 /** ioredis's rejection of a command that got no answer (its connection went): it may have run. */
 const lostConnection = (error: unknown): boolean =>
@@ -69,7 +77,10 @@ const lostConnection = (error: unknown): boolean =>
 interface Tracker {
   readonly jobId: string;
   link: Link;
-  readonly info: { jobId: string; queue: string; attempts: number; stalls: number; worker: string | null; enqueued: Promise<string> };
+  readonly info: {
+    jobId: string; queue: string; attempts: number; stalls: number; worker: string | null;
+    enqueued: Promise<string>;
+  };
   readonly secret: string;
   readonly place: JobPlace;
   /** What queue.add() takes: the thread's name, the sealed data, the job options. */
@@ -80,9 +91,15 @@ interface Tracker {
   mayBeInRedis: boolean;
   /** The enqueueTimeout has passed. */
   expired: boolean;
-  /** The job is being withdrawn (src/remote/body.ts's WITHDRAW, on a fresh link, until Redis answers). */
+  /**
+   * The job is being withdrawn (src/remote/body.ts's WITHDRAW, on a fresh link, until Redis
+   * answers).
+   */
   withdrawing: boolean;
-  /** The link a withdrawal is in flight on, if any (one left behind on a link given up on may never answer). */
+  /**
+   * The link a withdrawal is in flight on, if any (one left behind on a link given up on may never
+   * answer).
+   */
   busy: Link | null;
   /** Redis has the job (or had it, begun, when the withdrawal came): its end is read from it. */
   following: boolean;
@@ -97,10 +114,16 @@ interface Tracker {
   settle(outcome: { result?: unknown; error?: unknown }): void;
 }
 
-/** How long a queue's connections stay open with no thread using them (unref'd: they hold nothing open). */
+/**
+ * How long a queue's connections stay open with no thread using them (unref'd: they hold nothing
+ * open).
+ */
 const LINK_IDLE_MS = 5000;
 
-/** How long a withdrawn job's tombstone (a job id claimed before its add came) stays: as failed jobs do. */
+/**
+ * How long a withdrawn job's tombstone (a job id claimed before its add came) stays: as failed jobs
+ * do.
+ */
 const FAILED_KEPT_S = 7 * 24 * 3600;
 
 // Withdraws a job whose add may have reached Redis, in one step (a script runs alone), whatever
@@ -110,7 +133,8 @@ const FAILED_KEPT_S = 7 * 24 * 3600;
 // a job), gets the withdrawn data, which a worker fails unrun (src/remote/protocol.ts); a job a
 // worker has begun, or another thread's of the same id, is followed instead.
 // KEYS[1]: the job's hash. ARGV: [1] the data it was added with, [2] the withdrawn data, [3] the
-// failure's message, [4] its stack trace (JSON), [5] now (ms), [6] the tombstone's life (ms), [7] name.
+// failure's message, [4] its stack trace (JSON), [5] now (ms), [6] the tombstone's life (ms), [7]
+// name.
 const WITHDRAW = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'name', ARGV[7], 'data', ARGV[2], 'opts', '{}', 'timestamp', ARGV[5],
@@ -124,7 +148,10 @@ if data ~= ARGV[1] or redis.call('HEXISTS', KEYS[1], 'processedOn') == 1 then re
 redis.call('HSET', KEYS[1], 'data', ARGV[2])
 return 'withdrawn'`;
 
-/** One queue's connections, shared by the threads that use it, closed a while after the last one ends. */
+/**
+ * One queue's connections, shared by the threads that use it, closed a while after the last one
+ * ends.
+ */
 class Link {
   readonly queue: Queue;
   events: QueueEvents | null = null;
@@ -138,12 +165,15 @@ class Link {
   #idle: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(readonly key: string, readonly s: ResolvedConfig, name: string) {
+  constructor(readonly key: string, readonly config: ResolvedConfig, name: string) {
     const { Queue, QueueEvents } = loadBullmq();
     // Reconnects while the link is in use, and never once it is closed: a connection that never
     // came up cannot be closed otherwise, and its reconnect timer would hold the process open.
-    const connection = { ...connectionOptions(s.url), retryStrategy: (times: number) => (this.#closed ? null : Math.min(100 * times, 2000)) };
-    const queue = new Queue(name, { connection, prefix: s.prefix });
+    const connection = {
+      ...connectionOptions(config.url),
+      retryStrategy: (times: number) => (this.#closed ? null : Math.min(100 * times, 2000)),
+    };
+    const queue = new Queue(name, { connection, prefix: config.prefix });
     this.queue = queue;
     queue.on('error', (error) => { this.lastError = error; });
     // QueueEvents starts from the stream's last id, read first: started with the default '$', it
@@ -155,7 +185,7 @@ class Link {
       this.readies = 1;
       raw.on('ready', () => { this.readies++; });
       const last = await raw.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
-      const events = new QueueEvents(name, { connection, prefix: s.prefix, lastEventId: last[0]?.[0] ?? '0-0' });
+      const events = new QueueEvents(name, { connection, prefix: config.prefix, lastEventId: last[0]?.[0] ?? '0-0' });
       this.events = events;
       if (this.#closed) void events.close().catch(() => {});
       events.on('error', (error) => { this.lastError = error; });
@@ -174,7 +204,8 @@ class Link {
       unref(await events.client);
     })();
     this.ready.catch((error: unknown) => { this.lastError = error; });
-    this.#poll = setInterval(() => { for (const id of this.jobs.keys()) this.check(id); }, s.pollInterval * 1000).unref();
+    this.#poll = setInterval(() => { for (const id of this.jobs.keys()) this.check(id); },
+      config.pollInterval * 1000).unref();
   }
 
   /** The queue's connection is up: a command goes to Redis at once. */
@@ -189,8 +220,9 @@ class Link {
   check(jobId: string): void {
     const tracker = this.jobs.get(jobId);
     if (tracker === undefined || tracker.settled) return;
-    if (tracker.withdrawing) void this.#withdraw(tracker).catch((error: unknown) => { this.lastError = error; });
-    else if (tracker.following) void this.#read(tracker).catch((error: unknown) => { this.lastError = error; });
+    const remember = (error: unknown): void => { this.lastError = error; };
+    if (tracker.withdrawing) void this.#withdraw(tracker).catch(remember);
+    else if (tracker.following) void this.#read(tracker).catch(remember);
   }
 
   async #withdraw(tracker: Tracker): Promise<void> {
@@ -202,8 +234,8 @@ class Link {
       // #read decodes one format, whatever encodeError becomes.
       const { message, stack } = encodeError(withdrawnError(tracker.place));
       const outcome = await this.#client!.eval(WITHDRAW, 1, this.queue.toKey(tracker.jobId),
-        JSON.stringify(tracker.add.data), JSON.stringify(WITHDRAWN), message, JSON.stringify([stack]),
-        Date.now(), FAILED_KEPT_S * 1000, tracker.add.name);
+        JSON.stringify(tracker.add.data), JSON.stringify(WITHDRAWN), message,
+        JSON.stringify([stack]), Date.now(), FAILED_KEPT_S * 1000, tracker.add.name);
       if (tracker.settled || !tracker.withdrawing) return;
       if (outcome === 'withdrawn') tracker.notEnqueued('withdrawn');
       else tracker.follow();  // a worker has begun it: the thread ends as the job does
@@ -218,8 +250,8 @@ class Link {
     // and completed then when it has a return value (the worker always returns a sealed one).
     // The hash as Job.fromId reads it, with the field BullMQ's Job does not keep (THROWN_FIELD).
     const hash = await (await redisClient(this.queue)).hgetall(this.queue.toKey(tracker.jobId));
-    const job: Job | undefined = Object.keys(hash).length === 0
-      ? undefined : Job.fromJSON(this.queue, hash as unknown as Parameters<typeof Job.fromJSON>[1], tracker.jobId);
+    const job: Job | undefined = Object.keys(hash).length === 0 ? undefined : Job.fromJSON(
+      this.queue, hash as unknown as Parameters<typeof Job.fromJSON>[1], tracker.jobId);
     if (tracker.settled || (job !== undefined && !job.finishedOn)) return;
     if (job === undefined) {
       tracker.settle({ error: refusal('ERR_REMOTE_JOB_LOST', `job ${tracker.jobId} of queue ${this.queue.name} is gone from Redis (removed, or Redis lost its data)`) });
@@ -249,7 +281,8 @@ class Link {
     // worker that could not write it) what BullMQ keeps of it.
     const thrown = openThrown(tracker.secret, tracker.place, reason, hash[THROWN_FIELD]);
     const stacks = job.stacktrace ?? [];
-    tracker.settle({ error: thrown !== undefined ? thrown : decodeError(reason, stacks[stacks.length - 1] ?? undefined) });
+    tracker.settle({ error: thrown !== undefined
+      ? thrown : decodeError(reason, stacks[stacks.length - 1] ?? undefined) });
   }
 
   /** Follows `tracker`'s job on this link. */
@@ -283,15 +316,21 @@ class Link {
         tracker.attempt = null;
       }
       if (tracker.expired && !tracker.withdrawing) continue;  // ends now
-      const link = linkFor(this.s, this.queue.name);
+      const link = linkFor(this.config, this.queue.name);
       tracker.link = link;
       link.use(tracker);
-      if (tracker.withdrawing || tracker.following) void link.ready.then(() => { link.check(tracker.jobId); }, () => {});
-      else send(tracker);
+      if (tracker.withdrawing || tracker.following) {
+        void link.ready.then(() => { link.check(tracker.jobId); }, () => {});
+      } else {
+        send(tracker);
+      }
     }
   }
 
-  /** Lets go of the connections; `now`: drops them at once (Redis may not be there to say goodbye to). */
+  /**
+   * Lets go of the connections; `now`: drops them at once (Redis may not be there to say goodbye
+   * to).
+   */
   close(now = false): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -305,20 +344,25 @@ class Link {
   }
 }
 
-/** A connection's socket must not hold the process open: the threads' native records do (non-daemon ones). */
+/**
+ * A connection's socket must not hold the process open: the threads' native records do (non-daemon
+ * ones).
+ */
 function unref(client: unknown): void {
-  const c = client as { stream?: { unref?: () => void }; on?: (event: string, f: () => void) => void };
-  c.stream?.unref?.();
-  c.on?.('connect', () => { c.stream?.unref?.(); });
+  const connection = client as {
+    stream?: { unref?: () => void }; on?: (event: string, listener: () => void) => void;
+  };
+  connection.stream?.unref?.();
+  connection.on?.('connect', () => { connection.stream?.unref?.(); });
 }
 
 const links = new Map<string, Link>();
 
-function linkFor(s: ResolvedConfig, queue: string): Link {
-  const key = JSON.stringify([s.url, s.prefix, queue]);
+function linkFor(config: ResolvedConfig, queue: string): Link {
+  const key = JSON.stringify([config.url, config.prefix, queue]);
   let link = links.get(key);
   if (link === undefined) {
-    link = new Link(key, s, queue);
+    link = new Link(key, config, queue);
     links.set(key, link);
   }
   return link;
@@ -343,13 +387,15 @@ function send(tracker: Tracker): void {
   const link = tracker.link;
   void (async () => {
     await link.ready;
-    if (tracker.settled || tracker.expired || tracker.withdrawing || tracker.following || tracker.link !== link) return;
+    if (tracker.settled || tracker.expired || tracker.withdrawing || tracker.following ||
+      tracker.link !== link) return;
     const attempt: Attempt = { link, wasReady: link.isReady(), readies: link.readies };
     tracker.attempt = attempt;
     try {
       await link.queue.add(tracker.add.name, tracker.add.data, tracker.add.options);
     } catch (error) {
-      if (tracker.attempt !== attempt) return;  // given up on (expire(), link.fail()): handled there
+      // Given up on (expire(), link.fail()): handled there.
+      if (tracker.attempt !== attempt) return;
       tracker.attempt = null;
       if (!lostConnection(error)) {
         if (!tracker.mayBeInRedis) {
@@ -364,12 +410,14 @@ function send(tracker: Tracker): void {
       send(tracker);
       return;
     }
-    if (tracker.settled || tracker.expired || tracker.following) return;  // a withdrawal, if any, finds the job
+    // A withdrawal, if any, finds the job.
+    if (tracker.settled || tracker.expired || tracker.following) return;
     tracker.attempt = null;
     tracker.follow();
   })().catch((error: unknown) => {
     // link.ready failed (Redis refused what the link asks first): nothing was added.
-    if (!tracker.settled && !tracker.expired && tracker.link === link && tracker.attempt === null && !tracker.mayBeInRedis) {
+    if (!tracker.settled && !tracker.expired && tracker.link === link && tracker.attempt === null &&
+      !tracker.mayBeInRedis) {
       tracker.notEnqueued('refused', error);
     }
   });
@@ -403,28 +451,33 @@ function expire(tracker: Tracker): void {
  */
 export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: ThreadStart,
   events: ThreadEvents): RemoteThreadBody {
-  const s = resolvedConfig();
+  const config = resolvedConfig();
   loadBullmq();
-  const module = relativeModule(s.root, ref.url);
-  const queue = spec.queue ?? s.queue;
+  const module = relativeModule(config.root, ref.url);
+  const queue = spec.queue ?? config.queue;
   const jobId = spec.jobId ?? randomUUID();
-  const place = { prefix: s.prefix, queue, jobId };
+  const place = { prefix: config.prefix, queue, jobId };
   let data;
   try {
-    data = sealJob(s.secret, place, { module, export: ref.exportName, name: start.name, fresh: start.fresh }, start.args, start.kwargs);
+    data = sealJob(config.secret, place,
+      { module, export: ref.exportName, name: start.name, fresh: start.fresh }, start.args,
+      start.kwargs);
   } catch (error) {
     throw Object.assign(argTypeError(`cannot start ${start.name}: the args and kwargs of a remote thread must be ` +
       `serialisable by v8.serialize (${(error as Error)?.message})`, 'ERR_INVALID_ARG_VALUE'), { cause: error });
   }
   const loop = attach();
-  const link = linkFor(s, queue);
+  const link = linkFor(config, queue);
   if (link.jobs.has(jobId)) {
     throw argTypeError(`cannot start ${start.name}: job ${jobId} is already a live thread of this process`, 'ERR_INVALID_ARG_VALUE');
   }
   const ident = loop.adopt(start.name, start.daemon);
   let acknowledge!: (id: string) => void;
   let refuse!: (error: unknown) => void;
-  const enqueued = new Promise<string>((resolve, reject) => { acknowledge = resolve; refuse = reject; });
+  const enqueued = new Promise<string>((resolve, reject) => {
+    acknowledge = resolve;
+    refuse = reject;
+  });
   enqueued.catch(() => {});  // the error goes to the excepthook; awaiting it is optional
   const options: JobsOptions = {
     jobId, attempts: spec.attempts,
@@ -434,10 +487,11 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Threa
   if (spec.priority !== undefined && spec.priority > 0) options.priority = spec.priority;
   if (spec.delay !== undefined) options.delay = spec.delay;
   // Ref'd: every remote thread holds the process open until Redis has its job (or it gave up).
-  const timer = setTimeout(() => { expire(tracker); }, s.enqueueTimeout * 1000);
+  const timer = setTimeout(() => { expire(tracker); }, config.enqueueTimeout * 1000);
   const tracker: Tracker = {
-    jobId, link, secret: s.secret, place, add: { name: start.name, data, options },
-    attempt: null, mayBeInRedis: false, expired: false, withdrawing: false, busy: null, following: false, settled: false,
+    jobId, link, secret: config.secret, place, add: { name: start.name, data, options },
+    attempt: null, mayBeInRedis: false, expired: false, withdrawing: false, busy: null,
+    following: false, settled: false,
     info: { jobId, queue, attempts: 0, stalls: 0, worker: null, enqueued },
     follow() {
       clearTimeout(timer);
@@ -449,9 +503,9 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Threa
     },
     notEnqueued(why, cause) {
       const reason = cause ?? this.link.lastError ?? undefined;
-      const what = why === 'refused' ? `refused job ${jobId}` : `did not take job ${jobId} within ${s.enqueueTimeout} s` +
+      const what = why === 'refused' ? `refused job ${jobId}` : `did not take job ${jobId} within ${config.enqueueTimeout} s` +
         (why === 'withdrawn' ? '; the job is withdrawn: it never runs' : '');
-      const error = new BackgroundThreadError(`cannot enqueue ${start.name}: Redis at ${redactUrl(s.url)} ${what} ` +
+      const error = new BackgroundThreadError(`cannot enqueue ${start.name}: Redis at ${redactUrl(config.url)} ${what} ` +
         `(${describeCause(reason)})`, { code: 'ERR_REMOTE_ENQUEUE', cause: reason });
       refuse(error);
       this.settle({ error });

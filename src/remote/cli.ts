@@ -37,14 +37,16 @@ function fail(message: string): never {
 
 function integer(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) fail(`${flag} must be a whole number, not ${JSON.stringify(text)}`);
-  return n;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) {
+    fail(`${flag} must be a whole number, not ${JSON.stringify(text)}`);
+  }
+  return value;
 }
 
-// Bun and Deno are refused (src/core/runtime.ts) before anything loads the addon, as by the package's
-// entry point, and said as every refusal to start is (their own print of an uncaught error may
-// leave the code out); only then is the worker's code loaded.
+// Bun and Deno are refused (src/core/runtime.ts) before anything loads the addon, as by the
+// package's entry point, and said as every refusal to start is (their own print of an uncaught
+// error may leave the code out); only then is the worker's code loaded.
 try {
   require('../core/runtime');
 } catch (error) {
@@ -80,8 +82,8 @@ if (values.root !== undefined) options.root = values.root;
 if (values.name !== undefined) options.name = values.name;
 const numbers = { concurrency: 'concurrency', lockDuration: 'lock-duration', stalledInterval: 'stalled-interval', maxStalledCount: 'max-stalled' } as const;
 for (const [key, flag] of Object.entries(numbers)) {
-  const n = integer(values[flag], `--${flag}`);
-  if (n !== undefined) options[key as keyof typeof numbers] = n;
+  const value = integer(values[flag], `--${flag}`);
+  if (value !== undefined) options[key as keyof typeof numbers] = value;
 }
 
 let worker;

@@ -1,5 +1,5 @@
-// Remote threads' configuration: configureRemote() and its environment variables, and the checks of a
-// thread's own `remote` job options. Light on purpose: every isolate loads it; the machinery
+// Remote threads' configuration: configureRemote() and its environment variables, and the checks of
+// a thread's own `remote` job options. Light on purpose: every isolate loads it; the machinery
 // (src/remote/body.ts, BullMQ) is loaded at the first remote start().
 import { BackgroundThreadError, argRangeError, argTypeError } from '../core/errors';
 import { received } from '../core/checks';
@@ -13,7 +13,10 @@ export interface RemoteConfig {
    * redis:// URL that does not parse: `ERR_INVALID_ARG_VALUE`. Printed with its password as `***`.
    */
   url?: string;
-  /** The BullMQ queue of threads without their own `remote.queue`. Env `BACKGROUND_THREAD_REMOTE_QUEUE`; default `background-thread`. */
+  /**
+   * The BullMQ queue of threads without their own `remote.queue`. Env
+   * `BACKGROUND_THREAD_REMOTE_QUEUE`; default `background-thread`.
+   */
   queue?: string;
   /**
    * The folder module paths are relative to, here and on the workers (each job names its module
@@ -30,7 +33,8 @@ export interface RemoteConfig {
    * reached Redis (never sent, or still queued on a connection that is down) ends its thread with
    * `ERR_REMOTE_ENQUEUE` at once; one whose add may have reached Redis is withdrawn once Redis
    * answers (the thread then ends with `ERR_REMOTE_ENQUEUE`, and the job never runs), or, if a
-   * worker has begun it already, followed to its end. An `ERR_REMOTE_ENQUEUE` thread's job never runs.
+   * worker has begun it already, followed to its end. An `ERR_REMOTE_ENQUEUE` thread's job never
+   * runs.
    */
   enqueueTimeout?: number;
   /** Seconds between polls of pending jobs' states, the safety net under the events; default 5. */
@@ -43,15 +47,23 @@ export interface RemoteConfig {
 export interface RemoteJobOptions {
   /** The queue; default the configured one. */
   queue?: string;
-  /** How many times the job may run when it throws; default 1 (a thread that threw has ended, as in Python). */
+  /**
+   * How many times the job may run when it throws; default 1 (a thread that threw has ended, as in
+   * Python).
+   */
   attempts?: number;
-  /** Milliseconds between attempts (fixed), or BullMQ's `{ type: 'fixed' | 'exponential', delay }`. */
+  /**
+   * Milliseconds between attempts (fixed), or BullMQ's `{ type: 'fixed' | 'exponential', delay }`.
+   */
   backoff?: number | { type: 'fixed' | 'exponential'; delay: number };
   /** BullMQ's priority: 0 (none, first come first served) or 1 (highest) to 2097152. */
   priority?: number;
   /** Milliseconds before the job may run. */
   delay?: number;
-  /** The job id (default a random UUID): a second start with the same id, from any process, is the same job. */
+  /**
+   * The job id (default a random UUID): a second start with the same id, from any process, is the
+   * same job.
+   */
   jobId?: string;
 }
 
@@ -81,7 +93,10 @@ export interface RemoteJob {
 
 export type RemoteSpec = Required<Pick<RemoteJobOptions, 'attempts'>> & Omit<RemoteJobOptions, 'attempts'>;
 
-export interface ResolvedConfig { url: string; queue: string; root: string; secret: string; enqueueTimeout: number; pollInterval: number; prefix: string }
+export interface ResolvedConfig {
+  url: string; queue: string; root: string; secret: string; enqueueTimeout: number;
+  pollInterval: number; prefix: string;
+}
 
 let currentConfig: RemoteConfig = {};
 
@@ -122,23 +137,23 @@ export function connectionOptions(url: string): Record<string, unknown> {
     // No cause: Node's ERR_INVALID_URL keeps the URL, password and all, in its `input`.
     throw argTypeError(`The remote URL ${redactUrl(url)} ${why}`, 'ERR_INVALID_ARG_VALUE');
   };
-  let u: URL;
+  let parsed: URL;
   try {
-    u = new URL(url);
+    parsed = new URL(url);
   } catch {
     return bad('is not a valid URL (redis://[user:password@]host[:port][/db])');
   }
   // URL.hostname keeps an IPv6 literal's brackets ([::1]); a socket connects to the bare address.
-  const host = u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
-  const options: Record<string, unknown> = { host, port: Number(u.port || 6379) };
-  if (u.username) options.username = decodeURIComponent(u.username);
-  if (u.password) options.password = decodeURIComponent(u.password);
-  const db = u.pathname.slice(1);
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
+  const options: Record<string, unknown> = { host, port: Number(parsed.port || 6379) };
+  if (parsed.username) options.username = decodeURIComponent(parsed.username);
+  if (parsed.password) options.password = decodeURIComponent(parsed.password);
+  const db = parsed.pathname.slice(1);
   if (db) {
     if (!/^\d+$/.test(db)) bad(`names database ${JSON.stringify(db)}: a database is a number`);
     options.db = Number(db);
   }
-  if (u.protocol === 'rediss:') options.tls = {};
+  if (parsed.protocol === 'rediss:') options.tls = {};
   return options;
 }
 
@@ -184,8 +199,8 @@ function readConfig(options: unknown, what: string, keys = CONFIG_KEYS): RemoteC
 }
 
 /**
- * The configuration in force: `overrides` (a worker's own options, checked as `what`'s, which may have
- * keys of their own, `keys`), then configureRemote()'s, then the environment's. Throws
+ * The configuration in force: `overrides` (a worker's own options, checked as `what`'s, which may
+ * have keys of their own, `keys`), then configureRemote()'s, then the environment's. Throws
  * `ERR_REMOTE_NOT_CONFIGURED` without a URL or a secret.
  */
 export function resolvedConfig(overrides: object = {}, what = 'configureRemote', keys = CONFIG_KEYS): ResolvedConfig {
@@ -232,25 +247,32 @@ export function remoteSpec(value: unknown): RemoteSpec | null {
   for (const key of Object.keys(value)) {
     if (!JOB_OPTION_KEYS.has(key)) throw argTypeError(`Unknown remote option "${key}"`, 'ERR_INVALID_ARG_VALUE');
   }
-  const v = value as Record<string, unknown>;
-  if (v.queue !== undefined) spec.queue = text(v.queue, 'remote.queue');
-  if (v.attempts !== undefined) spec.attempts = integer(v.attempts, 'remote.attempts', 1, 1e6);
-  if (v.priority !== undefined) spec.priority = integer(v.priority, 'remote.priority', 0, 2097152);
-  if (v.delay !== undefined) spec.delay = integer(v.delay, 'remote.delay', 0, 2 ** 53 - 1);
-  if (v.jobId !== undefined) {
-    spec.jobId = text(v.jobId, 'remote.jobId');
+  const remote = value as Record<string, unknown>;
+  if (remote.queue !== undefined) spec.queue = text(remote.queue, 'remote.queue');
+  if (remote.attempts !== undefined) {
+    spec.attempts = integer(remote.attempts, 'remote.attempts', 1, 1e6);
+  }
+  if (remote.priority !== undefined) {
+    spec.priority = integer(remote.priority, 'remote.priority', 0, 2097152);
+  }
+  if (remote.delay !== undefined) spec.delay = integer(remote.delay, 'remote.delay', 0, 2 ** 53 - 1);
+  if (remote.jobId !== undefined) {
+    spec.jobId = text(remote.jobId, 'remote.jobId');
     // BullMQ's rules: ':' separates its keys, and an integer id is its own counter's.
     if (spec.jobId.includes(':') || /^\d+$/.test(spec.jobId)) {
       throw argTypeError(`The "remote.jobId" option must not contain ":" nor be an integer. ${received(spec.jobId)}`, 'ERR_INVALID_ARG_VALUE');
     }
   }
-  if (v.backoff !== undefined) {
-    const b = v.backoff as { type?: unknown; delay?: unknown } | number;
-    if (typeof b === 'number') spec.backoff = integer(b, 'remote.backoff', 0, 2 ** 31);
-    else if (typeof b === 'object' && b !== null && (b.type === 'fixed' || b.type === 'exponential')) {
-      spec.backoff = { type: b.type, delay: integer(b.delay, 'remote.backoff.delay', 0, 2 ** 31) };
+  if (remote.backoff !== undefined) {
+    const backoff = remote.backoff as { type?: unknown; delay?: unknown } | number;
+    if (typeof backoff === 'number') spec.backoff = integer(backoff, 'remote.backoff', 0, 2 ** 31);
+    else if (typeof backoff === 'object' && backoff !== null &&
+      (backoff.type === 'fixed' || backoff.type === 'exponential')) {
+      spec.backoff = {
+        type: backoff.type, delay: integer(backoff.delay, 'remote.backoff.delay', 0, 2 ** 31),
+      };
     } else {
-      throw argTypeError(`The "remote.backoff" option must be milliseconds or { type: 'fixed' | 'exponential', delay }. ${received(b)}`);
+      throw argTypeError(`The "remote.backoff" option must be milliseconds or { type: 'fixed' | 'exponential', delay }. ${received(backoff)}`);
     }
   }
   return spec;

@@ -21,7 +21,10 @@ const VERSION = 2;
 /** Where a job lives in Redis: what its seals are bound to. */
 export interface JobPlace { prefix: string; queue: string; jobId: string }
 
-/** A job's data: which module and export to run, in clear (bound to the seal), and the sealed arguments. */
+/**
+ * A job's data: which module and export to run, in clear (bound to the seal), and the sealed
+ * arguments.
+ */
 export interface JobData {
   v: number;
   module: string;   // relative to the root, '/'-separated
@@ -37,7 +40,10 @@ export interface JobResult {
   payload: string;  // base64 of the sealed v8.serialize(result)
 }
 
-/** What a job's data becomes when its thread withdraws it (src/remote/body.ts): a worker fails it unrun. */
+/**
+ * What a job's data becomes when its thread withdraws it (src/remote/body.ts): a worker fails it
+ * unrun.
+ */
 export const WITHDRAWN = { v: VERSION, withdrawn: true } as const;
 
 function lengthPrefixed(parts: readonly string[]): string {
@@ -79,7 +85,8 @@ function unseal(key: Buffer, associated: string, sealed: string): Buffer | null 
   decipher.setAuthTag(bytes.subarray(bytes.length - TAG));
   try {
     // Nothing of the plaintext is used before final() has checked the tag.
-    return Buffer.concat([decipher.update(bytes.subarray(IV, bytes.length - TAG)), decipher.final()]);
+    return Buffer.concat([decipher.update(bytes.subarray(IV, bytes.length - TAG)),
+      decipher.final()]);
   } catch {
     return null;
   }
@@ -89,7 +96,10 @@ function jobAssociated(job: Pick<JobData, 'module' | 'export' | 'name' | 'fresh'
   return lengthPrefixed([String(VERSION), job.module, job.export, job.name, String(job.fresh)]);
 }
 
-/** Serialises the arguments and seals the job for `place`; a DataCloneError for what cannot be cloned. */
+/**
+ * Serialises the arguments and seals the job for `place`; a DataCloneError for what cannot be
+ * cloned.
+ */
 export function sealJob(secret: string, place: JobPlace, job: Omit<JobData, 'v' | 'payload'>,
   args: unknown[], kwargs: Record<string, unknown> | null): JobData {
   const payload = seal(sealKey(secret, 'job', place), jobAssociated(job), serialize({ args, kwargs }));
@@ -118,7 +128,10 @@ export function isConfigRefusal(error: unknown): boolean {
 
 const where = (place: JobPlace): string => `job ${place.jobId} of queue ${place.queue}`;
 
-/** What a withdrawn job fails with, on the worker that takes it or as its tombstone (src/remote/body.ts). */
+/**
+ * What a withdrawn job fails with, on the worker that takes it or as its tombstone
+ * (src/remote/body.ts).
+ */
 export function withdrawnError(place: JobPlace): BackgroundThreadError {
   return refusal('ERR_REMOTE_ENQUEUE', `${where(place)} was withdrawn by its thread (Redis did not take it within ` +
     'its enqueueTimeout): it never runs');
@@ -130,24 +143,28 @@ export function withdrawnError(place: JobPlace): BackgroundThreadError {
  * refusal), `ERR_REMOTE_BAD_SIGNATURE` (a config refusal: maybe this worker's secret), or
  * `ERR_REMOTE_ENQUEUE` (a withdrawn job).
  */
-export function openJob(secret: string, place: JobPlace, data: unknown): JobData & { args: unknown[]; kwargs: Record<string, unknown> | null } {
-  const d = data as Partial<JobData> & { withdrawn?: unknown } | null;
-  if (typeof d === 'object' && d !== null && typeof d.v === 'number' && d.v > VERSION) {
-    throw configRefusal('ERR_REMOTE_BAD_JOB', `${where(place)} is of protocol version ${d.v}: this worker speaks version ${VERSION} (upgrade it)`);
+export function openJob(secret: string, place: JobPlace,
+  data: unknown): JobData & { args: unknown[]; kwargs: Record<string, unknown> | null } {
+  const untrusted = data as Partial<JobData> & { withdrawn?: unknown } | null;
+  if (typeof untrusted === 'object' && untrusted !== null && typeof untrusted.v === 'number' &&
+    untrusted.v > VERSION) {
+    throw configRefusal('ERR_REMOTE_BAD_JOB', `${where(place)} is of protocol version ${untrusted.v}: this worker speaks version ${VERSION} (upgrade it)`);
   }
-  if (d?.v === VERSION && d.withdrawn === true) throw withdrawnError(place);
-  if (typeof d !== 'object' || d === null || d.v !== VERSION || typeof d.module !== 'string' ||
-      typeof d.export !== 'string' || typeof d.name !== 'string' || typeof d.fresh !== 'boolean' ||
-      typeof d.payload !== 'string') {
+  if (untrusted?.v === VERSION && untrusted.withdrawn === true) throw withdrawnError(place);
+  if (typeof untrusted !== 'object' || untrusted === null || untrusted.v !== VERSION ||
+      typeof untrusted.module !== 'string' || typeof untrusted.export !== 'string' ||
+      typeof untrusted.name !== 'string' || typeof untrusted.fresh !== 'boolean' ||
+      typeof untrusted.payload !== 'string') {
     throw refusal('ERR_REMOTE_BAD_JOB', `not a background-thread job (version ${VERSION})`);
   }
-  const job = d as JobData;
+  const job = untrusted as JobData;
   const plain = unseal(sealKey(secret, 'job', place), jobAssociated(job), job.payload);
   if (plain === null) {
     throw configRefusal('ERR_REMOTE_BAD_SIGNATURE', `${where(place)} is not sealed with this worker's secret for its place ` +
       '(another secret, or a job copied from another id or queue)');
   }
-  const { args, kwargs } = deserialize(plain) as { args: unknown[]; kwargs: Record<string, unknown> | null };
+  const { args, kwargs } =
+    deserialize(plain) as { args: unknown[]; kwargs: Record<string, unknown> | null };
   return { ...job, args, kwargs };
 }
 
@@ -156,11 +173,15 @@ export function sealResult(secret: string, place: JobPlace, value: unknown): Job
   return { v: VERSION, payload: seal(sealKey(secret, 'result', place), String(VERSION), serialize(value)) };
 }
 
-/** A completed job's result; BackgroundThreadError `ERR_REMOTE_BAD_SIGNATURE` if it is not sealed for `place`. */
+/**
+ * A completed job's result; BackgroundThreadError `ERR_REMOTE_BAD_SIGNATURE` if it is not sealed
+ * for `place`.
+ */
 export function openResult(secret: string, place: JobPlace, value: unknown): unknown {
-  const r = value as Partial<JobResult> | null;
-  const plain = typeof r === 'object' && r !== null && r.v === VERSION && typeof r.payload === 'string'
-    ? unseal(sealKey(secret, 'result', place), String(VERSION), r.payload) : null;
+  const result = value as Partial<JobResult> | null;
+  const plain = typeof result === 'object' && result !== null && result.v === VERSION &&
+    typeof result.payload === 'string'
+    ? unseal(sealKey(secret, 'result', place), String(VERSION), result.payload) : null;
   if (plain === null) {
     throw refusal('ERR_REMOTE_BAD_SIGNATURE', `the result of ${where(place)} is not sealed with this secret for this job ` +
       '(another secret, an older worker, or a result copied from another job)');
@@ -175,13 +196,14 @@ export function openResult(secret: string, place: JobPlace, value: unknown): unk
 export const THROWN_FIELD = 'bgtThrown';
 
 /**
- * What a job's thread threw, as plain data (src/core/thrown.ts: class, name, message, stack, code and
- * other own primitive properties, cause, an AggregateError's errors), sealed for `place` and for
- * the job's failedReason `message`: a seal left from another attempt that failed otherwise does
+ * What a job's thread threw, as plain data (src/core/thrown.ts: class, name, message, stack, code
+ * and other own primitive properties, cause, an AggregateError's errors), sealed for `place` and
+ * for the job's failedReason `message`: a seal left from another attempt that failed otherwise does
  * not open with this one's. Null when it cannot be serialised (then failedReason and stacktrace
  * are all the creator gets).
  */
-export function sealThrown(secret: string, place: JobPlace, message: string, error: unknown): string | null {
+export function sealThrown(secret: string, place: JobPlace, message: string,
+  error: unknown): string | null {
   try {
     return seal(sealKey(secret, 'thrown', place), lengthPrefixed([String(VERSION), message]), serialize(encodeThrown(error)));
   } catch {
@@ -194,7 +216,8 @@ export function sealThrown(secret: string, place: JobPlace, message: string, err
  * opens for `place` and `message` with this secret, or what it holds is not a thrown value's
  * record (untrusted input: checked before it is rebuilt).
  */
-export function openThrown(secret: string, place: JobPlace, message: string, sealed: unknown): unknown {
+export function openThrown(secret: string, place: JobPlace, message: string,
+  sealed: unknown): unknown {
   if (typeof sealed !== 'string') return undefined;
   const plain = unseal(sealKey(secret, 'thrown', place), lengthPrefixed([String(VERSION), message]), sealed);
   if (plain === null) return undefined;
@@ -237,7 +260,9 @@ export function encodeError(error: unknown): { message: string; stack: string } 
   return { message, stack: header + frames };
 }
 
-/** What a failed job threw, rebuilt from its message and stack: built-in class, code, remote stack. */
+/**
+ * What a failed job threw, rebuilt from its message and stack: built-in class, code, remote stack.
+ */
 export function decodeError(message: string, stack: string | undefined): Error {
   const header = stack?.match(HEADER);
   const name = header?.[1] ?? 'Error';
@@ -275,7 +300,7 @@ export function allowList(patterns: readonly string[]): (rel: string) => boolean
       'relative to its root (--allow \'jobs/**\')', 'ERR_REMOTE_NO_ALLOW_LIST');
   }
   const regexes = patterns.map(globRegExp);
-  return (rel) => regexes.some((r) => r.test(rel));
+  return (rel) => regexes.some((regex) => regex.test(rel));
 }
 
 function globRegExp(pattern: string): RegExp {
@@ -293,7 +318,8 @@ function globRegExp(pattern: string): RegExp {
  * or symlinks out of it) and checks it against the allow-list. Returns the file URL to import;
  * throws BackgroundThreadError `ERR_REMOTE_MODULE_NOT_ALLOWED`.
  */
-export function resolveAllowed(root: string, allowed: (rel: string) => boolean, rel: string): string {
+export function resolveAllowed(root: string, allowed: (rel: string) => boolean,
+  rel: string): string {
   const refuse = (why: string): never => {
     throw refusal('ERR_REMOTE_MODULE_NOT_ALLOWED', `module ${JSON.stringify(rel)} refused: ${why}`);
   };

@@ -13,15 +13,26 @@ import { connectionOptions, redactUrl, resolvedConfig } from './options';
 import type { JobResult } from './protocol';
 import { received } from '../core/checks';
 
-/** `startWorker()`'s options; `url`, `queue`, `root` and `secret` fall back as in `configureRemote()`. */
+/**
+ * `startWorker()`'s options; `url`, `queue`, `root` and `secret` fall back as in
+ * `configureRemote()`.
+ */
 export interface RemoteWorkerOptions {
-  /** Required: glob patterns (`*` within a path segment, `**` across) of the module paths, relative to the root, that jobs may run. */
+  /**
+   * Required: glob patterns (`*` within a path segment, `**` across) of the module paths, relative
+   * to the root, that jobs may run.
+   */
   allow: string[];
   /** Redis, as `configureRemote()`'s `url`; default `BACKGROUND_THREAD_REMOTE`. */
   url?: string;
-  /** The queue to take jobs from; default `BACKGROUND_THREAD_REMOTE_QUEUE` or `background-thread`. */
+  /**
+   * The queue to take jobs from; default `BACKGROUND_THREAD_REMOTE_QUEUE` or `background-thread`.
+   */
   queue?: string;
-  /** The folder job module paths are resolved in (never out of); default `BACKGROUND_THREAD_REMOTE_ROOT` or `process.cwd()`. */
+  /**
+   * The folder job module paths are resolved in (never out of); default
+   * `BACKGROUND_THREAD_REMOTE_ROOT` or `process.cwd()`.
+   */
   root?: string;
   /** The secret jobs are sealed with; default `BACKGROUND_THREAD_REMOTE_SECRET`. */
   secret?: string;
@@ -29,11 +40,17 @@ export interface RemoteWorkerOptions {
   concurrency?: number;
   /** The worker's name in BullMQ (a job's `thread.remote.worker`); default `host:pid`. */
   name?: string;
-  /** Milliseconds a job's lock lasts unless renewed (BullMQ's `lockDuration`); default 30000. A worker that dies holding a job frees it after this. */
+  /**
+   * Milliseconds a job's lock lasts unless renewed (BullMQ's `lockDuration`); default 30000. A
+   * worker that dies holding a job frees it after this.
+   */
   lockDuration?: number;
   /** Milliseconds between checks for stalled jobs (BullMQ's `stalledInterval`); default 30000. */
   stalledInterval?: number;
-  /** How many times a job may stall before it fails with `ERR_REMOTE_STALLED` (BullMQ's `maxStalledCount`); default 1. */
+  /**
+   * How many times a job may stall before it fails with `ERR_REMOTE_STALLED` (BullMQ's
+   * `maxStalledCount`); default 1.
+   */
   maxStalledCount?: number;
 }
 
@@ -43,7 +60,9 @@ export interface RemoteWorker {
   readonly name: string;
   /** The queue it takes jobs from. */
   readonly queue: string;
-  /** The Redis it takes them from: its URL with the password as `***`, or its unix socket's path. */
+  /**
+   * The Redis it takes them from: its URL with the password as `***`, or its unix socket's path.
+   */
   readonly url: string;
   /** Resolves once the worker is connected and takes jobs. */
   readonly ready: Promise<void>;
@@ -84,7 +103,8 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
   // Loaded now, not with the package: every isolate loads the package.
   const { loadBullmq, redisClient } = require('./body') as typeof import('./body');
   const {
-    THROWN_FIELD, allowList, encodeError, isConfigRefusal, openJob, refusal, resolveAllowed, sealResult, sealThrown,
+    THROWN_FIELD, allowList, encodeError, isConfigRefusal, openJob, refusal, resolveAllowed,
+    sealResult, sealThrown,
   } = require('./protocol') as typeof import('./protocol');
   const base = resolvedConfig(options, 'startWorker', WORKER_KEYS);  // checks the object and its keys
   const allowed = allowList(options.allow);
@@ -104,7 +124,8 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
 
   // The queue as the refusals read it (job logs, live workers): a connection opened at the first.
   let peers: Queue | undefined;
-  // BullMQ names a worker's blocking connection `prefix:base64(queue):w:name` (getWorkers() lists them).
+  // BullMQ names a worker's blocking connection `prefix:base64(queue):w:name` (getWorkers() lists
+  // them).
   const workerClient = `${base.prefix}:${Buffer.from(base.queue).toString('base64')}:w:`;
   const REFUSED = /^refused by (.+?): ERR_[A-Z0-9_]+: /;
   /**
@@ -114,10 +135,13 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
    * queue has refused it, or Redis cannot say which workers are live (no CLIENT LIST). Returns
    * the error to fail the job with for good, or null once it is handed back.
    */
-  const handBack = async (job: Job, token: string, error: Error & { code?: string }): Promise<Error | null> => {
-    peers ??= new BullQueue(base.queue, { connection: connectionOptions(base.url), prefix: base.prefix });
+  const handBack = async (job: Job, token: string,
+    error: Error & { code?: string }): Promise<Error | null> => {
+    peers ??= new BullQueue(base.queue,
+      { connection: connectionOptions(base.url), prefix: base.prefix });
     const { logs } = await peers.getJobLogs(job.id!);
-    const refusers = new Set(logs.map((line) => REFUSED.exec(line)?.[1]).filter((w) => w !== undefined));
+    const refusers = new Set(logs.map((line) => REFUSED.exec(line)?.[1])
+      .filter((refuser) => refuser !== undefined));
     const first = !refusers.has(name);
     if (first) {
       refusers.add(name);
@@ -126,13 +150,15 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
     let live: string[] | null;
     try {
       const clients = await peers.getWorkers();
-      live = clients.every((c) => typeof c.rawname === 'string')
-        ? clients.map((c) => String(c.rawname)).filter((n) => n.startsWith(workerClient)).map((n) => n.slice(workerClient.length))
+      live = clients.every((client) => typeof client.rawname === 'string')
+        ? clients.map((client) => String(client.rawname))
+          .filter((rawname) => rawname.startsWith(workerClient))
+          .map((rawname) => rawname.slice(workerClient.length))
         : null;
     } catch {
       live = null;
     }
-    if (live === null || live.every((w) => refusers.has(w))) {
+    if (live === null || live.every((peer) => refusers.has(peer))) {
       const everyone = live === null ? 'Redis does not list the live workers (CLIENT LIST)' : `refused by every live worker: ${[...refusers].join(', ')}`;
       if (first) say(`refused job ${job.id} (${error.code}: ${error.message}); failed for good: ${everyone}`);
       return refusal(error.code!, `${error.message} (${everyone})`);
@@ -152,7 +178,8 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
     } catch (error) {
       // A refusal: another attempt here would do no better; another worker might.
       // (Redis failing the hand-back: the refusal is final, as any other.)
-      const final = isConfigRefusal(error) && token !== undefined ? await handBack(job, token, error as Error).catch(() => error) : error;
+      const final = isConfigRefusal(error) && token !== undefined
+        ? await handBack(job, token, error as Error).catch(() => error) : error;
       if (final === null) throw new DelayedError();
       throw asBullError(final, UnrecoverableError);
     }
@@ -173,11 +200,13 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
   // What the job's thread threw: as BullMQ keeps it (asBullError), and whole, sealed in the job's
   // hash beside it before BullMQ fails the job (the creator rebuilds it from there). Without that
   // field (Redis failed the write), the creator has what BullMQ keeps.
-  const thrownBy = async (job: Job, place: { prefix: string; queue: string; jobId: string }, error: unknown): Promise<Error> => {
+  const thrownBy = async (job: Job, place: { prefix: string; queue: string; jobId: string },
+    error: unknown): Promise<Error> => {
     const bull = asBullError(error, Error);
     const sealed = sealThrown(base.secret, place, bull.message, error);
     if (sealed !== null) {
-      await (await redisClient(worker)).hset(worker.toKey(job.id!), THROWN_FIELD, sealed).catch(() => {});
+      await (await redisClient(worker)).hset(worker.toKey(job.id!), THROWN_FIELD, sealed)
+        .catch(() => {});
     }
     return bull;
   };
@@ -207,7 +236,9 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
         return true;
       }
       let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<boolean>((resolve) => { timer = setTimeout(resolve, timeout * 1000, false); });
+      const expired = new Promise<boolean>((resolve) => {
+        timer = setTimeout(resolve, timeout * 1000, false);
+      });
       const drained = await Promise.race([closing.then(() => true), expired]);
       clearTimeout(timer);
       return drained;

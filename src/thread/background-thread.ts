@@ -171,7 +171,8 @@ export class BackgroundThread extends PythonAliases {
   }
 
   #startFunction(): ThreadBody {
-    const body = startFunctionThread(this.#name, this.#stackSize || settings.stackSize, this.#daemon);
+    const body = startFunctionThread(this.#name, this.#stackSize || settings.stackSize,
+      this.#daemon);
     if (body.nativeId !== 0) this.#nativeId = body.nativeId;
     return body;
   }
@@ -250,7 +251,8 @@ export class BackgroundThread extends PythonAliases {
     try {
       if (this.#target === null) return undefined;
       const args = this.#kwargs === null ? this.#args : [...this.#args, this.#kwargs];
-      return Reflect.apply(this.#target, undefined, args);  // a plain call: `this` is not the thread
+      // A plain call: `this` is not the thread.
+      return Reflect.apply(this.#target, undefined, args);
     } finally {
       // As Python does: the thread must not keep its target and arguments alive.
       this.#target = null;
@@ -455,7 +457,9 @@ export class BackgroundThread extends PythonAliases {
   /** @internal The OS thread asks this loop to run the target, now (src/native/loop.ts). */
   [kRun](nativeId: number): void {
     this.#nativeId ??= nativeId;
-    runInThread(this, this.#daemon, () => { runTarget(this.#ident!, () => this.run(), this.#events); });
+    runInThread(this, this.#daemon, () => {
+      runTarget(this.#ident!, () => this.run(), this.#events);
+    });
   }
 
   /** @internal Its native record has ended (src/native/loop.ts). */

@@ -15,7 +15,10 @@ export interface ThreadEvents {
   onException(error: unknown): void;
   /** What the target returned (its Promise resolved to). */
   onResult(value: unknown): void;
-  /** A module target called process.exit(code) during the run: the thread ends normally, with that code. */
+  /**
+   * A module target called process.exit(code) during the run: the thread ends normally, with that
+   * code.
+   */
   onExitCode?(code: number): void;
 }
 

@@ -136,7 +136,8 @@ export function reportException(thread: BackgroundThread | null, error: unknown)
   try {
     excTraceback = error instanceof Error ? error.stack : undefined;
   } catch { /* a throwing stack getter */ }
-  const args: ExceptHookArgs = Object.freeze({ excType: typeOf(error), excValue: error, excTraceback, thread });
+  const args: ExceptHookArgs = Object.freeze({ excType: typeOf(error), excValue: error,
+    excTraceback, thread });
   try {
     const result: unknown = hook(args);
     // An async hook's rejection must not become an unhandledRejection either. The intrinsic

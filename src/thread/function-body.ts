@@ -21,7 +21,8 @@ export interface FunctionBody extends ThreadBody {
  * Creates the OS thread of a function target's thread. Throws the start error
  * (ERR_THREAD_START_FAILED, EAGAIN's) with nothing started.
  */
-export function startFunctionThread(name: string, stackSize: number, daemon: boolean): FunctionBody {
+export function startFunctionThread(name: string, stackSize: number,
+  daemon: boolean): FunctionBody {
   routeThreadErrorsToExcepthook();
   let ids: [number, number];
   try {

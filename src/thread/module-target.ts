@@ -53,32 +53,33 @@ import { remoteSpec, type RemoteJobOptions, type RemoteSpec } from '../remote/op
  *   at the latest before the thread is seen to end: when `join()`, `joinSync()` or `joinAll()`
  *   return, all of it has been written, so `process.exit()` right after loses nothing.
  * - Exceptions: what the export throws or rejects with goes to the creator's excepthook, on the
- *   creator's loop, before `join()` resolves, with `args.thread` the creator's thread object.
- *   An error arrives whole (src/core/thrown.ts): its class (built-in ones, AggregateError with its
- *   `errors`, DOMException, the package's; a custom class as the nearest of those), name,
- *   message, stack, own primitive properties (`code` of any type) and cause; a value that cannot
- *   be cloned arrives as the text the default hook prints for it. A module that cannot be loaded is a BackgroundThreadError (`ERR_MODULE_TARGET_LOAD`), a
- *   missing or non-function export a TypeError (`ERR_MODULE_TARGET_EXPORT`); both name the module
- *   URL and the export. An error the Worker raises outside the export (a timer of the module
- *   throwing, say) is reported the same way, and so is a Worker that runs out of memory
- *   (`ERR_WORKER_OUT_OF_MEMORY`); neither becomes an unhandled Worker `'error'`, and both reach
- *   the hook before any join returns; the first of them is `thread.exception`, final once
- *   `join()` has resolved. A thread handed to an idle isolate that such an error (of an unref'd
- *   leftover) was already ending starts again on another isolate, or, when it moved values, fails
- *   with a BackgroundThreadError (`ERR_MODULE_TARGET_ISOLATE_ENDED`).
+ *   creator's loop, before `join()` resolves, with `args.thread` the creator's thread object. An
+ *   error arrives whole (src/core/thrown.ts): its class (built-in ones, AggregateError with its
+ *   `errors`, DOMException, the package's; a custom class as the nearest of those), name, message,
+ *   stack, own primitive properties (`code` of any type) and cause; a value that cannot be cloned
+ *   arrives as the text the default hook prints for it. A module that cannot be loaded is a
+ *   BackgroundThreadError (`ERR_MODULE_TARGET_LOAD`), a missing or non-function export a TypeError
+ *   (`ERR_MODULE_TARGET_EXPORT`); both name the module URL and the export. An error the Worker
+ *   raises outside the export (a timer of the module throwing, say) is reported the same way, and
+ *   so is a Worker that runs out of memory (`ERR_WORKER_OUT_OF_MEMORY`); neither becomes an
+ *   unhandled Worker `'error'`, and both reach the hook before any join returns; the first of them
+ *   is `thread.exception`, final once `join()` has resolved. A thread handed to an idle isolate
+ *   that such an error (of an unref'd leftover) was already ending starts again on another isolate,
+ *   or, when it moved values, fails with a BackgroundThreadError
+ *   (`ERR_MODULE_TARGET_ISOLATE_ENDED`).
  * - Inside the module, `currentThread()` (and `mainThread()`, since that loop is this thread's)
- *   answers with the thread's name, ident and daemon flag (a new identity for each thread, also on a
- *   reused isolate), provided the module imports this
- *   package from the same copy the runner loads (the package's own `dist/`, normally the one in
- *   `node_modules`); threads the module starts inherit its daemon flag. That object lives in the
- *   Worker's isolate: renaming it does not rename the creator's object.
- * - The thread object: `name` (the Worker's OS thread takes it, cut to 15 bytes on Linux),
- *   `ident`, `isAlive()`, `daemon` (isolates are unref'd: only a running non-daemon thread holds the
- *   process open), `enumerate()`, `joinAll()` and the cap of `setMaxBackgroundThreads()` work as
- *   for any thread; `nativeId` is null until an isolate runs the thread (it may repeat across
- *   threads on one isolate, as kernel ids do); the `stackSize` option does
- *   not apply (a TypeError, `ERR_INVALID_ARG_VALUE`: Node sizes a Worker's stack), nor does
- *   `stackSize()`; `run()` throws a RuntimeError (`ERR_MODULE_TARGET_RUN`).
+ *   answers with the thread's name, ident and daemon flag (a new identity for each thread, also on
+ *   a reused isolate), provided the module imports this package from the same copy the runner loads
+ *   (the package's own `dist/`, normally the one in `node_modules`); threads the module starts
+ *   inherit its daemon flag. That object lives in the Worker's isolate: renaming it does not rename
+ *   the creator's object.
+ * - The thread object: `name` (the Worker's OS thread takes it, cut to 15 bytes on Linux), `ident`,
+ *   `isAlive()`, `daemon` (isolates are unref'd: only a running non-daemon thread holds the process
+ *   open), `enumerate()`, `joinAll()` and the cap of `setMaxBackgroundThreads()` work as for any
+ *   thread; `nativeId` is null until an isolate runs the thread (it may repeat across threads on
+ *   one isolate, as kernel ids do); the `stackSize` option does not apply (a TypeError,
+ *   `ERR_INVALID_ARG_VALUE`: Node sizes a Worker's stack), nor does `stackSize()`; `run()` throws a
+ *   RuntimeError (`ERR_MODULE_TARGET_RUN`).
  *
  * @example
  * ```js
@@ -139,7 +140,9 @@ export function isModuleTarget(value: unknown): value is ModuleTarget {
 }
 
 /** Reads a module target once (keys, module, export), whatever getters or Proxies do. */
-function readModuleTarget(value: ModuleTarget): { keys: string[]; module: unknown; exportName: unknown; remote: unknown } {
+function readModuleTarget(value: ModuleTarget): {
+  keys: string[]; module: unknown; exportName: unknown; remote: unknown;
+} {
   try {
     const { module, export: exportName = 'default', remote } = value;
     return { keys: Object.keys(value), module, exportName, remote };

@@ -130,7 +130,8 @@ export interface ThreadSpec {
 
 /** Reads and checks the constructor's arguments, in the order Python checks them. */
 export function readThreadOptions(params: unknown[]): ThreadSpec {
-  const { group, target, name, args, kwargs, daemon, stackSize, isolate, transfer } = readOptions(params);
+  const { group, target, name, args, kwargs, daemon, stackSize, isolate, transfer } =
+    readOptions(params);
   if (group !== null && group !== undefined) {
     throw groupError();
   }

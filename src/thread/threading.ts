@@ -30,8 +30,8 @@ export { currentThread, mainThread };
  * const ident = startNewBackgroundThread((a, b) => console.log('sum', a + b), [1, 2]);
  * ```
  */
-export function startNewBackgroundThread(target: Target | ModuleTarget, args?: Iterable<unknown> | null,
-  kwargs?: Record<string, unknown> | null): number {
+export function startNewBackgroundThread(target: Target | ModuleTarget,
+  args?: Iterable<unknown> | null, kwargs?: Record<string, unknown> | null): number {
   if (typeof target !== 'function' && !isModuleTarget(target)) {
     throw argTypeError('The "target" argument must be a function or a module target ' +
       `({ module, export }). ${check.received(target)}`);
@@ -99,7 +99,9 @@ export async function joinAll(timeout?: number | null): Promise<boolean> {
 async function within(promise: Promise<void>, seconds: number | null): Promise<boolean> {
   if (seconds === null) return promise.then(() => true);
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(resolve, seconds * 1000, false).unref(); });
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(resolve, seconds * 1000, false).unref();
+  });
   try {
     return await Promise.race([promise.then(() => true), timeout]);
   } finally {

@@ -18,7 +18,8 @@ import * as V from './fuzz-values.mjs';
 import { gone, linux, tasks } from './os-threads.mjs';
 import { deferred as newDeferred, nextTurn } from './wait.mjs';
 
-export const SEED = process.env.FUZZ_SEED === undefined ? 0x5eed2024 : Number(process.env.FUZZ_SEED);
+export const SEED = process.env.FUZZ_SEED === undefined
+  ? 0x5eed2024 : Number(process.env.FUZZ_SEED);
 export const runs = (n) => Math.max(1, Math.round(n * Number(process.env.FUZZ_SCALE ?? 1)));
 
 const events = { uncaught: [], unhandled: [] };
@@ -123,7 +124,9 @@ export function startAccepted(t, what = 'start() of an accepted thread') {
   return start.ok;
 }
 
-/** What a call that must return a Promise (join, joinAll) gave: {ok, value} or {ok: false, error}. */
+/**
+ * What a call that must return a Promise (join, joinAll) gave: {ok, value} or {ok: false, error}.
+ */
 export async function promiseOutcome(call, what) {
   const returned = V.attempt(call);
   if (!returned.ok) fail(`${what} threw synchronously: ${V.describeError(returned.error)}`);

@@ -1,6 +1,6 @@
 // Module threads on this loop's isolate pool, for test/isolate-pool.test.mjs and
-// test/thread-results.test.mjs: targets in test/fixtures/module-targets/, gates that hold a run inside
-// its module (see pool.mjs), and the pool's counts, emptied and reset between tests.
+// test/thread-results.test.mjs: targets in test/fixtures/module-targets/, gates that hold a run
+// inside its module (see pool.mjs), and the pool's counts, emptied and reset between tests.
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import { BackgroundThread, isolatePool, setIsolatePool } from 'background-thread';
@@ -11,7 +11,8 @@ export const fixture = (file) => fileURLToPath(new URL(`../fixtures/module-targe
 export const poolTarget = (exportName, file = 'pool.mjs') => ({ module: fixture(file), export: exportName });
 
 /** The settings this file started with, to come back to after each test. */
-export const SETTINGS = (({ maxIdle, idleTimeout, maxIsolates }) => ({ maxIdle, idleTimeout, maxIsolates }))(isolatePool());
+export const SETTINGS = (({ maxIdle, idleTimeout, maxIsolates }) =>
+  ({ maxIdle, idleTimeout, maxIsolates }))(isolatePool());
 
 /** The pool's counts alone. */
 export const counts = () => {

@@ -1,6 +1,7 @@
-// Remote threads' tests: a real redis-server (the one .ci/run started, BACKGROUND_THREAD_TEST_REDIS,
-// or a throwaway one per test file), real worker processes (the package's CLI) as children, and
-// the BullMQ client the tests use to look at jobs as Redis holds them.
+// Remote threads' tests: a real redis-server (the one .ci/run started,
+// BACKGROUND_THREAD_TEST_REDIS, or a throwaway one per test file), real worker processes (the
+// package's CLI) as children, and the BullMQ client the tests use to look at jobs as Redis holds
+// them.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';

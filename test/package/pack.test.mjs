@@ -27,7 +27,8 @@ let installLog;
 const sh = (command, args, options = {}) => execFileSync(command, args, {
   encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000, ...options,
 });
-const node = (args, env = {}) => sh(process.execPath, args, { cwd: consumer, env: { ...process.env, ...env } });
+const node = (args, env = {}) =>
+  sh(process.execPath, args, { cwd: consumer, env: { ...process.env, ...env } });
 
 test.before(() => {
   // What `npm pack` runs through prepack/prepare, then the pack itself.
@@ -105,7 +106,8 @@ test('an arm64 consumer (a real arm64 Node under qemu-user) loads the installed 
     { cwd: consumer, env: { ...process.env, PREBUILDS_ONLY: '1' } }));
   assert.is(result.arch, 'arm64');
   assert.is(result.binary, join(installed, 'prebuilds', 'linux-arm64', 'background-thread.glibc.node'));
-  assert.ok(result.ended && result.ran && result.joinSync && result.moduleEnded, JSON.stringify(result));
+  assert.ok(result.ended && result.ran && result.joinSync && result.moduleEnded,
+    JSON.stringify(result));
 });
 
 test('an ESM consumer gets the same API, and import and require share one registry', () => {
