@@ -82,3 +82,37 @@ export function kwargs(value: unknown, name = 'kwargs'): Record<string, unknown>
   }
   return value as Record<string, unknown>;
 }
+
+// Options of configureRemote(), a remote target and startWorker(): named "option" in messages.
+
+/** A string option, non-empty unless `nonEmpty` is false. */
+export function textOption(value: unknown, name: string, nonEmpty = true): string {
+  if (typeof value !== 'string' || (nonEmpty && value === '')) {
+    throw argTypeError(`The "${name}" option must be a non-empty string. ${received(value)}`);
+  }
+  return value;
+}
+
+/** A positive number of seconds under 2^31 ms, a timer's limit. */
+export function secondsOption(value: unknown, name: string): number {
+  if (typeof value !== 'number') throw argTypeError(`The "${name}" option must be a number of seconds. ${received(value)}`);
+  if (!(value > 0 && value < 2 ** 31 / 1000)) throw argRangeError(`The "${name}" option must be a positive number of seconds. Received ${value}`);
+  return value;
+}
+
+/** An integer option from `min` to `max`. */
+export function integerOption(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number') throw argTypeError(`The "${name}" option must be a number. ${received(value)}`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw argRangeError(`The "${name}" option must be an integer from ${min} to ${max}. Received ${value}`);
+  }
+  return value;
+}
+
+/** A positive integer option (under 2^31), `fallback` when it is not given. */
+export function positiveIntegerOption(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw argTypeError(`The "${name}" option must be a number. ${received(value)}`);
+  if (!Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) throw argRangeError(`The "${name}" option must be a positive integer. Received ${value}`);
+  return value;
+}

@@ -17,37 +17,7 @@ import {
   THROWN_FIELD, WITHDRAWN, decodeError, encodeError, openThrown, openResult, refusal,
   relativeModule, sealJob, withdrawnError, type JobData, type JobPlace,
 } from './protocol';
-
-type BullMQ = typeof import('bullmq');
-let bullmq: BullMQ | undefined;
-
-/** BullMQ, an optional peer dependency, loaded at the first remote start(). */
-export function loadBullmq(): BullMQ {
-  try {
-    return (bullmq ??= require('bullmq') as BullMQ);
-  } catch (error) {
-    throw new BackgroundThreadError('remote threads need BullMQ: npm install bullmq@~5.81',
-      { code: 'ERR_REMOTE_BULLMQ_MISSING', cause: error });
-  }
-}
-
-/**
- * The raw ioredis client of a BullMQ queue or worker (BullMQ's forwards what its interface does not
- * list).
- */
-export async function redisClient(of: { client: Promise<unknown> }): Promise<RawClient> {
-  return await of.client as RawClient;
-}
-
-/** The ioredis commands and state this package uses beyond BullMQ's interface. */
-interface RawClient {
-  status: string;
-  eval(...args: unknown[]): Promise<unknown>;
-  xrevrange(...args: unknown[]): Promise<[string, string[]][]>;
-  hset(key: string, field: string, value: string): Promise<number>;
-  hgetall(key: string): Promise<Record<string, string>>;
-  on(event: 'ready', listener: () => void): void;
-}
+import { loadBullmq, redisClient, type RawClient } from './bullmq';
 
 /** One add of a job on a link, as sent: what tells whether it may have reached Redis. */
 interface Attempt {

@@ -35,7 +35,7 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function integer(text: string | undefined, flag: string): number | undefined {
+function flagNumber(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 0) {
@@ -82,7 +82,7 @@ if (values.root !== undefined) options.root = values.root;
 if (values.name !== undefined) options.name = values.name;
 const numbers = { concurrency: 'concurrency', lockDuration: 'lock-duration', stalledInterval: 'stalled-interval', maxStalledCount: 'max-stalled' } as const;
 for (const [key, flag] of Object.entries(numbers)) {
-  const value = integer(values[flag], `--${flag}`);
+  const value = flagNumber(values[flag], `--${flag}`);
   if (value !== undefined) options[key as keyof typeof numbers] = value;
 }
 

@@ -2,7 +2,7 @@
 // a thread's own `remote` job options. Light on purpose: every isolate loads it; the machinery
 // (src/remote/body.ts, BullMQ) is loaded at the first remote start().
 import { BackgroundThreadError, argRangeError, argTypeError } from '../core/errors';
-import { received } from '../core/checks';
+import { integerOption, received, secondsOption, textOption } from '../core/checks';
 
 /** `configureRemote()`'s options; each falls back to its environment variable. */
 export interface RemoteConfig {
@@ -100,18 +100,7 @@ export interface ResolvedConfig {
 
 let currentConfig: RemoteConfig = {};
 
-function text(value: unknown, name: string, nonEmpty = true): string {
-  if (typeof value !== 'string' || (nonEmpty && value === '')) {
-    throw argTypeError(`The "${name}" option must be a non-empty string. ${received(value)}`);
-  }
-  return value;
-}
 
-function seconds(value: unknown, name: string): number {
-  if (typeof value !== 'number') throw argTypeError(`The "${name}" option must be a number of seconds. ${received(value)}`);
-  if (!(value > 0 && value < 2 ** 31 / 1000)) throw argRangeError(`The "${name}" option must be a positive number of seconds. Received ${value}`);
-  return value;
-}
 
 /**
  * `url` as it may be printed: a redis:// URL's credentials replaced by `***` (`redis://user:***@host`,
@@ -190,10 +179,10 @@ function readConfig(options: unknown, what: string, keys = CONFIG_KEYS): RemoteC
     if (!keys.has(key)) throw argTypeError(`Unknown ${what} option "${key}"`, 'ERR_INVALID_ARG_VALUE');
     const value = (options as Record<string, unknown>)[key];
     if (value === undefined || !CONFIG_KEYS.has(key)) continue;
-    if (key === 'enqueueTimeout' || key === 'pollInterval') next[key] = seconds(value, key);
-    else if (key === 'secret') next.secret = checkSecret(text(value, key));
-    else if (key === 'url') next.url = checkUrl(text(value, key));
-    else (next as Record<string, string>)[key] = text(value, key);
+    if (key === 'enqueueTimeout' || key === 'pollInterval') next[key] = secondsOption(value, key);
+    else if (key === 'secret') next.secret = checkSecret(textOption(value, key));
+    else if (key === 'url') next.url = checkUrl(textOption(value, key));
+    else (next as Record<string, string>)[key] = textOption(value, key);
   }
   return next;
 }
@@ -228,13 +217,6 @@ export function resolvedConfig(overrides: object = {}, what = 'configureRemote',
 
 const JOB_OPTION_KEYS = new Set(['queue', 'attempts', 'backoff', 'priority', 'delay', 'jobId']);
 
-function integer(value: unknown, name: string, min: number, max: number): number {
-  if (typeof value !== 'number') throw argTypeError(`The "${name}" option must be a number. ${received(value)}`);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw argRangeError(`The "${name}" option must be an integer from ${min} to ${max}. Received ${value}`);
-  }
-  return value;
-}
 
 /** Checks a module target's `remote` (true or RemoteJobOptions); null for false/undefined. */
 export function remoteSpec(value: unknown): RemoteSpec | null {
@@ -248,16 +230,16 @@ export function remoteSpec(value: unknown): RemoteSpec | null {
     if (!JOB_OPTION_KEYS.has(key)) throw argTypeError(`Unknown remote option "${key}"`, 'ERR_INVALID_ARG_VALUE');
   }
   const remote = value as Record<string, unknown>;
-  if (remote.queue !== undefined) spec.queue = text(remote.queue, 'remote.queue');
+  if (remote.queue !== undefined) spec.queue = textOption(remote.queue, 'remote.queue');
   if (remote.attempts !== undefined) {
-    spec.attempts = integer(remote.attempts, 'remote.attempts', 1, 1e6);
+    spec.attempts = integerOption(remote.attempts, 'remote.attempts', 1, 1e6);
   }
   if (remote.priority !== undefined) {
-    spec.priority = integer(remote.priority, 'remote.priority', 0, 2097152);
+    spec.priority = integerOption(remote.priority, 'remote.priority', 0, 2097152);
   }
-  if (remote.delay !== undefined) spec.delay = integer(remote.delay, 'remote.delay', 0, 2 ** 53 - 1);
+  if (remote.delay !== undefined) spec.delay = integerOption(remote.delay, 'remote.delay', 0, 2 ** 53 - 1);
   if (remote.jobId !== undefined) {
-    spec.jobId = text(remote.jobId, 'remote.jobId');
+    spec.jobId = textOption(remote.jobId, 'remote.jobId');
     // BullMQ's rules: ':' separates its keys, and an integer id is its own counter's.
     if (spec.jobId.includes(':') || /^\d+$/.test(spec.jobId)) {
       throw argTypeError(`The "remote.jobId" option must not contain ":" nor be an integer. ${received(spec.jobId)}`, 'ERR_INVALID_ARG_VALUE');
@@ -265,11 +247,11 @@ export function remoteSpec(value: unknown): RemoteSpec | null {
   }
   if (remote.backoff !== undefined) {
     const backoff = remote.backoff as { type?: unknown; delay?: unknown } | number;
-    if (typeof backoff === 'number') spec.backoff = integer(backoff, 'remote.backoff', 0, 2 ** 31);
+    if (typeof backoff === 'number') spec.backoff = integerOption(backoff, 'remote.backoff', 0, 2 ** 31);
     else if (typeof backoff === 'object' && backoff !== null &&
       (backoff.type === 'fixed' || backoff.type === 'exponential')) {
       spec.backoff = {
-        type: backoff.type, delay: integer(backoff.delay, 'remote.backoff.delay', 0, 2 ** 31),
+        type: backoff.type, delay: integerOption(backoff.delay, 'remote.backoff.delay', 0, 2 ** 31),
       };
     } else {
       throw argTypeError(`The "remote.backoff" option must be milliseconds or { type: 'fixed' | 'exponential', delay }. ${received(backoff)}`);

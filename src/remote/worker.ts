@@ -8,10 +8,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Job, Queue, Worker } from 'bullmq';
 import { BackgroundThread } from '../thread/background-thread';
-import { argRangeError, argTypeError } from '../core/errors';
+import { argTypeError } from '../core/errors';
 import { connectionOptions, redactUrl, resolvedConfig } from './options';
+import { loadBullmq, redisClient } from './bullmq';
 import type { JobResult } from './protocol';
-import { received } from '../core/checks';
+import { positiveIntegerOption } from '../core/checks';
 
 /**
  * `startWorker()`'s options; `url`, `queue`, `root` and `secret` fall back as in
@@ -77,12 +78,6 @@ export interface RemoteWorker {
 
 const WORKER_KEYS = new Set(['allow', 'url', 'queue', 'root', 'secret', 'concurrency', 'name', 'lockDuration', 'stalledInterval', 'maxStalledCount']);
 
-function positive(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw argTypeError(`The "${name}" option must be a number. ${received(value)}`);
-  if (!Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) throw argRangeError(`The "${name}" option must be a positive integer. Received ${value}`);
-  return value;
-}
 
 /**
  * Runs a worker of remote threads in this process (the `background-thread-worker` command is
@@ -101,7 +96,6 @@ function positive(value: unknown, name: string, fallback: number): number {
  */
 export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
   // Loaded now, not with the package: every isolate loads the package.
-  const { loadBullmq, redisClient } = require('./body') as typeof import('./body');
   const {
     THROWN_FIELD, allowList, encodeError, isConfigRefusal, openJob, refusal, resolveAllowed,
     sealResult, sealThrown,
@@ -114,10 +108,10 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
   } catch (error) {
     throw Object.assign(argTypeError(`The worker's root ${base.root} is not a folder that exists`, 'ERR_INVALID_ARG_VALUE'), { cause: error });
   }
-  const concurrency = positive(options.concurrency, 'concurrency', os.availableParallelism?.() ?? os.cpus().length);
-  const lockDuration = positive(options.lockDuration, 'lockDuration', 30000);
-  const stalledInterval = positive(options.stalledInterval, 'stalledInterval', 30000);
-  const maxStalledCount = options.maxStalledCount === 0 ? 0 : positive(options.maxStalledCount, 'maxStalledCount', 1);
+  const concurrency = positiveIntegerOption(options.concurrency, 'concurrency', os.availableParallelism?.() ?? os.cpus().length);
+  const lockDuration = positiveIntegerOption(options.lockDuration, 'lockDuration', 30000);
+  const stalledInterval = positiveIntegerOption(options.stalledInterval, 'stalledInterval', 30000);
+  const maxStalledCount = options.maxStalledCount === 0 ? 0 : positiveIntegerOption(options.maxStalledCount, 'maxStalledCount', 1);
   const name = options.name === undefined ? `${os.hostname()}:${process.pid}` : String(options.name);
   const { Worker: BullWorker, Queue: BullQueue, DelayedError, UnrecoverableError } = loadBullmq();
   const say = (line: string): void => { process.stderr.write(`background-thread-worker ${name}: ${line}\n`); };
