@@ -11,14 +11,14 @@ namespace {
 
 // Across envs: the creator adopts, the Worker's env finds. Never destroyed (allocated once and
 // left), so that process exit cannot race its destructor against a Worker tearing down.
-struct Registry {
+struct AdoptedRecords {
   std::mutex mutex;  // guards `records` only; never held while taking an env mutex
   std::unordered_map<uint64_t, std::shared_ptr<ThreadRecord>> records;
 };
 
-Registry& TheRegistry() {
-  static Registry* registry = new Registry();
-  return *registry;
+AdoptedRecords& Adopted() {
+  static AdoptedRecords* adopted = new AdoptedRecords();
+  return *adopted;
 }
 
 }  // namespace
@@ -26,16 +26,16 @@ Registry& TheRegistry() {
 void Adopt(const std::shared_ptr<ThreadRecord>& record) {
   record->state = ThreadState::kRunning;
   record->module_target = true;
-  Registry& registry = TheRegistry();
-  std::lock_guard<std::mutex> lock(registry.mutex);
-  registry.records.emplace(record->ident, record);
+  AdoptedRecords& adopted = Adopted();
+  std::lock_guard<std::mutex> lock(adopted.mutex);
+  adopted.records.emplace(record->ident, record);
 }
 
 std::shared_ptr<ThreadRecord> FindAdopted(uint64_t ident) {
-  Registry& registry = TheRegistry();
-  std::lock_guard<std::mutex> lock(registry.mutex);
-  auto it = registry.records.find(ident);
-  return it == registry.records.end() ? nullptr : it->second;
+  AdoptedRecords& adopted = Adopted();
+  std::lock_guard<std::mutex> lock(adopted.mutex);
+  auto it = adopted.records.find(ident);
+  return it == adopted.records.end() ? nullptr : it->second;
 }
 
 int64_t BindAdopted(ThreadRecord& record) {
@@ -48,9 +48,9 @@ int64_t BindAdopted(ThreadRecord& record) {
 }
 
 void ForgetAdopted(uint64_t ident) {
-  Registry& registry = TheRegistry();
-  std::lock_guard<std::mutex> lock(registry.mutex);
-  registry.records.erase(ident);
+  AdoptedRecords& adopted = Adopted();
+  std::lock_guard<std::mutex> lock(adopted.mutex);
+  adopted.records.erase(ident);
 }
 
 namespace {
@@ -87,7 +87,7 @@ void AdoptedBodyGone(const std::shared_ptr<ThreadRecord>& record) {
     uv_cond_broadcast(&record->changed);  // joinSync() waiters: the end needs the creator's loop
   }
   uv_mutex_unlock(&env.mutex);
-  if (clean) FinishAdopted(record);  // takes the registry's lock, then the env's: not nested
+  if (clean) FinishAdopted(record);  // takes the adopted records' lock, then the env's: not nested
 }
 
 void FinishAdopted(const std::shared_ptr<ThreadRecord>& record) {

@@ -40,8 +40,9 @@ void FinishAdopted(const std::shared_ptr<ThreadRecord>& record);
 // No isolate could take the run: forgets the record without a kEnded (it never ran).
 void DropAdopted(const std::shared_ptr<ThreadRecord>& record);
 
-// The creator's env is going away: nobody can join the thread any more, so the registry lets go
-// of the record (an isolate that binds later finds nothing; one that is bound keeps its reference).
+// The creator's env is going away: nobody can join the thread any more, so the adopted records let
+// go of the record (an isolate that binds later finds nothing; one that is bound keeps its
+// reference).
 void ForgetAdopted(uint64_t ident);
 
 }  // namespace bgthread

@@ -56,7 +56,9 @@ const it = redis === null ? test.skip : test;
 it('a remote thread runs its export on a worker: result, alive until the end, thread.remote', async () => {
   const t = remote('add', { args: [2, 3], kwargs: { k: 'v' } });
   assert.is(t.remote, null, 'no job before start()');
+  const exitListeners = process.listenerCount('exit');
   t.start();
+  assert.is(process.listenerCount('exit'), exitListeners, 'the package takes no \'exit\' listener slot');
   assert.ok(t.isAlive());
   assert.type(t.ident, 'number');
   assert.ok(enumerate().includes(t), 'listed while alive');

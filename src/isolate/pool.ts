@@ -23,7 +23,7 @@ import { attach } from '../native/loop';
 import { RUNNER } from '../core/own-files';
 import { decodeThrown } from '../core/thrown';
 import type { IsolateData, Order, Report, RunMessage, RunReport } from './protocol';
-import { afterProcessEvent } from './process-events';
+import { afterProcessEvent } from '../core/process-events';
 
 /** The pool's settings (setIsolatePool). */
 export interface PoolPolicy {

@@ -1,9 +1,9 @@
 // An isolate's entry (a Worker's): it carries out module threads' runs, one at a time, as the
-// creator hands them over on its port (src/isolate/pool.ts, protocol in module-protocol.ts). For
-// each run it takes the thread's identity (currentThread() answers with the thread's name, ident
-// and daemon flag, and the OS thread takes its name), imports the module (once per isolate),
-// calls the export, reports what it returned or threw, and tells the addon the run has ended:
-// as with every BackgroundThread, the target's settling ends the thread.
+// creator hands them over on its port (src/isolate/pool.ts; what they say to each other:
+// src/isolate/protocol.ts). For each run it takes the thread's identity (currentThread() answers
+// with the thread's name, ident and daemon flag, and the OS thread takes its name), imports the
+// module (once per isolate), calls the export, reports what it returned or threw, and tells the
+// addon the run has ended: as with every BackgroundThread, the target's settling ends the thread.
 //
 // A warm isolate is then reused, with the module's state kept, only if the thread left nothing
 // behind that could run later (the addon looks when the turn of its settling is over: threads of
@@ -22,7 +22,7 @@ import { workerData, type TransferListItem } from 'node:worker_threads';
 import { attach, listenLeftBehind, liveThreads } from '../native/loop';
 import { adoptThreadIdentity } from '../thread/main-thread';
 import { isTransferring, kTransfer, type IsolateData, type Order, type Report, type RunMessage } from './protocol';
-import { afterProcessEvent } from './process-events';
+import { afterProcessEvent } from '../core/process-events';
 import { kIsDaemon } from '../core/symbols';
 import { encodeThrown } from '../core/thrown';
 

@@ -18,6 +18,7 @@ import {
   relativeModule, sealJob, withdrawnError, type JobData, type JobPlace,
 } from './protocol';
 import { loadBullmq, redisClient, type RawClient } from './bullmq';
+import { afterProcessEvent } from '../core/process-events';
 
 /** One add of a job on a link, as sent: what tells whether it may have reached Redis. */
 interface Attempt {
@@ -498,7 +499,7 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Threa
   unacknowledged.add(tracker);
   if (!exitWarning) {
     exitWarning = true;
-    process.on('exit', warnUnacknowledged);
+    afterProcessEvent('exit', warnUnacknowledged);  // no 'exit' listener slot of the app's
   }
   send(tracker);
   const pendingReason = 'it is a remote job, whose end only this event loop can learn from Redis';

@@ -10,6 +10,7 @@ import type { Job, Queue, Worker } from 'bullmq';
 import { BackgroundThread } from '../thread/background-thread';
 import { argTypeError } from '../core/errors';
 import { connectionOptions, redactUrl, resolvedConfig } from './options';
+import { within } from '../core/within';
 import { loadBullmq, redisClient } from './bullmq';
 import type { JobResult } from './protocol';
 import { positiveIntegerOption } from '../core/checks';
@@ -224,18 +225,8 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
     url: redactUrl(base.url),
     ready: worker.waitUntilReady().then(() => {}),
     async close(timeout?: number) {
-      const closing = Promise.all([worker.close(), peers?.close()]);
-      if (timeout === undefined || timeout === Infinity) {
-        await closing;
-        return true;
-      }
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<boolean>((resolve) => {
-        timer = setTimeout(resolve, timeout * 1000, false);
-      });
-      const drained = await Promise.race([closing.then(() => true), expired]);
-      clearTimeout(timer);
-      return drained;
+      // The deadline holds the process open: a drain that hangs must still give up.
+      return within(Promise.all([worker.close(), peers?.close()]), timeout ?? null, true);
     },
   };
 }

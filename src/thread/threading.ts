@@ -9,6 +9,7 @@ import { liveThreads } from '../native/loop';
 import type { Target } from './options';
 import { checkStackSize, settings } from './settings';
 import { kIsDaemon } from '../core/symbols';
+import { within } from '../core/within';
 import * as check from '../core/checks';
 
 export { currentThread, mainThread };
@@ -92,20 +93,6 @@ export async function joinAll(timeout?: number | null): Promise<boolean> {
     const ends = pending.map((thread) => thread.join(left));
     if (held !== null) ends.push(within(held, left));
     if ((await Promise.all(ends)).includes(false)) return false;
-  }
-}
-
-/** True once `promise` resolves, false when `seconds` (null: never) pass first. */
-async function within(promise: Promise<void>, seconds: number | null): Promise<boolean> {
-  if (seconds === null) return promise.then(() => true);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(resolve, seconds * 1000, false).unref();
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
