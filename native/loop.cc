@@ -80,8 +80,8 @@ Loop::Loop(Napi::Env env, Napi::Object exports)
       });
 }
 
-// init(onEvent) -> this loop's binding: onEvent(kind, ident, nativeId) receives every thread's
-// kRun and kEnded, on this loop. Once per env.
+// init(onEvent) -> this loop's binding: onEvent(kind, thread, nativeId) receives every thread's
+// kRun and kEnded (onEvent(kLeftBehind, ident, 0) an isolate's), on this loop. Once per env.
 Napi::Value Loop::InitLoop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!on_event_.IsEmpty()) throw Napi::Error::New(env, "init() was already called");
@@ -130,17 +130,21 @@ Napi::Value Loop::InitLoop(const Napi::CallbackInfo& info) {
                               InstanceMethod("adoptedExited", &Loop::AdoptedExitedJs),
                               InstanceMethod("finishAdopted", &Loop::FinishAdoptedJs),
                               InstanceMethod("nativeId", &Loop::NativeId),
+                              InstanceMethod("liveCount", &Loop::LiveCount),
+                              InstanceMethod("liveThreads", &Loop::LiveThreads),
                               InstanceMethod("pollWithoutBlocking", &Loop::PollWithoutBlocking),
                               InstanceMethod("holdIsolateOpen", &Loop::HoldIsolateOpen),
                               InstanceMethod("finishAtTurnEnd", &Loop::FinishAtTurnEnd),
                           });
 }
 
-// start(name, stackSize, daemon) -> [ident, nativeId]; throws an Error with the libuv `code`.
+// start(name, stackSize, daemon, thread) -> [ident, nativeId]; throws an Error with the libuv
+// `code`.
 Napi::Value Loop::Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString() || !info[1].IsNumber() || !info[2].IsBoolean()) {
-    throw Napi::TypeError::New(env, "start(name: string, stackSize: number, daemon: boolean)");
+  if (!info[0].IsString() || !info[1].IsNumber() || !info[2].IsBoolean() || !info[3].IsObject()) {
+    throw Napi::TypeError::New(
+        env, "start(name: string, stackSize: number, daemon: boolean, thread: object)");
   }
   const double stack = info[1].As<Napi::Number>().DoubleValue();
   // Checked in TypeScript first; checked again because libuv aborts on a bad size.
@@ -161,7 +165,7 @@ Napi::Value Loop::Start(const Napi::CallbackInfo& info) {
   }
   // Written before kRunning, which StartThread saw when it waited; 0: not known yet (NativeId).
   const int64_t native_id = wait ? record->native_id : 0;
-  const uint64_t ident = Register(env, std::move(record), daemon);
+  const uint64_t ident = Register(env, std::move(record), daemon, info[3].As<Napi::Object>());
 
   Napi::Array ids = Napi::Array::New(env, 2);
   ids.Set(0u, Napi::Number::New(env, static_cast<double>(ident)));
@@ -300,18 +304,18 @@ Napi::Value Loop::IdentifyCurrentThread(const Napi::CallbackInfo& info) {
   return ids;
 }
 
-// adopt(name, daemon) -> ident: registers a thread whose body is a module target's run
-// in an isolate (src/isolate/body.ts). It is alive from now until finishAdopted.
+// adopt(name, daemon, thread) -> ident: registers a thread whose body is a module target's run
+// in an isolate (src/isolate/body.ts) or a remote job. It is alive from now until finishAdopted.
 Napi::Value Loop::AdoptJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString() || !info[1].IsBoolean()) {
-    throw Napi::TypeError::New(env, "adopt(name: string, daemon: boolean)");
+  if (!info[0].IsString() || !info[1].IsBoolean() || !info[2].IsObject()) {
+    throw Napi::TypeError::New(env, "adopt(name: string, daemon: boolean, thread: object)");
   }
   const bool daemon = info[1].As<Napi::Boolean>().Value();
   auto record = std::make_shared<ThreadRecord>(shared_, NextIdent(),
                                                info[0].As<Napi::String>().Utf8Value(), 0);
   Adopt(record);
-  const uint64_t ident = Register(env, std::move(record), daemon);
+  const uint64_t ident = Register(env, std::move(record), daemon, info[2].As<Napi::Object>());
   return Napi::Number::New(env, static_cast<double>(ident));
 }
 
@@ -370,6 +374,26 @@ Napi::Value Loop::NativeId(const Napi::CallbackInfo& info) {
   uv_mutex_unlock(&shared_->mutex);
   if (native_id == 0) return info.Env().Null();
   return Napi::Number::New(info.Env(), static_cast<double>(native_id));
+}
+
+// liveCount() -> how many threads this loop has started that have not ended.
+Napi::Value Loop::LiveCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(live_.size()));
+}
+
+// liveThreads() -> those threads' objects, in the order they were started (by ident).
+Napi::Value Loop::LiveThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<const Entry*> entries;
+  entries.reserve(live_.size());
+  for (const auto& item : live_) entries.push_back(&item.second);
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry* a, const Entry* b) { return a->record->ident < b->record->ident; });
+  Napi::Array threads = Napi::Array::New(env, entries.size());
+  for (size_t i = 0; i < entries.size(); i++) {
+    threads.Set(static_cast<uint32_t>(i), entries[i]->thread.Value());
+  }
+  return threads;
 }
 
 // pollWithoutBlocking(on): while on, this loop's poll phase does not block, yet nothing here holds
@@ -462,16 +486,25 @@ void Loop::OnTurnEnd() {
 
 void Loop::OnEvent(napi_env env, const Event& event) {
   if (tearing_down_) return;
-  if (event.kind != EventKind::kEnded) {
-    Notify(env, event.kind, event.ident, event.native_id);
-  } else {
-    Reap(env, event.ident);
+  switch (event.kind) {
+    case EventKind::kRun: {
+      auto it = live_.find(event.ident);
+      if (it != live_.end()) Notify(env, event.kind, it->second.thread.Value(), event.native_id);
+      break;
+    }
+    case EventKind::kEnded:
+      Reap(env, event.ident);
+      break;
+    case EventKind::kLeftBehind:
+      Notify(env, event.kind, Napi::Number::New(env, static_cast<double>(event.ident)), 0);
+      break;
   }
 }
 
-uint64_t Loop::Register(napi_env env, std::shared_ptr<ThreadRecord> record, bool daemon) {
+uint64_t Loop::Register(napi_env env, std::shared_ptr<ThreadRecord> record, bool daemon,
+                        Napi::Object thread) {
   const uint64_t ident = record->ident;
-  live_.emplace(ident, Entry{std::move(record), daemon});
+  live_.emplace(ident, Entry{std::move(record), Napi::Persistent(thread), daemon});
   if (!daemon) Hold(env);
   return ident;
 }
@@ -490,24 +523,27 @@ bool Loop::IsFinished(const ThreadRecord& record) {
   return finished;
 }
 
-// The thread has finished (kFinished): forget it, tell JS, settle its joiners.
+// The thread has finished (kFinished): tell JS, forget it, settle its joiners. While JS drains
+// what the thread wrote and threw (an excepthook may run) it is still listed, as a Python thread
+// is while its excepthook runs; a join from there finds it finished and returns (reaping).
 void Loop::Reap(napi_env env, uint64_t ident) {
   auto it = live_.find(ident);
-  if (it == live_.end()) return;  // joinSync got there first
-  Entry entry = Unregister(env, it);
-
+  if (it == live_.end() || it->second.reaping) return;  // joinSync got there first; or in JS now
+  it->second.reaping = true;
   // Its OS thread has let go of it (record.h): it parks or ends on its own, no join needed.
-  Notify(env, EventKind::kEnded, ident, entry.record->native_id);
+  Notify(env, EventKind::kEnded, it->second.thread.Value(), it->second.record->native_id);
+  it = live_.find(ident);  // JS may have started threads: the iterator may be stale
+  if (it != live_.end()) Unregister(env, it);  // (gone if JS tore the env down)
   joiners_.ResolveAll(env, ident);
 }
 
-// Calls onEvent(kind, ident, nativeId). Never throws into C++: at teardown that would be fatal.
-void Loop::Notify(napi_env env, EventKind kind, uint64_t ident, int64_t native_id) {
+// Calls onEvent(kind, subject, nativeId). Never throws into C++: at teardown that would be fatal.
+void Loop::Notify(napi_env env, EventKind kind, napi_value subject, int64_t native_id) {
   napi_value fn, recv, argv[3];
   if (napi_get_reference_value(env, on_event_, &fn) != napi_ok || fn == nullptr) return;
+  argv[1] = subject;
   if (napi_get_undefined(env, &recv) != napi_ok ||
       napi_create_uint32(env, static_cast<uint32_t>(kind), &argv[0]) != napi_ok ||
-      napi_create_double(env, static_cast<double>(ident), &argv[1]) != napi_ok ||
       napi_create_double(env, static_cast<double>(native_id), &argv[2]) != napi_ok) {
     return;
   }

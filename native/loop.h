@@ -1,5 +1,6 @@
 // The per-env half of the addon: the JS surface and the registry of this event loop's live
-// threads, with the loop's keep-alive count and teardown. The joins that wait for a thread are in
+// threads (the one registry: each entry holds the thread's record and its JS object), with the
+// loop's keep-alive count and teardown. The joins that wait for a thread are in
 // joiners.h, one thread's record in record.h. Everything here runs on the env's JS thread; what
 // crosses to OS threads lives in LoopShared (record.h).
 //
@@ -38,7 +39,9 @@ class Loop : public Napi::Addon<Loop> {
  private:
   struct Entry {
     std::shared_ptr<ThreadRecord> record;
+    Napi::ObjectReference thread;  // the BackgroundThread its events go to
     bool daemon;
+    bool reaping = false;  // its kEnded is being delivered: it is still listed meanwhile
   };
   using Registry = std::unordered_map<uint64_t, Entry>;
 
@@ -57,15 +60,18 @@ class Loop : public Napi::Addon<Loop> {
   Napi::Value AdoptedExitedJs(const Napi::CallbackInfo& info);
   Napi::Value FinishAdoptedJs(const Napi::CallbackInfo& info);
   Napi::Value NativeId(const Napi::CallbackInfo& info);
+  Napi::Value LiveCount(const Napi::CallbackInfo& info);
+  Napi::Value LiveThreads(const Napi::CallbackInfo& info);
   Napi::Value PollWithoutBlocking(const Napi::CallbackInfo& info);
   Napi::Value HoldIsolateOpen(const Napi::CallbackInfo& info);
   Napi::Value FinishAtTurnEnd(const Napi::CallbackInfo& info);
 
-  uint64_t Register(napi_env env, std::shared_ptr<ThreadRecord> record, bool daemon);
+  uint64_t Register(napi_env env, std::shared_ptr<ThreadRecord> record, bool daemon,
+                    Napi::Object thread);
   Entry Unregister(napi_env env, Registry::iterator it);
   bool IsFinished(const ThreadRecord& record);
   void Reap(napi_env env, uint64_t ident);
-  void Notify(napi_env env, EventKind kind, uint64_t ident, int64_t native_id);
+  void Notify(napi_env env, EventKind kind, napi_value subject, int64_t native_id);
   void FinishBound(uint64_t ident);
   bool LeftBehind();
   void OnTurnEnd();
@@ -77,7 +83,7 @@ class Loop : public Napi::Addon<Loop> {
   Registry live_;                                     // started and not yet reaped
   std::vector<std::shared_ptr<ThreadRecord>> bound_;  // the module thread this isolate runs, if any
   Joiners joiners_{*this};
-  Napi::FunctionReference on_event_;     // (kind, ident, nativeId) => void; never throws
+  Napi::FunctionReference on_event_;     // (kind, thread | ident, nativeId) => void; never throws
   Napi::ObjectReference never_settles_;  // a pending Promise: join() once the env stops (Join)
   uint64_t reap_spin_ns_ = 50 * 1000;    // adaptive, see Settled
   uint32_t holds_ = 0;                   // the events TSFN is ref'd while > 0

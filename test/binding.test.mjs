@@ -32,9 +32,35 @@ test('the addon exports init() and the limits only; init() returns the loop bind
   assert.equal(out.exported, ['defaultParkedIdleSeconds', 'init', 'maxParkedPerStackSize', 'maxStackSize',
     'maxThreadNameBytes', 'minStackSize', 'parkedThreadName']);
   assert.equal(out.bound, ['adopt', 'adoptedExited', 'bindAdopted', 'dropAdopted', 'finishAdopted', 'finishAtTurnEnd',
-    'holdIsolateOpen', 'identifyCurrentThread', 'join', 'joinSync', 'nativeId', 'pollWithoutBlocking',
-    'settled', 'start']);
+    'holdIsolateOpen', 'identifyCurrentThread', 'join', 'joinSync', 'liveCount', 'liveThreads', 'nativeId',
+    'pollWithoutBlocking', 'settled', 'start']);
   assert.is(out.again, 'init() was already called');
+});
+
+test("the loop's one registry: start() and adopt() enter the thread object, its events name it, its end removes it", async () => {
+  const out = await run(`
+    const events = [];
+    const loop = addon.init((kind, subject) => {
+      events.push([kind, subject.label, loop.liveCount()]);
+      if (kind === 0) loop.settled(subject.ident);
+    });
+    let refused;
+    try { loop.start('x', 0, false); } catch (error) { refused = error.name; }
+    const a = { label: 'a' }, b = { label: 'b' }, c = { label: 'c' };
+    a.ident = loop.start('a', 0, false, a)[0];
+    b.ident = loop.start('b', 0, true, b)[0];
+    c.ident = loop.adopt('c', false, c);
+    const listed = loop.liveThreads().map((thread) => thread.label);
+    loop.finishAdopted(c.ident);
+    await Promise.all([loop.join(a.ident, -1, true), loop.join(b.ident, -1, true), loop.join(c.ident, -1, true)]);
+    console.log(JSON.stringify({ refused, listed, events, after: loop.liveCount() }));
+  `);
+  assert.is(out.refused, 'TypeError', 'start() without the thread object');
+  assert.equal(out.listed, ['a', 'b', 'c'], 'in the order started');
+  const ended = out.events.filter(([kind]) => kind === 1);
+  assert.equal(ended.map(([, label]) => label).sort(), ['a', 'b', 'c'], 'each end once, with its object');
+  for (const [, label, count] of ended) assert.ok(count >= 1, `${label} is still listed while its end is delivered`);
+  assert.is(out.after, 0);
 });
 
 test('init() needs an event handler: a TypeError, and the loop stays unattached', async () => {

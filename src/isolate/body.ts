@@ -26,7 +26,7 @@ export function startModuleThread(ref: ModuleRef, start: ThreadStart,
   events: ThreadEvents): ThreadBody {
   checkRunner();  // ERR_BUNDLED (bundled JS) before anything is adopted
   const loop = attach();
-  const ident = loop.adopt(start.name, start.daemon);
+  const ident = loop.adopt(start.name, start.daemon, start.thread);
   const run: Run = {
     message: {
       kind: 'run', ident, name: start.name, daemon: start.daemon, url: ref.url, exportName: ref.exportName,

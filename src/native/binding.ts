@@ -6,22 +6,28 @@ import { PACKAGE_DIR, bundledError, runnerExists } from '../core/own-files';
 /** What native/loop.cc exports. */
 export interface NativeAddon {
   /**
-   * Routes every thread's events to `onEvent(kind, ident, nativeId)` on this loop, registers the
-   * loop's teardown hook, and returns the loop's binding. Once per loop (a second call throws).
+   * Routes every thread's events to `onEvent(kind, thread, nativeId)` on this loop (for
+   * EVENT_LEFT_BEHIND: `onEvent(kind, ident, 0)`), registers the loop's teardown hook, and returns
+   * the loop's binding. Once per loop (a second call throws).
    */
-  init(onEvent: (kind: number, ident: number, nativeId: number) => void): LoopBinding;
+  init(onEvent: (kind: number, subject: object | number, nativeId: number) => void): LoopBinding;
   readonly minStackSize: number;
   readonly maxStackSize: number;
   readonly maxThreadNameBytes: number;
 }
 
-/** What init() returns. Every call must be made on the loop that called init(). */
+/**
+ * What init() returns. Every call must be made on the loop that called init(). The loop's registry
+ * of live threads is native: start() and adopt() enter a thread (its record and its object), its
+ * end removes it.
+ */
 export interface LoopBinding {
   /**
-   * Creates the OS thread, waiting for it to run when it is the loop's only one (nativeId 0: it
-   * has not run yet). Throws an Error with the libuv `code`.
+   * Creates the OS thread of `thread`, waiting for it to run when it is the loop's only one
+   * (nativeId 0: it has not run yet). Throws an Error with the libuv `code`.
    */
-  start(name: string, stackSize: number, daemon: boolean): [ident: number, nativeId: number];
+  start(name: string, stackSize: number, daemon: boolean,
+    thread: object): [ident: number, nativeId: number];
   /** The target has settled: the OS thread may end. */
   settled(ident: number): void;
   /** Resolves true once the OS thread has ended, false after `seconds` (negative: never). */
@@ -31,10 +37,10 @@ export interface LoopBinding {
   /** A fresh ident and the kernel thread id of the calling thread. */
   identifyCurrentThread(): [ident: number, nativeId: number];
   /**
-   * Registers a module target's thread, whose run the caller hands to an isolate next; returns its
-   * ident.
+   * Registers a module target's thread, whose run the caller hands to an isolate (or a remote
+   * job) next; returns its ident.
    */
-  adopt(name: string, daemon: boolean): number;
+  adopt(name: string, daemon: boolean, thread: object): number;
   /** No isolate could take the run: forget the thread. */
   dropAdopted(ident: number): void;
   /** In the isolate: this OS thread now runs `ident` (named after it; this env's end ends it). */
@@ -66,6 +72,10 @@ export interface LoopBinding {
    * isolate has bound it.
    */
   nativeId(ident: number): number | null;
+  /** How many threads of this loop are started and not ended. */
+  liveCount(): number;
+  /** Those threads, in the order they were started; one still delivering its end included. */
+  liveThreads(): object[];
   /** While on, this loop's poll never blocks, yet nothing is held open (an unref'd idle handle). */
   pollWithoutBlocking(on: boolean): void;
 }

@@ -1,18 +1,17 @@
-// This event loop's side of the addon: its binding (attach()), the registry of its live threads,
-// and the dispatch of their events. A thread is registered as start() creates it; the addon then
-// posts its events here, and each is handed to the thread through a symbol-keyed method: kRun
-// (run the target now, on this loop) and kEnded (the OS thread has ended).
+// This event loop's side of the addon: its binding (attach()) and the dispatch of its threads'
+// events. The registry of the loop's live threads is the native one (native/loop.h): start() and
+// adopt() enter a thread with its object, and the addon posts each of its events here, to the
+// thread's symbol-keyed methods: kRun (run the target now, on this loop) and kEnded (its record
+// has ended).
 import type { BackgroundThread } from '../thread/background-thread';
 import { EVENT_LEFT_BEHIND, EVENT_RUN, native, type LoopBinding } from './binding';
 import { kEnded, kRun } from '../core/symbols';
 
 let binding: LoopBinding | undefined;
-/** Started and not yet ended threads of this loop, by ident. */
-const live = new Map<number, BackgroundThread>();
 
 /**
- * This loop's binding. The first call routes the loop's thread events to the registry and
- * registers the loop's native teardown (which ends what is left when the loop's env goes away).
+ * This loop's binding. The first call routes the loop's thread events here and registers the
+ * loop's native teardown (which ends what is left when the loop's env goes away).
  */
 export function attach(): LoopBinding {
   return (binding ??= native.init(dispatch));
@@ -25,33 +24,22 @@ export function listenLeftBehind(listener: (ident: number) => void): void {
   onLeftBehind = listener;
 }
 
-function dispatch(kind: number, ident: number, nativeId: number): void {
+function dispatch(kind: number, subject: object | number, nativeId: number): void {
   if (kind === EVENT_LEFT_BEHIND) {
-    onLeftBehind?.(ident);
+    onLeftBehind?.(subject as number);
     return;
   }
-  const thread = live.get(ident);
-  if (thread === undefined) return;
-  if (kind === EVENT_RUN) {
-    thread[kRun](nativeId);
-    return;
-  }
-  try {
-    thread[kEnded](nativeId);  // still listed while it drains what it wrote and threw
-  } finally {
-    live.delete(ident);
-  }
+  const thread = subject as BackgroundThread;
+  if (kind === EVENT_RUN) thread[kRun](nativeId);
+  else thread[kEnded](nativeId);  // still listed while it drains what it wrote and threw
 }
 
-/** A thread start() created: its events come to it from now on. */
-export function register(ident: number, thread: BackgroundThread): void {
-  live.set(ident, thread);
-}
-
+/** How many threads this loop has started that have not ended. */
 export function liveCount(): number {
-  return live.size;
+  return binding === undefined ? 0 : binding.liveCount();
 }
 
+/** Those threads, in the order they were started. */
 export function liveThreads(): BackgroundThread[] {
-  return [...live.values()];
+  return binding === undefined ? [] : binding.liveThreads() as BackgroundThread[];
 }

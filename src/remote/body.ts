@@ -442,7 +442,7 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Threa
   if (link.jobs.has(jobId)) {
     throw argTypeError(`cannot start ${start.name}: job ${jobId} is already a live thread of this process`, 'ERR_INVALID_ARG_VALUE');
   }
-  const ident = loop.adopt(start.name, start.daemon);
+  const ident = loop.adopt(start.name, start.daemon, start.thread);
   let acknowledge!: (id: string) => void;
   let refuse!: (error: unknown) => void;
   const enqueued = new Promise<string>((resolve, reject) => {

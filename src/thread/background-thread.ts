@@ -1,8 +1,8 @@
 // BackgroundThread: Python's threading.Thread (App Engine's background_thread.BackgroundThread)
 // on a real OS thread. The class keeps the Python contract; a body carries out the run
 // (src/thread/body.ts: one per kind of target). A thread's way through the code:
-//   start()      starts its body (an OS thread, an isolate's run, a job) and registers the
-//                thread with this loop (src/native/loop.ts)
+//   start()      starts its body (an OS thread, an isolate's run, a job), which enters the
+//                thread in this loop's registry (native/loop.h)
 //   [kRun]       a function target's OS thread asks this loop to run the target: run() inside the
 //                thread's async context (src/thread/context.ts, src/thread/function-body.ts)
 //   [kEnded]     its native record has ended: the body delivers the rest, the thread is stopped
@@ -16,7 +16,7 @@ import {
 } from '../core/errors';
 import { reportException, routeThreadErrorsToExcepthook } from './excepthook';
 import { startModuleThread } from '../isolate/body';
-import { attach, liveCount, register } from '../native/loop';
+import { attach, liveCount } from '../native/loop';
 import type { RemoteJob } from '../remote/options';
 import type { ThreadBody, ThreadEvents, ThreadStart } from './body';
 import { runTarget, startFunctionThread } from './function-body';
@@ -166,13 +166,12 @@ export class BackgroundThread extends PythonAliases {
     this.#body = body;
     this.#ident = body.ident;
     this.#state = 'started';
-    register(body.ident, this);
     if (this.#module === null && this.#daemon) daemonThreadStarted();
   }
 
   #startFunction(): ThreadBody {
     const body = startFunctionThread(this.#name, this.#stackSize || settings.stackSize,
-      this.#daemon);
+      this.#daemon, this);
     if (body.nativeId !== 0) this.#nativeId = body.nativeId;
     return body;
   }
@@ -182,7 +181,7 @@ export class BackgroundThread extends PythonAliases {
   #startModule(module: ModuleRef): ThreadBody {
     const start: ThreadStart = {
       name: this.#name, daemon: this.#daemon, args: this.#args, kwargs: this.#kwargs,
-      transfer: this.#transfer, fresh: this.#fresh,
+      transfer: this.#transfer, fresh: this.#fresh, thread: this,
     };
     let body: ThreadBody;
     if (module.remote) {

@@ -6,7 +6,8 @@
 //   remote thread     a BullMQ job on a worker of the fleet (src/remote/body.ts)
 // Every body has a native record under its ident: join() and joinSync() are native waits on it,
 // and it is what holds the process open while a non-daemon thread runs. Its end reaches the class
-// once, as kEnded (src/native/loop.ts), and the class then calls ended().
+// once, as kEnded (src/native/loop.ts), and the class then calls ended(). The record is entered in
+// the loop's registry (native/loop.h) with the thread's object by the body's start.
 import type { TransferListItem } from 'node:worker_threads';
 
 /** What a body tells its thread, before the thread's end. */
@@ -30,6 +31,8 @@ export interface ThreadStart {
   kwargs: Record<string, unknown> | null;
   transfer: TransferListItem[];
   fresh: boolean;
+  /** The thread itself: the loop's registry lists it and sends it its events. */
+  thread: object;
 }
 
 /** A started thread's body, as its BackgroundThread sees it. */

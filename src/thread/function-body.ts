@@ -21,12 +21,12 @@ export interface FunctionBody extends ThreadBody {
  * Creates the OS thread of a function target's thread. Throws the start error
  * (ERR_THREAD_START_FAILED, EAGAIN's) with nothing started.
  */
-export function startFunctionThread(name: string, stackSize: number,
-  daemon: boolean): FunctionBody {
+export function startFunctionThread(name: string, stackSize: number, daemon: boolean,
+  thread: object): FunctionBody {
   routeThreadErrorsToExcepthook();
   let ids: [number, number];
   try {
-    ids = attach().start(name, stackSize, daemon);
+    ids = attach().start(name, stackSize, daemon, thread);
   } catch (error) {
     throw startFailedError(name, error);
   }
