@@ -3,7 +3,9 @@
 // that the namespace holds exactly the API (no `__esModule`).
 export {
   BackgroundThread, BackgroundThreadError, BackgroundThreadLimitReachedError, Error,
-  FrontendsNotSupported, MainThread, RuntimeError, activeCount, configureRemote, currentThread,
+  FrontendsNotSupported, MainThread, RuntimeError, ThreadCancelledError, activeCount,
+  configureRemote,
+  currentThread,
   enumerate, excepthook, getExcepthook, isolatePool, joinAll, mainThread, runWorker, setExcepthook,
   setIsolatePool, setMaxBackgroundThreads, stackSize, startNewBackgroundThread, startWorker,
   start_new_background_thread, transfer,

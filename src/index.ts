@@ -19,6 +19,7 @@ export { runWorker, startWorker, type RemoteWorker, type RemoteWorkerOptions } f
 export { excepthook, getExcepthook, setExcepthook, type ExceptHook, type ExceptHookArgs } from './thread/excepthook';
 export {
   BackgroundThreadError, BackgroundThreadLimitReachedError, FrontendsNotSupported, RuntimeError,
+  ThreadCancelledError,
   type ErrorDetails,
 } from './core/errors';
 

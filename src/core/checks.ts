@@ -116,3 +116,46 @@ export function positiveIntegerOption(value: unknown, name: string, fallback: nu
   if (!Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) throw argRangeError(`The "${name}" option must be a positive integer. Received ${value}`);
   return value;
 }
+
+/** The largest progress value (`reportProgress`), as JSON text. */
+export const MAX_PROGRESS_CHARS = 64 * 1024;
+
+/**
+ * A progress value for `reportProgress()`: a finite number, a string, a boolean, null, or an
+ * object (or array) that JSON carries, at most MAX_PROGRESS_CHARS as JSON. An object is returned
+ * as its JSON copy, so that every kind of thread delivers the same shape (and the target may
+ * change its own object afterwards).
+ */
+export function progressValue(value: unknown): unknown {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw argRangeError(`The "value" argument must be a finite number. ${received(value)}`);
+    return value;
+  }
+  if (typeof value === 'boolean' || value === null) return value;
+  let json: string | undefined;
+  if (typeof value === 'string') {
+    json = value;
+  } else if (typeof value === 'object') {
+    try {
+      json = JSON.stringify(value);
+    } catch (error) {
+      throw Object.assign(argTypeError(`The "value" argument must be what JSON carries (${(error as Error)?.message})`,
+        'ERR_INVALID_ARG_VALUE'), { cause: error });
+    }
+  }
+  if (json === undefined) {
+    throw argTypeError('The "value" argument must be a number, a string, a boolean, null, or an object ' +
+      `that JSON carries. ${received(value)}`);
+  }
+  if (json.length > MAX_PROGRESS_CHARS) {
+    throw argRangeError(`The "value" argument must be at most ${MAX_PROGRESS_CHARS} characters as JSON; it is ${json.length}`);
+  }
+  return typeof value === 'string' ? value : JSON.parse(json) as unknown;
+}
+
+/** An AbortSignal option, or null. */
+export function signalOption(value: unknown, name: string): AbortSignal | null {
+  if (value === undefined || value === null) return null;
+  if (!(value instanceof AbortSignal)) throw argTypeError(`The "${name}" option must be an AbortSignal. ${received(value)}`);
+  return value;
+}

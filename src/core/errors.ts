@@ -66,6 +66,30 @@ export class FrontendsNotSupported extends BackgroundThreadError {
 }
 
 /**
+ * A cancelled thread's exception (`thread.cancel(reason)`, or the `signal` option's abort), and
+ * the reason its `currentThread().signal` aborts with: `.name` `AbortError`, as an aborted
+ * `fetch()` or stream names its error, so code that checks for an abort recognises it; `code`
+ * `ERR_THREAD_CANCELLED`; `cause` the reason given (absent when none was). A BackgroundThreadError.
+ */
+export class ThreadCancelledError extends BackgroundThreadError {
+  /**
+   * Creates the error, with `code` `ERR_THREAD_CANCELLED` unless `details` gives another.
+   *
+   * @param message - The message; default `''`.
+   * @param details - The `code` and the `cause` (the cancellation's reason).
+   */
+  constructor(message = '', details: ErrorDetails = {}) {
+    super(message, { ...details, code: details.code ?? 'ERR_THREAD_CANCELLED' });
+  }
+}
+
+/** The error a cancelled thread ends with; `reason` (when given) its cause. */
+export function cancelledError(name: string, reason: unknown,
+  given: boolean): ThreadCancelledError {
+  return new ThreadCancelledError(`${name} was cancelled`, given ? { cause: reason } : {});
+}
+
+/**
  * Python's RuntimeError: an operation that the thread's state does not allow. Not a
  * BackgroundThreadError, as in Python. Default `code` `ERR_RUNTIME`; thrown with
  * `ERR_THREAD_ALREADY_STARTED`, `ERR_THREAD_NOT_STARTED`, `ERR_JOIN_CURRENT_THREAD`,
@@ -90,7 +114,8 @@ export class RuntimeError extends Error {
 // (esbuild's BackgroundThreadError2, a minifier's single letters).
 for (const [name, errorClass] of [['BackgroundThreadError', BackgroundThreadError],
   ['BackgroundThreadLimitReachedError', BackgroundThreadLimitReachedError],
-  ['FrontendsNotSupported', FrontendsNotSupported], ['RuntimeError', RuntimeError]] as const) {
+  ['FrontendsNotSupported', FrontendsNotSupported], ['RuntimeError', RuntimeError],
+  ['AbortError', ThreadCancelledError]] as const) {
   Object.defineProperty(errorClass.prototype, 'name', {
     value: name, writable: true, configurable: true, enumerable: false,
   });

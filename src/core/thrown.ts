@@ -7,7 +7,10 @@
 // rebuilt on the other side with its class (built-in, DOMException or the package's), name,
 // message, stack, code, other own primitive properties, cause and errors.
 import { inspect, types } from 'node:util';
-import { BackgroundThreadError, BackgroundThreadLimitReachedError, FrontendsNotSupported, RuntimeError } from './errors';
+import {
+  BackgroundThreadError, BackgroundThreadLimitReachedError, FrontendsNotSupported, RuntimeError,
+  ThreadCancelledError,
+} from './errors';
 
 /** An error, as plain data. */
 interface ErrorRecord {
@@ -50,6 +53,7 @@ const CLASSES: Readonly<Record<string, Rebuild>> = {
   BackgroundThreadError: ours(BackgroundThreadError), RuntimeError: ours(RuntimeError),
   BackgroundThreadLimitReachedError: ours(BackgroundThreadLimitReachedError),
   FrontendsNotSupported: ours(FrontendsNotSupported),
+  ThreadCancelledError: ours(ThreadCancelledError),
 };
 
 // A cause chain deeper than this (or a cycle) is cut: its rest arrives as text.

@@ -5,11 +5,11 @@
 // that makes join/joinSync work is native/adopted.
 import type { TransferListItem } from 'node:worker_threads';
 import { BackgroundThreadError, argTypeError, startFailedError } from '../core/errors';
-import { HandOverRefused, runEnded, startRun, type Run } from './pool';
+import { HandOverRefused, cancelRun, runEnded, startRun, type Run } from './pool';
 import { attach } from '../native/loop';
 import { kTransfer, type RunReport, type Transferring } from './protocol';
 import { checkRunner } from '../core/own-files';
-import { decodeThrown } from '../core/thrown';
+import { decodeThrown, encodeThrown } from '../core/thrown';
 import { received } from '../core/checks';
 import type { ThreadBody, ThreadEvents, ThreadStart } from '../thread/body';
 import type { ModuleRef } from '../thread/module-target';
@@ -34,13 +34,16 @@ export function startModuleThread(ref: ModuleRef, start: ThreadStart,
     },
     transfer: start.transfer,
     onReport: (report) => {
-      if (report.kind === 'result') events.onResult(report.value);
+      if (report.kind === 'progress') events.onProgress(report.value);
+      else if (report.kind === 'result') events.onResult(report.value);
       else if (report.kind === 'exitCode') events.onExitCode?.(report.code);
       else events.onException(exceptionOf(report, ref));
     },
     onIsolateError: (error) => { events.onException(error); },
     queued: false,
     isolate: null,
+    cancelled: false,
+    grace: null,
   };
   try {
     startRun(run, start.fresh);
@@ -69,6 +72,7 @@ export function startModuleThread(ref: ModuleRef, start: ThreadStart,
       'event loop can deliver why',
     // Its end has arrived: reads the rest of its reports, then frees its isolate.
     ended: () => { runEnded(run); },
+    cancel: (error, grace) => { cancelRun(run, encodeThrown(error), grace); },
   };
 }
 
@@ -97,7 +101,7 @@ export function transfer<T>(value: T, transferList: readonly TransferListItem[])
   return { [kTransfer]: [...transferList], value } as Transferring as T;
 }
 
-function exceptionOf(report: Exclude<RunReport, { kind: 'result' | 'exitCode' }>, ref: ModuleRef): unknown {
+function exceptionOf(report: Exclude<RunReport, { kind: 'result' | 'exitCode' | 'progress' }>, ref: ModuleRef): unknown {
   const where = `module target ${ref.url} (export "${ref.exportName}")`;
   switch (report.kind) {
     case 'load':

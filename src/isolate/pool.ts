@@ -21,7 +21,7 @@ import {
 import { BackgroundThreadError } from '../core/errors';
 import { attach } from '../native/loop';
 import { RUNNER } from '../core/own-files';
-import { decodeThrown } from '../core/thrown';
+import { decodeThrown, type Thrown } from '../core/thrown';
 import type { IsolateData, Order, Report, RunMessage, RunReport } from './protocol';
 import { afterProcessEvent } from '../core/process-events';
 
@@ -89,6 +89,10 @@ export interface Run {
   queued: boolean;
   /** The isolate carrying it out, once it has one. */
   isolate: Isolate | null;
+  /** Its thread was cancelled: its isolate's end ends it, never restarted elsewhere. */
+  cancelled: boolean;
+  /** A cancelled run's grace period, until its isolate is terminated. */
+  grace: NodeJS.Timeout | null;
 }
 
 class Isolate {
@@ -277,8 +281,37 @@ export function startRun(run: Run, fresh: boolean): void {
   }
 }
 
+/**
+ * The run's thread was cancelled. Queued: it leaves the queue and its thread ends, unrun. Running:
+ * its isolate's signal aborts with `reason`; if the run has not ended `grace` seconds later, the
+ * isolate is terminated (the run ends with it, at its 'exit') and never reused.
+ */
+export function cancelRun(run: Run, reason: Thrown, grace: number): void {
+  run.cancelled = true;
+  if (run.queued) {
+    waiting.splice(waiting.indexOf(run), 1);
+    run.queued = false;
+    attach().finishAdopted(run.message.ident);
+    return;
+  }
+  const isolate = run.isolate;
+  if (isolate === null || isolate.run !== run) return;  // it has ended meanwhile
+  isolate.port.postMessage({ kind: 'cancel', ident: run.message.ident, reason } satisfies Order);
+  const terminate = (): void => {
+    if (isolate.run !== run) return;
+    isolate.retire();
+    void isolate.worker.terminate();
+  };
+  if (grace === 0) terminate();
+  // Unref'd: a cancelled non-daemon thread holds the process open by its native record anyway.
+  else if (Number.isFinite(grace)) {
+    run.grace = setTimeout(terminate, Math.min(grace * 1000, 2 ** 31 - 1)).unref();
+  }
+}
+
 /** The run's thread has ended: its reports are read to the end, and its isolate freed. */
 export function runEnded(run: Run): void {
+  if (run.grace !== null) clearTimeout(run.grace);
   const isolate = run.isolate;
   if (isolate === null) {  // it never left the queue (its creator's env is going away)
     const at = waiting.indexOf(run);
@@ -394,7 +427,9 @@ function isolateExited(isolate: Isolate): void {
   const run = isolate.run;
   if (run !== null) {
     const neverBegan = !isolate.errored && attach().nativeId(run.message.ident) === null;
-    if (!neverBegan || !restarted(isolate, run)) attach().finishAdopted(run.message.ident);
+    if (!neverBegan || run.cancelled || !restarted(isolate, run)) {
+      attach().finishAdopted(run.message.ident);
+    }
   }
   if (!isolate.fresh) startWaiting();
 }

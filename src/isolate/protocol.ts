@@ -35,7 +35,9 @@ export interface RunMessage {
  * creator -> isolate: a run; the end of an idle isolate (process.exit(): its 'exit' listeners
  * run); or, to an isolate idle since its last run, a look at the memory that run left.
  */
-export type Order = RunMessage | { kind: 'end' } | { kind: 'collect' };
+export type Order = RunMessage | { kind: 'end' } | { kind: 'collect' }
+  /** The thread `ident` was cancelled: its signal aborts with `reason` (a ThreadCancelledError). */
+  | { kind: 'cancel'; ident: number; reason: Thrown };
 
 /**
  * isolate -> creator. `ident`: the run it belongs to (the last one, for what comes between runs).
@@ -46,6 +48,8 @@ export type Report =
   | { kind: 'thrown'; ident: number; thrown: Thrown }
   /** The module called process.exit() while the run was bound: the code the isolate ends with. */
   | { kind: 'exitCode'; ident: number; code: number }
+  /** currentThread().reportProgress(value), checked there. */
+  | { kind: 'progress'; ident: number; value: unknown }
   | { kind: 'load'; ident: number; message: string }
   | { kind: 'export'; ident: number; message: string }
   /**

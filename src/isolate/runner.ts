@@ -24,13 +24,14 @@ import { adoptThreadIdentity } from '../thread/main-thread';
 import { isTransferring, kTransfer, type IsolateData, type Order, type Report, type RunMessage } from './protocol';
 import { afterProcessEvent } from '../core/process-events';
 import { kIsDaemon } from '../core/symbols';
-import { encodeThrown } from '../core/thrown';
+import { decodeThrown, encodeThrown } from '../core/thrown';
 
 const { port, exited } = workerData as IsolateData;
 // Binding runs to this env attaches its loop: the loop's native teardown ends the run it carries
 // out, whatever ends the isolate.
 const loop = attach();
 let running: RunMessage | null = null;  // the run bound here, until this isolate has ended it
+let cancelling: AbortController | null = null;  // the running thread's signal's
 let lastIdent = 0;  // what comes between runs belongs to the run before
 /** A module loaded here; `commonJs`: its `default` is a CommonJS module's `module.exports`. */
 interface Loaded { namespace: Record<string, unknown>; commonJs: boolean }
@@ -120,7 +121,15 @@ async function call(run: RunMessage): Promise<void> {
 async function execute(run: RunMessage): Promise<void> {
   running = run;
   lastIdent = run.ident;
-  adoptThreadIdentity(run.ident, run.name, run.daemon);
+  const controller = cancelling = new AbortController();
+  adoptThreadIdentity({
+    ident: run.ident, name: run.name, daemon: run.daemon, signal: controller.signal,
+    report: (value) => {
+      if (running !== run) return false;
+      post({ kind: 'progress', ident: run.ident, value });
+      return true;
+    },
+  });
   await call(run);
   // The thread keeps nothing of its arguments here (its result went with its report).
   run.args = [];
@@ -229,6 +238,10 @@ port.on('message', (order: Order) => {
   if (order.kind === 'end') end();  // an idle isolate the pool ends: its 'exit' listeners run
   if (order.kind === 'collect') {
     collectIfGrown();
+    return;
+  }
+  if (order.kind === 'cancel') {
+    if (running?.ident === order.ident) cancelling?.abort(decodeThrown(order.reason));
     return;
   }
   void execute(order);

@@ -14,8 +14,9 @@ import type { ThreadBody, ThreadEvents, ThreadStart } from '../thread/body';
 import type { ModuleRef } from '../thread/module-target';
 import { connectionOptions, redactUrl, resolvedConfig, type RemoteJob, type RemoteSpec, type ResolvedConfig } from './options';
 import {
-  THROWN_FIELD, WITHDRAWN, decodeError, encodeError, openThrown, openResult, refusal,
-  relativeModule, sealJob, withdrawnError, type JobData, type JobPlace,
+  THROWN_FIELD, WITHDRAWN, cancelChannel, decodeError, encodeError, openProgress, openThrown,
+  openResult, refusal, relativeModule, sealJob, withdrawnError, type CancelRequest, type JobData,
+  type JobPlace,
 } from './protocol';
 import { loadBullmq, redisClient, type RawClient } from './bullmq';
 import { afterProcessEvent } from '../core/process-events';
@@ -75,6 +76,12 @@ interface Tracker {
   /** Redis has the job (or had it, begun, when the withdrawal came): its end is read from it. */
   following: boolean;
   settled: boolean;
+  /** The thread was cancelled, with this error: its job is removed, or its worker asked to stop. */
+  cancel: Error | null;
+  /** The seal of the last progress value delivered (a job's hash keeps the last one too). */
+  lastProgress: string | null;
+  /** A progress value from the queue's events or the job's hash (untrusted). */
+  progressed(sealed: unknown): void;
   /** Redis has the job: `enqueued` resolves, and its end is followed. */
   follow(): void;
   /**
@@ -169,8 +176,12 @@ class Link {
       });
       events.on('active', ({ jobId }) => {
         const tracker = this.jobs.get(jobId);
-        if (tracker !== undefined) tracker.info.attempts++;
+        if (tracker === undefined) return;
+        tracker.info.attempts++;
+        // A cancelled job a worker took after all (a retry after a stall): asked again.
+        if (tracker.cancel !== null) requestCancel(tracker);
       });
+      events.on('progress', ({ jobId, data }) => { this.jobs.get(jobId)?.progressed(data); });
       await events.waitUntilReady();
       unref(await events.client);
     })();
@@ -228,6 +239,10 @@ class Link {
       tracker.settle({ error: refusal('ERR_REMOTE_JOB_LOST', `job ${tracker.jobId} of queue ${this.queue.name} is gone from Redis (removed, or Redis lost its data)`) });
       return;
     }
+    // The last progress value, if the events stream has not delivered it yet: before the end.
+    if (typeof hash.progress === 'string') {
+      try { tracker.progressed(JSON.parse(hash.progress)); } catch { /* not JSON: not ours */ }
+    }
     tracker.info.attempts = job.attemptsStarted;
     tracker.info.stalls = job.stalledCounter;
     tracker.info.worker = job.processedBy ?? null;
@@ -254,6 +269,22 @@ class Link {
     const stacks = job.stacktrace ?? [];
     tracker.settle({ error: thrown !== undefined
       ? thrown : decodeError(reason, stacks[stacks.length - 1] ?? undefined) });
+  }
+
+  /**
+   * The thread was cancelled, its job in Redis: removed if no worker holds it (BullMQ's remove
+   * refuses a locked job), and the thread ends; else the queue's workers are asked to cancel it
+   * (cancelChannel), and the thread ends as the job does (failed, not retried).
+   */
+  async cancel(tracker: Tracker): Promise<void> {
+    await this.ready;
+    if (tracker.settled) return;
+    if (await this.queue.remove(tracker.jobId) === 1) {
+      tracker.settle({ error: tracker.cancel! });
+      return;
+    }
+    const request: CancelRequest = { jobId: tracker.jobId };
+    await this.#client!.publish(cancelChannel(tracker.place), JSON.stringify(request));
   }
 
   /** Follows `tracker`'s job on this link. */
@@ -432,7 +463,7 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Threa
   try {
     data = sealJob(config.secret, place,
       { module, export: ref.exportName, name: start.name, fresh: start.fresh }, start.args,
-      start.kwargs);
+      start.kwargs, start.cancelGrace);
   } catch (error) {
     throw Object.assign(argTypeError(`cannot start ${start.name}: the args and kwargs of a remote thread must be ` +
       `serialisable by v8.serialize (${(error as Error)?.message})`, 'ERR_INVALID_ARG_VALUE'), { cause: error });
@@ -462,7 +493,15 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Threa
   const tracker: Tracker = {
     jobId, link, secret: config.secret, place, add: { name: start.name, data, options },
     attempt: null, mayBeInRedis: false, expired: false, withdrawing: false, busy: null,
-    following: false, settled: false,
+    following: false, settled: false, cancel: null, lastProgress: null,
+    progressed(sealed) {
+      const seal = (sealed as { progress?: unknown } | null)?.progress;
+      if (this.settled || typeof seal !== 'string' || seal === this.lastProgress) return;
+      const opened = openProgress(this.secret, this.place, sealed);
+      if (opened === undefined) return;
+      this.lastProgress = seal;
+      events.onProgress(opened.value);
+    },
     info: { jobId, queue, attempts: 0, stalls: 0, worker: null, enqueued },
     follow() {
       clearTimeout(timer);
@@ -471,6 +510,7 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Threa
       unacknowledged.delete(this);
       acknowledge(jobId);
       this.link.check(jobId);  // an existing id may be over already: no event would come
+      if (this.cancel !== null) requestCancel(this);
     },
     notEnqueued(why, cause) {
       const reason = cause ?? this.link.lastError ?? undefined;
@@ -510,7 +550,18 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Threa
     joinSyncRefusal: () => (tracker.settled ? null : pendingReason),
     loopBoundReason: pendingReason,
     ended: () => {},  // settle() delivered its outcome before it finished the record
+    cancel: (error) => {
+      if (tracker.settled) return;
+      tracker.cancel = error;
+      // Not in Redis yet: once it is (follow()); never, and the thread ends as it does now.
+      if (tracker.following) requestCancel(tracker);
+    },
   };
+}
+
+function requestCancel(tracker: Tracker): void {
+  const { link } = tracker;
+  void link.cancel(tracker).catch((error: unknown) => { link.lastError = error; });
 }
 
 function describeCause(error: unknown): string {

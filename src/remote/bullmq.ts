@@ -31,5 +31,10 @@ export interface RawClient {
   xrevrange(...args: unknown[]): Promise<[string, string[]][]>;
   hset(key: string, field: string, value: string): Promise<number>;
   hgetall(key: string): Promise<Record<string, string>>;
+  publish(channel: string, message: string): Promise<number>;
+  subscribe(channel: string): Promise<unknown>;
+  duplicate(): RawClient;
+  disconnect(): void;
+  on(event: 'message', listener: (channel: string, message: string) => void): void;
   on(event: 'ready', listener: () => void): void;
 }

@@ -55,7 +55,7 @@ const masterKeys = new Map<string, Buffer>();
 // One key per job and direction: HMAC-SHA256 (a PRF) of the place under a key derived from the
 // secret (HKDF-SHA256), so that a random 96-bit IV never has to stay unique across more than a
 // few seals (GCM's limit is per key), and a seal cannot open anywhere else.
-function sealKey(secret: string, kind: 'job' | 'result' | 'thrown', place: JobPlace): Buffer {
+function sealKey(secret: string, kind: 'job' | 'result' | 'thrown' | 'progress', place: JobPlace): Buffer {
   let master = masterKeys.get(secret);
   if (master === undefined) {
     master = Buffer.from(hkdfSync('sha256', secret, '', `background-thread/${VERSION}`, 32));
@@ -101,8 +101,8 @@ function jobAssociated(job: Pick<JobData, 'module' | 'export' | 'name' | 'fresh'
  * cloned.
  */
 export function sealJob(secret: string, place: JobPlace, job: Omit<JobData, 'v' | 'payload'>,
-  args: unknown[], kwargs: Record<string, unknown> | null): JobData {
-  const payload = seal(sealKey(secret, 'job', place), jobAssociated(job), serialize({ args, kwargs }));
+  args: unknown[], kwargs: Record<string, unknown> | null, cancelGrace: number): JobData {
+  const payload = seal(sealKey(secret, 'job', place), jobAssociated(job), serialize({ args, kwargs, cancelGrace }));
   return { v: VERSION, ...job, payload };
 }
 
@@ -143,8 +143,8 @@ export function withdrawnError(place: JobPlace): BackgroundThreadError {
  * refusal), `ERR_REMOTE_BAD_SIGNATURE` (a config refusal: maybe this worker's secret), or
  * `ERR_REMOTE_ENQUEUE` (a withdrawn job).
  */
-export function openJob(secret: string, place: JobPlace,
-  data: unknown): JobData & { args: unknown[]; kwargs: Record<string, unknown> | null } {
+export function openJob(secret: string, place: JobPlace, data: unknown):
+  JobData & { args: unknown[]; kwargs: Record<string, unknown> | null; cancelGrace?: number } {
   const untrusted = data as Partial<JobData> & { withdrawn?: unknown } | null;
   if (typeof untrusted === 'object' && untrusted !== null && typeof untrusted.v === 'number' &&
     untrusted.v > VERSION) {
@@ -163,9 +163,13 @@ export function openJob(secret: string, place: JobPlace,
     throw configRefusal('ERR_REMOTE_BAD_SIGNATURE', `${where(place)} is not sealed with this worker's secret for its place ` +
       '(another secret, or a job copied from another id or queue)');
   }
-  const { args, kwargs } =
-    deserialize(plain) as { args: unknown[]; kwargs: Record<string, unknown> | null };
-  return { ...job, args, kwargs };
+  const { args, kwargs, cancelGrace } =
+    deserialize(plain) as {
+      args: unknown[]; kwargs: Record<string, unknown> | null; cancelGrace?: unknown;
+    };
+  // The thread's cancelGrace (seconds); absent from an older creator's job: the default then.
+  const grace = typeof cancelGrace === 'number' && cancelGrace >= 0 ? cancelGrace : undefined;
+  return { ...job, args, kwargs, cancelGrace: grace };
 }
 
 /** Serialises and seals a job's result for `place`. */
@@ -187,6 +191,55 @@ export function openResult(secret: string, place: JobPlace, value: unknown): unk
       '(another secret, an older worker, or a result copied from another job)');
   }
   return deserialize(plain);
+}
+
+/** A job's progress as BullMQ keeps it (job.updateProgress): sealed, like its result. */
+export interface JobProgress {
+  v: number;
+  progress: string;  // base64 of the sealed JSON of the value
+}
+
+/** Seals a progress value (checked by progressValue()) for `place`. */
+export function sealProgress(secret: string, place: JobPlace, value: unknown): JobProgress {
+  return { v: VERSION, progress: seal(sealKey(secret, 'progress', place), String(VERSION), Buffer.from(JSON.stringify(value))) };
+}
+
+/**
+ * A job's progress, as untrusted input: the value, or undefined when it is not sealed for `place`
+ * (another secret, a forged or copied value, BullMQ's own number): ignored then.
+ */
+export function openProgress(secret: string, place: JobPlace,
+  value: unknown): { value: unknown } | undefined {
+  const sealed = value as Partial<JobProgress> | null;
+  if (typeof sealed !== 'object' || sealed === null || sealed.v !== VERSION || typeof sealed.progress !== 'string') return undefined;
+  const plain = unseal(sealKey(secret, 'progress', place), String(VERSION), sealed.progress);
+  if (plain === null) return undefined;
+  try {
+    return { value: JSON.parse(plain.toString()) as unknown };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The pub/sub channel on which creators ask the queue's workers to cancel a running job: the
+ * message is CancelRequest's JSON.
+ */
+export function cancelChannel(place: Omit<JobPlace, 'jobId'>): string {
+  return `${place.prefix}:${place.queue}:bgt:cancel`;
+}
+
+/** What a creator publishes on cancelChannel: the job to cancel. */
+export interface CancelRequest { jobId: string }
+
+/** A message from cancelChannel, as untrusted input: the request, or null when it is not one. */
+export function readCancelRequest(message: string): CancelRequest | null {
+  try {
+    const { jobId } = JSON.parse(message) as Partial<CancelRequest>;
+    return typeof jobId === 'string' && jobId !== '' ? { jobId } : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Job, Queue, Worker } from 'bullmq';
 import { BackgroundThread } from '../thread/background-thread';
-import { argTypeError } from '../core/errors';
+import { ThreadCancelledError, argTypeError } from '../core/errors';
 import { connectionOptions, redactUrl, resolvedConfig } from './options';
 import { within } from '../core/within';
 import { loadBullmq, redisClient } from './bullmq';
@@ -98,8 +98,9 @@ const WORKER_KEYS = new Set(['allow', 'url', 'queue', 'root', 'secret', 'concurr
 export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
   // Loaded now, not with the package: every isolate loads the package.
   const {
-    THROWN_FIELD, allowList, encodeError, isConfigRefusal, openJob, refusal, resolveAllowed,
-    sealResult, sealThrown,
+    THROWN_FIELD, allowList, cancelChannel, encodeError, isConfigRefusal, openJob,
+    readCancelRequest,
+    refusal, resolveAllowed, sealProgress, sealResult, sealThrown,
   } = require('./protocol') as typeof import('./protocol');
   const base = resolvedConfig(options, 'startWorker', WORKER_KEYS);  // checks the object and its keys
   const allowed = allowList(options.allow);
@@ -163,7 +164,9 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
     return null;
   };
 
-  const processor = async (job: Job, token?: string): Promise<JobResult> => {
+  // Three parameters: BullMQ passes the signal only to a processor that declares it.
+  const processor = async (job: Job, token: string | undefined,
+    signal?: AbortSignal): Promise<JobResult> => {
     const place = { prefix: base.prefix, queue: base.queue, jobId: job.id! };
     let url: string;
     let opened: ReturnType<typeof openJob>;
@@ -181,9 +184,30 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
     const thread = new BackgroundThread({
       target: { module: url, export: opened.export }, args: opened.args, kwargs: opened.kwargs,
       name: opened.name, daemon: false, isolate: opened.fresh ? 'fresh' : 'warm',
+      cancelGrace: opened.cancelGrace,
     });
-    thread.start();
-    await thread.join();
+    // Its progress goes into the job (BullMQ's progress: its event and its hash), sealed, in
+    // order; all of it before the job ends.
+    let progressed = Promise.resolve();
+    thread.on('progress', (value: unknown) => {
+      const sealed = sealProgress(base.secret, place, value);
+      progressed = progressed.then(() => job.updateProgress(sealed as unknown as object))
+        .catch(() => {});
+    });
+    // Its creator cancelled it (cancelChannel, below: BullMQ's Worker.cancelJob aborts the signal).
+    const cancel = (): void => { thread.cancel(signal?.reason); };
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      thread.start();
+      await thread.join();
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+    await progressed;
+    // Cancelled: failed for good (BullMQ retries nothing unrecoverable).
+    if (thread.exception instanceof ThreadCancelledError) {
+      throw asBullError(thread.exception, UnrecoverableError);
+    }
     if (thread.exception !== undefined) throw await thrownBy(job, place, thread.exception);
     try {
       return sealResult(base.secret, place, thread.result);
@@ -219,14 +243,28 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
   worker.on('error', (error) => {
     process.stderr.write(`background-thread-worker ${name}: ${(error as Error)?.message ?? error}\n`);
   });
+  // Creators' cancel requests (any worker of the queue may be running the job: the one that is
+  // cancels it). On a connection of its own: a subscribed connection can do nothing else.
+  const cancels = (async () => {
+    const subscriber = (await redisClient(worker)).duplicate();
+    subscriber.on('message', (_channel, message) => {
+      const request = readCancelRequest(message);  // untrusted: anyone on the Redis may publish
+      if (request !== null) worker.cancelJob(request.jobId, 'cancelled by its creator');
+    });
+    await subscriber.subscribe(cancelChannel(base));
+    return subscriber;
+  })();
+  cancels.catch(() => {});
   return {
     name,
     queue: base.queue,
     url: redactUrl(base.url),
-    ready: worker.waitUntilReady().then(() => {}),
+    ready: worker.waitUntilReady().then(() => cancels).then(() => {}),
     async close(timeout?: number) {
       // The deadline holds the process open: a drain that hangs must still give up.
-      return within(Promise.all([worker.close(), peers?.close()]), timeout ?? null, true);
+      const closing = Promise.all([worker.close(), peers?.close(),
+        cancels.then((subscriber) => { subscriber.disconnect(); }, () => {})]);
+      return within(closing, timeout ?? null, true);
     },
   };
 }

@@ -9,16 +9,16 @@
 //   join()       a native wait (native/joiners.h); joinSync() a native timed wait (Loop::JoinSync)
 // What is left when the loop's env goes away is ended by the native teardown (Loop::Teardown).
 import type { TransferListItem } from 'node:worker_threads';
-import { currentIsDaemon, currentThread, daemonThreadStarted, runInThread } from './context';
+import { currentIsDaemon, currentThread, daemonThreadStarted, outsideThreads, runInThread } from './context';
 import {
-  RuntimeError, activeDaemonError, alreadyStartedError, joinCurrentError, joinWouldDeadlockError,
-  notStartedError, threadCapError,
+  RuntimeError, activeDaemonError, alreadyStartedError, cancelledError, joinCurrentError,
+  joinWouldDeadlockError, notStartedError, threadCapError, type ThreadCancelledError,
 } from '../core/errors';
 import { reportException, routeThreadErrorsToExcepthook } from './excepthook';
 import { startModuleThread } from '../isolate/body';
 import { attach, liveCount } from '../native/loop';
 import type { RemoteJob } from '../remote/options';
-import type { ThreadBody, ThreadEvents, ThreadStart } from './body';
+import { endedBody, type ThreadBody, type ThreadEvents, type ThreadStart } from './body';
 import { runTarget, startFunctionThread } from './function-body';
 import type { ModuleRef, ModuleTarget } from './module-target';
 import { readThreadOptions, type BackgroundThreadOptions, type Target } from './options';
@@ -60,12 +60,26 @@ export class BackgroundThread extends PythonAliases {
   #module: ModuleRef | null = null;  // a module target: its run is carried out elsewhere
   #body: ThreadBody | null = null;  // what carries out the run, once started
   #remote: RemoteJob | null = null;  // a remote thread's job, once started
-  // What the body reports.
+  // What the body reports. Once the thread is cancelled, its outcome is the cancellation: what
+  // the target returned or threw after that (an AbortError of its own, say) is dropped.
   readonly #events: ThreadEvents = {
-    onException: (error) => { this.#threw(error); },
-    onResult: (value) => { this.#result = value; },
-    onExitCode: (code) => { this.#exitCode = code; },
+    onException: (error) => { if (this.#cancelled === null) this.#threw(error); },
+    onResult: (value) => {
+      if (this.#cancelled !== null) return;
+      this.#result = value;
+      this.#settled = true;
+    },
+    onExitCode: (code) => { if (this.#cancelled === null) this.#exitCode = code; },
+    onProgress: (value) => { this.#progressed(value); },
   };
+  #signalOption: AbortSignal | null;
+  #onAbort: (() => void) | null = null;
+  #controller: AbortController | null = null;  // made when `signal` is first read, or at cancel()
+  #cancelled: ThreadCancelledError | null = null;
+  #cancelGrace: number;
+  #reportCancel: boolean;
+  #settled = false;  // its outcome (a result, an exception) has reached this loop
+  #progress: unknown = undefined;
   #fresh = false;
   #transfer: TransferListItem[] = [];
   #result: unknown = undefined;
@@ -123,6 +137,9 @@ export class BackgroundThread extends PythonAliases {
     this.#fresh = spec.fresh;
     this.#transfer = spec.transfer;
     this.#name = spec.name;
+    this.#signalOption = spec.signal;
+    this.#cancelGrace = spec.cancelGrace;
+    this.#reportCancel = spec.reportCancel;
   }
 
   /**
@@ -162,11 +179,39 @@ export class BackgroundThread extends PythonAliases {
     // class field). Read once, here; from now on the thread runs with this value.
     this.#daemon = check.boolean(this.daemon, 'daemon');
     if (liveCount() >= settings.maxBackgroundThreads) throw threadCapError(this.#name, liveCount());
-    const body = this.#module === null ? this.#startFunction() : this.#startModule(this.#module);
+    const signal = this.#signalOption;
+    let body: ThreadBody;
+    if (signal?.aborted) {
+      body = endedBody(this.#start());
+      this.#dropArguments();
+    } else {
+      body = this.#module === null ? this.#startFunction() : this.#startModule(this.#module);
+    }
     this.#body = body;
     this.#ident = body.ident;
     this.#state = 'started';
     if (this.#module === null && this.#daemon) daemonThreadStarted();
+    if (signal === null) return;
+    if (signal.aborted) {
+      this.cancel(signal.reason);
+      return;
+    }
+    this.#onAbort = () => { this.cancel(signal.reason); };
+    signal.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  #start(): ThreadStart {
+    return {
+      name: this.#name, daemon: this.#daemon, args: this.#args, kwargs: this.#kwargs,
+      transfer: this.#transfer, fresh: this.#fresh, cancelGrace: this.#cancelGrace, thread: this,
+    };
+  }
+
+  #dropArguments(): void {
+    this.#target = null;
+    this.#args = [];
+    this.#kwargs = null;
+    this.#transfer = [];
   }
 
   #startFunction(): ThreadBody {
@@ -179,10 +224,7 @@ export class BackgroundThread extends PythonAliases {
   // A module target: an isolate carries out its run, or, remote, a BullMQ job (src/remote/body.ts,
   // loaded then: BullMQ is an optional peer). The arguments go with the run.
   #startModule(module: ModuleRef): ThreadBody {
-    const start: ThreadStart = {
-      name: this.#name, daemon: this.#daemon, args: this.#args, kwargs: this.#kwargs,
-      transfer: this.#transfer, fresh: this.#fresh, thread: this,
-    };
+    const start = this.#start();
     let body: ThreadBody;
     if (module.remote) {
       const { startRemoteThread } = require('../remote/body') as typeof import('../remote/body');
@@ -193,9 +235,7 @@ export class BackgroundThread extends PythonAliases {
     } else {
       body = startModuleThread(module, start, this.#events);
     }
-    this.#args = [];
-    this.#kwargs = null;
-    this.#transfer = [];
+    this.#dropArguments();
     return body;
   }
 
@@ -207,7 +247,83 @@ export class BackgroundThread extends PythonAliases {
     if (!this.#excepted && this.#state !== 'stopped') {
       this.#excepted = true;
       this.#exception = error;
+      this.#settled = true;
     }
+  }
+
+  /**
+   * Cancels the thread: its target's signal (`currentThread().signal` inside it; `thread.signal`
+   * here) aborts with a {@link ThreadCancelledError} (`ERR_THREAD_CANCELLED`, `cause`: `reason`
+   * when given), and the thread ends with that error as its `exception`, whatever its target
+   * returns or throws afterwards. Cancellation is cooperative for a function target (it runs on
+   * this loop: it ends when it settles, so observe the signal); a module target's isolate is
+   * terminated if the export has not settled `cancelGrace` seconds later, and never reused; a
+   * remote thread's job is removed if no worker has begun it, else its worker cancels it (BullMQ's
+   * job cancellation), and it is not retried. A target that has not begun never runs.
+   *
+   * @param reason - Why: the error's `cause` (any value; omitted: no cause).
+   * @returns true when this call cancelled the thread; false when there was nothing to cancel:
+   *   not started, already ended, already cancelled, or its outcome already known here (its target
+   *   has settled and the thread is ending).
+   */
+  cancel(reason?: unknown): boolean {
+    if (this.#state !== 'started' || this.#cancelled !== null || this.#settled) return false;
+
+    const error = cancelledError(this.#name, reason, arguments.length > 0);
+    this.#cancelled = error;
+    this.#excepted = true;
+    this.#exception = error;
+    this.#ownSignal().abort(error);
+    this.#body!.cancel(error, this.#cancelGrace);
+    return true;
+  }
+
+  #ownSignal(): AbortController {
+    return (this.#controller ??= new AbortController());
+  }
+
+  /**
+   * The thread's AbortSignal: it aborts when the thread is cancelled (`cancel()`, or the `signal`
+   * option), with the thread's ThreadCancelledError as its `reason`. Inside the target,
+   * `currentThread().signal` is this signal (in a module target's isolate, and on a remote
+   * thread's worker: a copy that aborts there): pass it to `fetch()`, streams and timers.
+   */
+  get signal(): AbortSignal { return this.#ownSignal().signal; }
+
+  /**
+   * The last value the target reported with `currentThread().reportProgress(value)`; undefined
+   * until it reports. Each report is also emitted as a `'progress'` event (`thread.on('progress',
+   * (value) => ...)`), in order, all of them before `join()` resolves.
+   */
+  get progress(): unknown { return this.#progress; }
+
+  /**
+   * Reports the thread's progress, from inside its target
+   * (`currentThread().reportProgress(value)`):
+   * `thread.progress` becomes `value` and the thread emits `'progress'` with it, in order, before
+   * its end. Every report is delivered: nothing is merged or dropped (a flood costs what it
+   * costs; see the performance guide). Listeners run on the creator's loop outside the thread's
+   * context, after the current operation; one that throws is an uncaught exception there.
+   *
+   * @param value - A finite number, a string, a boolean, null, or an object or array that JSON
+   *   carries, at most 64 KiB as JSON (an object arrives as its JSON copy, for every kind of
+   *   thread). Else a TypeError (`ERR_INVALID_ARG_TYPE`, or `ERR_INVALID_ARG_VALUE` for what
+   *   JSON refuses) or a RangeError (`ERR_OUT_OF_RANGE`: not finite, or too large).
+   * @returns true when the report was taken; false when the thread is not running (not started,
+   *   or ended).
+   */
+  reportProgress(value: unknown): boolean {
+    const checked = check.progressValue(value);
+    if (this.#state !== 'started') return false;
+    this.#progressed(checked);
+    return true;
+  }
+
+  #progressed(value: unknown): void {
+    this.#progress = value;
+    if (this.listenerCount('progress') === 0) return;
+    // After the current operation and outside the thread's context: a listener is the creator's.
+    outsideThreads(() => { process.nextTick(() => { this.emit('progress', value); }); });
   }
 
   /**
@@ -456,6 +572,11 @@ export class BackgroundThread extends PythonAliases {
   /** @internal The OS thread asks this loop to run the target, now (src/native/loop.ts). */
   [kRun](nativeId: number): void {
     this.#nativeId ??= nativeId;
+    if (this.#cancelled !== null) {  // cancelled before its target began: it never runs
+      this.#dropArguments();
+      attach().settled(this.#ident!);
+      return;
+    }
     runInThread(this, this.#daemon, () => {
       runTarget(this.#ident!, () => this.run(), this.#events);
     });
@@ -466,6 +587,8 @@ export class BackgroundThread extends PythonAliases {
     if (nativeId !== 0) this.#nativeId ??= nativeId;
     // Before anyone learns the thread ended: all its run wrote, returned and threw.
     this.#body!.ended();
+    if (this.#onAbort !== null) this.#signalOption!.removeEventListener('abort', this.#onAbort);
+    if (this.#cancelled !== null && this.#reportCancel) reportException(this, this.#cancelled);
     this.#state = 'stopped';
   }
 }

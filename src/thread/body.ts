@@ -9,6 +9,7 @@
 // once, as kEnded (src/native/loop.ts), and the class then calls ended(). The record is entered in
 // the loop's registry (native/loop.h) with the thread's object by the body's start.
 import type { TransferListItem } from 'node:worker_threads';
+import { attach } from '../native/loop';
 
 /** What a body tells its thread, before the thread's end. */
 export interface ThreadEvents {
@@ -21,6 +22,8 @@ export interface ThreadEvents {
    * code.
    */
   onExitCode?(code: number): void;
+  /** The target reported progress (a value progressValue() checked). */
+  onProgress(value: unknown): void;
 }
 
 /** What a body starts from: the thread's identity and its call, read at start(). */
@@ -31,6 +34,8 @@ export interface ThreadStart {
   kwargs: Record<string, unknown> | null;
   transfer: TransferListItem[];
   fresh: boolean;
+  /** Seconds a cancelled module target has to settle before its isolate is terminated. */
+  cancelGrace: number;
   /** The thread itself: the loop's registry lists it and sends it its events. */
   thread: object;
 }
@@ -48,4 +53,22 @@ export interface ThreadBody {
   readonly loopBoundReason: string;
   /** The native record has ended: everything the run produced is delivered before this returns. */
   ended(): void;
+  /**
+   * The thread was cancelled (its outcome not yet known here): make its target's signal abort
+   * with `error` where the target runs, and end the run (at once if it has not begun; a module
+   * target's isolate is terminated after `grace` seconds). The thread ends as usual, by kEnded.
+   */
+  cancel(error: Error, grace: number): void;
+}
+
+/**
+ * The body of a thread cancelled before it started (its `signal` option already aborted): an
+ * adopted native record ended at once, so that start(), join() and the registry work as for any
+ * thread, and the target never runs.
+ */
+export function endedBody(start: ThreadStart): ThreadBody {
+  const loop = attach();
+  const ident = loop.adopt(start.name, start.daemon, start.thread);
+  loop.finishAdopted(ident);
+  return { ident, joinSyncRefusal: () => null, loopBoundReason: '', ended: () => {}, cancel: () => {} };
 }

@@ -15,6 +15,11 @@ export function runInThread<T>(thread: BackgroundThread, daemon: boolean, fn: ()
   return threadContext.run({ thread, daemon }, fn);
 }
 
+/** Runs fn outside every thread's context: what it schedules is the creator's (event listeners). */
+export function outsideThreads<T>(fn: () => T): T {
+  return threadContext.exit(fn);
+}
+
 /**
  * Python's `threading.current_thread()`.
  *

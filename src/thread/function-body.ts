@@ -38,6 +38,9 @@ export function startFunctionThread(name: string, stackSize: number, daemon: boo
     loopBoundReason: 'its target has not settled and runs on this event loop, so a blocking wait ' +
       'would never end',
     ended: () => {},  // runTarget() delivered the outcome before the settling
+    // Nothing to stop: the target runs on this loop, and ends when it settles (the class's signal
+    // has aborted). One that has not begun is never run (the class's kRun).
+    cancel: () => {},
   };
 }
 

@@ -2,10 +2,19 @@
 // Worker it is that Worker's own thread, since each loop keeps its own threads; in the Worker of
 // a module target it is that thread, with the name, ident and daemon flag its creator gave it.
 import { activeDaemonError, alreadyStartedError, joinCurrentError } from '../core/errors';
+import { progressValue } from '../core/checks';
 import { attach } from '../native/loop';
 import { PythonAliases } from './python-aliases';
 
-interface Identity { ident: number; name: string; daemon: boolean }
+interface Identity {
+  ident: number; name: string; daemon: boolean;
+  /** The run's signal: it aborts when the creator cancels the thread. */
+  signal: AbortSignal;
+  /** Sends a checked progress value to the creator; false once the run has ended. */
+  report(value: unknown): boolean;
+}
+
+let neverAborts: AbortSignal | undefined;
 
 /**
  * The thread that runs this event loop, Python's `threading.main_thread()`: what
@@ -22,6 +31,8 @@ export class MainThread extends PythonAliases {
   #name = 'MainThread';
   #daemon = false;
   #label = 'MainThread';
+  #signal: AbortSignal | null = null;
+  #report: ((value: unknown) => boolean) | null = null;
   /**
    * A positive integer, unique in the process (across Workers too) and never reused; in a module
    * target's Worker, that thread's ident.
@@ -43,7 +54,30 @@ export class MainThread extends PythonAliases {
       this.#name = identity.name;
       this.#daemon = identity.daemon;
       this.#label = 'BackgroundThread';
+      this.#signal = identity.signal;
+      this.#report = identity.report;
     }
+  }
+
+  /**
+   * A signal that never aborts; in a module target's Worker, that thread's: it aborts when its
+   * creator cancels the thread (`thread.cancel()`), with a copy of its ThreadCancelledError.
+   */
+  get signal(): AbortSignal {
+    return this.#signal ?? (neverAborts ??= new AbortController().signal);
+  }
+
+  /**
+   * In a module target's Worker: the thread's `reportProgress()` (the value goes to the creator's
+   * thread object, `thread.progress` and its 'progress' event). Elsewhere the value is checked and
+   * nothing is reported: the main thread has nobody to report to.
+   *
+   * @param value - As BackgroundThread's `reportProgress()`.
+   * @returns true when the report was sent; false on the main thread, and once the run has ended.
+   */
+  reportProgress(value: unknown): boolean {
+    const checked = progressValue(value);
+    return this.#report?.(checked) ?? false;
   }
 
   /**
@@ -133,6 +167,6 @@ export function mainThread(): MainThread {
 }
 
 /** In a module target's Worker, before anything else: this loop's thread is that thread. */
-export function adoptThreadIdentity(ident: number, name: string, daemon: boolean): void {
-  theMainThread = new MainThread({ ident, name, daemon });
+export function adoptThreadIdentity(identity: Identity): void {
+  theMainThread = new MainThread(identity);
 }

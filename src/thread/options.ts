@@ -88,9 +88,33 @@ export interface BackgroundThreadOptions {
    * (`ERR_INVALID_ARG_VALUE`, on every Node version), with nothing moved.
    */
   transfer?: TransferListItem[] | null;
+  /**
+   * Cancels the thread when it aborts, as `thread.cancel(signal.reason)` does; already aborted at
+   * `start()`: the thread starts and ends cancelled, its target never run. An AbortSignal, else a
+   * TypeError (`ERR_INVALID_ARG_TYPE`).
+   */
+  signal?: AbortSignal | null;
+  /**
+   * Module targets (remote ones too): seconds a cancelled thread's export has to settle once its
+   * signal has aborted, before its isolate is terminated (and never reused). Default 5; 0:
+   * terminated at once. A function target cannot be stopped from outside (it shares this loop):
+   * given with one, a TypeError (`ERR_INVALID_ARG_VALUE`). Not a number: a TypeError; negative
+   * or NaN: a RangeError (`ERR_OUT_OF_RANGE`).
+   */
+  cancelGrace?: number | null;
+  /**
+   * Whether the excepthook sees the thread's cancellation (its ThreadCancelledError) when it ends;
+   * default false: the cancelling code asked for it, so it is no uncaught error (as an aborted
+   * piscina task only rejects its own Promise). A boolean, else a TypeError.
+   */
+  reportCancel?: boolean | null;
 }
 
-const OPTION_KEYS = new Set(['group', 'target', 'name', 'args', 'kwargs', 'verbose', 'daemon', 'stackSize', 'isolate', 'transfer']);
+/** A cancelled module thread's grace period (seconds), unless `cancelGrace` gives another. */
+export const DEFAULT_CANCEL_GRACE = 5;
+
+const OPTION_KEYS = new Set(['group', 'target', 'name', 'args', 'kwargs', 'verbose', 'daemon', 'stackSize', 'isolate', 'transfer',
+  'signal', 'cancelGrace', 'reportCancel']);
 const POSITIONAL_KEYS = ['group', 'target', 'name', 'args', 'kwargs', 'verbose'] as const;
 
 let lastAutoName = 0;
@@ -126,12 +150,17 @@ export interface ThreadSpec {
   fresh: boolean;     // a module target on an isolate of its own
   transfer: TransferListItem[];
   name: string;
+  signal: AbortSignal | null;
+  cancelGrace: number;  // seconds
+  reportCancel: boolean;
 }
 
 /** Reads and checks the constructor's arguments, in the order Python checks them. */
 export function readThreadOptions(params: unknown[]): ThreadSpec {
-  const { group, target, name, args, kwargs, daemon, stackSize, isolate, transfer } =
-    readOptions(params);
+  const {
+    group, target, name, args, kwargs, daemon, stackSize, isolate, transfer, signal, cancelGrace,
+    reportCancel,
+  } = readOptions(params);
   if (group !== null && group !== undefined) {
     throw groupError();
   }
@@ -149,7 +178,17 @@ export function readThreadOptions(params: unknown[]): ThreadSpec {
     fresh: false,
     transfer: [],
     name: '',
+    signal: check.signalOption(signal, 'signal'),
+    cancelGrace: DEFAULT_CANCEL_GRACE,
+    reportCancel: reportCancel === undefined || reportCancel === null ? false : check.boolean(reportCancel, 'reportCancel'),
   };
+  if (cancelGrace !== undefined && cancelGrace !== null) {
+    spec.cancelGrace = check.seconds(cancelGrace, 'cancelGrace');
+    if (module === null) {
+      throw argTypeError('The "cancelGrace" option applies to a module target only: a function target ' +
+        'shares this loop, and is cancelled through its signal alone', 'ERR_INVALID_ARG_VALUE');
+    }
+  }
   if (isolate !== undefined && isolate !== null) {
     if (isolate !== 'warm' && isolate !== 'fresh') {
       throw argTypeError(`The "isolate" option must be 'warm' or 'fresh'. ${check.received(isolate)}`, 'ERR_INVALID_ARG_VALUE');

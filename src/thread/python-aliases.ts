@@ -2,11 +2,14 @@
 // the snake_case ones of App Engine's background_thread (is_alive, is_daemon), defined once for
 // both thread classes by what they stand for.
 
+import { EventEmitter } from 'node:events';
+
 /**
  * Base of BackgroundThread and MainThread: the alias methods, each defined by its property, so
- * that a subclass that overrides the property is answered consistently.
+ * that a subclass that overrides the property is answered consistently. An EventEmitter: a
+ * BackgroundThread emits 'progress'.
  */
-export abstract class PythonAliases {
+export abstract class PythonAliases extends EventEmitter {
   /** The thread's name: for identification only; several threads may share one. */
   abstract get name(): string;
   abstract set name(value: unknown);
