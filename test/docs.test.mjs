@@ -136,18 +136,21 @@ test('the checks see the members they must check', () => {
   const members = (name) => checker.getDeclaredTypeOfSymbol(byName.get(name)).getProperties()
     .map((member) => member.getName());
   for (const name of ['start', 'run', 'join', 'joinSync', 'isAlive', 'daemon', 'name', 'ident',
-    'nativeId', 'toString', 'getName', 'setName', 'isDaemon', 'is_daemon', 'setDaemon', 'is_alive']) {
+    'nativeId', 'toString', 'getName', 'setName', 'isDaemon', 'is_daemon', 'setDaemon', 'is_alive',
+    'signal', 'reportProgress']) {
     assert.ok(members('BackgroundThread').includes(name), `BackgroundThread.${name}`);
     assert.ok(members('MainThread').includes(name), `MainThread.${name}`);
   }
   assert.equal(members('BackgroundThreadOptions').sort(),
-    ['args', 'daemon', 'group', 'isolate', 'kwargs', 'name', 'stackSize', 'target', 'transfer', 'verbose']);
-  for (const name of ['result', 'exception']) {
+    ['args', 'cancelGrace', 'daemon', 'group', 'isolate', 'kwargs', 'name', 'reportCancel', 'signal', 'stackSize',
+      'target', 'transfer', 'verbose']);
+  for (const name of ['result', 'exception', 'cancel', 'progress', 'on']) {
     assert.ok(members('BackgroundThread').includes(name), `BackgroundThread.${name}`);
   }
   for (const name of ['startNewBackgroundThread', 'start_new_background_thread', 'Error',
     'excepthook', 'ExceptHookArgs', 'ModuleTarget', 'RuntimeError', 'currentThread',
-    'setIsolatePool', 'isolatePool', 'IsolatePoolOptions', 'IsolatePoolState', 'transfer']) {
+    'setIsolatePool', 'isolatePool', 'IsolatePoolOptions', 'IsolatePoolState', 'transfer',
+    'ThreadCancelledError']) {
     assert.ok(byName.has(name), name);
   }
 });

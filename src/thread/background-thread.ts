@@ -323,7 +323,8 @@ export class BackgroundThread extends PythonAliases {
     this.#progress = value;
     if (this.listenerCount('progress') === 0) return;
     // After the current operation and outside the thread's context: a listener is the creator's.
-    outsideThreads(() => { process.nextTick(() => { this.emit('progress', value); }); });
+    // A microtask, so that it comes before the settling of the target's Promise, and of join()'s.
+    outsideThreads(() => { queueMicrotask(() => { this.emit('progress', value); }); });
   }
 
   /**
