@@ -87,6 +87,7 @@ export function counts({ quick, rounds }) {
       moduleLatency: [8, 2], cpuMs: 100, poolRounds: 1,
       warmLatency: { bt: [200, 20], piscina: [200, 20], worker: [8, 2] },
       warmInflight: { bt: 5000, piscina: 5000 }, cpu8: [8, 50], idlePool: 8,
+      control: { n: 20, reports: 100000 },
       appCost: { nodes: [20, 24], awaits: 200000, runs: 5, requests: 5000, concurrency: 16 },
       remote: { latency: [50, 10], jobs: 1000, workers: 2 },
       seq: { bt: 2000, worker: 10, immediate: 20000, python: 2000, pthreads: 5000 },
@@ -102,6 +103,7 @@ export function counts({ quick, rounds }) {
       moduleLatency: [20, 3], cpuMs: 200, poolRounds: 5,
       warmLatency: { bt: [1000, 100], piscina: [1000, 100], worker: [20, 3] },
       warmInflight: { bt: 20000, piscina: 20000 }, cpu8: [8, 50], idlePool: 8,
+      control: { n: 50, reports: 100000 },
       appCost: { nodes: [20, 24], awaits: 1000000, runs: 5, requests: 30000, concurrency: 16 },
       remote: { latency: [300, 30], jobs: 5000, workers: 2 },
       seq: { bt: 5000, worker: 30, immediate: 100000, python: 5000, pthreads: 10000 },
@@ -288,9 +290,34 @@ export function jobsFor(C) {
     });
   }
   // A results file from before the remote job has no counts for it.
+  jobs.push(controlJob(C));
   if (C.remote) jobs.push(remoteJob(C));
   jobs.push(appCostJob(C));
   return jobs;
+}
+
+/**
+ * Cancellation and progress (peers/control.mjs): 100,000 progress reports from one thread, each
+ * to a listener; cancel() -> join() per kind (a function target and a warm module target that
+ * observe their signal; a module target that ignores it, terminated at once: cancelGrace 0);
+ * piscina's abort of a running task, for scale (it terminates the task's worker).
+ */
+function controlJob(C) {
+  const { n, reports } = C.control;
+  const others = Object.fromEntries(PEERS.filter((p) => p.id !== US && p.id !== 'piscina')
+    .map((p) => [p.id, na('no cancellation or progress')]));
+  const ms = (key) => (r) => median(r[key]);
+  return {
+    id: 'control', rounds: C.rounds, timeout: 300,
+    params: { [US]: { metric: 'control', n, reports }, piscina: { metric: 'control', n }, ...others },
+    rows: [
+      { id: 'progress-module', label: `progress: ${reports} reports from one module target, each to a listener`, unit: 'reports/s', better: 'higher', value: (r) => r.progressModule.perSecond },
+      { id: 'progress-function', label: `progress: ${reports} reports from one function target, each to a listener`, unit: 'reports/s', better: 'higher', value: (r) => r.progressFunction.perSecond },
+      { id: 'cancel-function', label: 'cancel() -> join(): function target observing its signal', unit: 'µs', better: 'lower', value: ms('cancelFunction') },
+      { id: 'cancel-module', label: 'cancel() -> join(): warm module target observing its signal (piscina: abort -> rejection)', unit: 'µs', better: 'lower', value: (r) => median(r.cancelModule ?? r.abort) },
+      { id: 'cancel-terminate', label: 'cancel() -> join(): module target ignoring its signal, cancelGrace 0 (terminated)', unit: 'µs', better: 'lower', value: ms('cancelTerminate') },
+    ],
+  };
 }
 
 /**

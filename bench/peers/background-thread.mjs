@@ -179,6 +179,10 @@ if (metric === 'latency') {
   // Imported here: BullMQ (and ioredis) stay out of the other measurements' processes.
   const { remote } = await import('./remote.mjs');
   done(await remote(pkg, params));
+} else if (metric === 'control') {
+  const { backgroundThread } = await import('./control.mjs');
+  done(typeof BackgroundThread.prototype.cancel === 'function'
+    ? await backgroundThread(pkg, params) : { na: 'no cancellation' });
 } else if (metric === 'lag') {
   if (params.idle) await startWaiting(params.idle, 0, never);
   done(await lagResult(params.idle, params.seconds));

@@ -49,6 +49,9 @@ try {
     done({ ...(await cpuResult(params, onThisThread, parallel)), threads: cores });
   } else if (metric === 'idle-rss') {
     done(await idleRss(params.n));
+  } else if (metric === 'control') {
+    const { piscina } = await import('./control.mjs');
+    done(await piscina(Piscina, cores, params));
   } else {
     fail(`unknown metric ${metric}`);
   }
