@@ -88,7 +88,9 @@ export function counts({ quick, rounds }) {
       warmLatency: { bt: [200, 20], piscina: [200, 20], worker: [8, 2] },
       warmInflight: { bt: 5000, piscina: 5000 }, cpu8: [8, 50], idlePool: 8,
       control: { n: 20, reports: 100000 },
-      appCost: { nodes: [20, 24], awaits: 200000, runs: 5, requests: 5000, concurrency: 16 },
+      appCost: {
+        nodes: [20, 24], awaits: 200000, runs: 5, requests: 5000, concurrency: 16, threads: 2000,
+      },
       remote: { latency: [50, 10], jobs: 1000, workers: 2 },
       seq: { bt: 2000, worker: 10, immediate: 20000, python: 2000, pthreads: 5000 },
       inflight: { bt: 5000, worker: 100, immediate: 50000, python: 3000, pthreads: 10000 },
@@ -104,7 +106,9 @@ export function counts({ quick, rounds }) {
       warmLatency: { bt: [1000, 100], piscina: [1000, 100], worker: [20, 3] },
       warmInflight: { bt: 20000, piscina: 20000 }, cpu8: [8, 50], idlePool: 8,
       control: { n: 50, reports: 100000 },
-      appCost: { nodes: [20, 24], awaits: 1000000, runs: 5, requests: 30000, concurrency: 16 },
+      appCost: {
+        nodes: [20, 24], awaits: 1000000, runs: 5, requests: 30000, concurrency: 16, threads: 10000,
+      },
       remote: { latency: [300, 30], jobs: 5000, workers: 2 },
       seq: { bt: 5000, worker: 30, immediate: 100000, python: 5000, pthreads: 10000 },
       inflight: { bt: 20000, worker: 200, immediate: 200000, python: 10000, pthreads: 20000 },
@@ -352,7 +356,10 @@ function remoteJob(C) {
   };
 }
 
-const APP_MODES = { imported: 'the package imported', thread: 'one thread run', daemon: 'one daemon thread run' };
+const APP_MODES = {
+  imported: 'the package imported', thread: 'one thread run', daemon: 'one daemon thread run',
+  traced: 'its TracingChannels subscribed, one thread run',
+};
 
 /**
  * What the package costs the application beside it (peers/app-cost.mjs, app.mjs): CPU time per
@@ -374,6 +381,11 @@ function appCostJob(C) {
         rows.push({ id: `app-${what}-${node}-${mode}`, label: `cost to the app, Node ${node}: ${label}, ${modeLabel}: speed / nothing loaded's`, unit: 'x', better: 'higher', value: (r) => of(r, mode).speed / of(r, 'none').speed });
       }
     }
+    // A thread's own CPU cost, unsubscribed (compare it with --baseline), and what subscribed
+    // channels add to it.
+    const threads = (r) => r[node].threads;
+    rows.push({ id: `app-thread-${node}-unsubscribed`, label: `cost of a thread, Node ${node}: CPU ns per start+join, sequential, nobody subscribed`, unit: 'ns', better: 'lower', value: (r) => threads(r).none.before });
+    rows.push({ id: `app-thread-${node}-traced`, label: `cost of a thread, Node ${node}: CPU ns a subscribed channel adds per thread (both channels, every event)`, unit: 'ns', better: 'lower', value: (r) => threads(r).traced.after - threads(r).traced.before - (threads(r).none.after - threads(r).none.before) });
   }
   return { id: 'app-cost', rounds: C.rounds, timeout: 900, params: { [US]: { metric: 'app-cost', nodes, ...load }, ...others }, rows };
 }

@@ -31,6 +31,7 @@ export function startModuleThread(ref: ModuleRef, start: ThreadStart,
     message: {
       kind: 'run', ident, name: start.name, daemon: start.daemon, url: ref.url, exportName: ref.exportName,
       args: start.args, kwargs: start.kwargs, fresh: start.fresh,
+      ...(start.carrier === null ? {} : { carrier: start.carrier }),
     },
     transfer: start.transfer,
     onReport: (report) => {

@@ -6,6 +6,7 @@
 // synchronously (receiveMessageOnPort).
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import type { Thrown } from '../core/thrown';
+import type { Carrier } from '../core/tracing';
 
 /** The isolate's workerData. */
 export interface IsolateData {
@@ -29,6 +30,8 @@ export interface RunMessage {
   kwargs: Record<string, unknown> | null;
   /** A fresh isolate: end it once the export has settled (its env's end is the thread's end). */
   fresh: boolean;
+  /** The thread's trace context (src/core/tracing.ts), checked by the creator; absent: none. */
+  carrier?: Carrier;
 }
 
 /**

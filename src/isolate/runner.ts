@@ -20,11 +20,12 @@ import * as v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { workerData, type TransferListItem } from 'node:worker_threads';
 import { attach, listenLeftBehind, liveThreads } from '../native/loop';
-import { adoptThreadIdentity } from '../thread/main-thread';
+import { adoptThreadIdentity, mainThread } from '../thread/main-thread';
 import { isTransferring, kTransfer, type IsolateData, type Order, type Report, type RunMessage } from './protocol';
 import { afterProcessEvent } from '../core/process-events';
 import { kIsDaemon } from '../core/symbols';
 import { decodeThrown, encodeThrown } from '../core/thrown';
+import { runTrace, tracePromise } from '../core/tracing';
 
 const { port, exited } = workerData as IsolateData;
 // Binding runs to this env attaches its loop: the loop's native teardown ends the run it carries
@@ -110,7 +111,10 @@ async function call(run: RunMessage): Promise<void> {
       return;
     }
     const args = run.kwargs === null ? run.args : [...run.args, run.kwargs];
-    const result = await Reflect.apply(target, undefined, args);
+    // Traced when the module (or what it loaded) subscribes: inside the run's start stores.
+    const trace = runTrace(mainThread(), 'module', run.ident, run.name, run.daemon, null, run.carrier);
+    const result = await (trace === null ? Reflect.apply(target, undefined, args)
+      : tracePromise(trace, () => Reflect.apply(target, undefined, args)));
     if (isTransferring(result)) post({ kind: 'result', ident: run.ident, value: result.value }, result[kTransfer]);
     else post({ kind: 'result', ident: run.ident, value: result });
   } catch (error) {

@@ -463,7 +463,7 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Threa
   try {
     data = sealJob(config.secret, place,
       { module, export: ref.exportName, name: start.name, fresh: start.fresh }, start.args,
-      start.kwargs, start.cancelGrace);
+      start.kwargs, start.cancelGrace, start.carrier);
   } catch (error) {
     throw Object.assign(argTypeError(`cannot start ${start.name}: the args and kwargs of a remote thread must be ` +
       `serialisable by v8.serialize (${(error as Error)?.message})`, 'ERR_INVALID_ARG_VALUE'), { cause: error });

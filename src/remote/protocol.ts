@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 import { BackgroundThreadError, RuntimeError, argTypeError } from '../core/errors';
 import { checkThrown, decodeThrown, encodeThrown } from '../core/thrown';
+import { checkCarrier, type Carrier } from '../core/tracing';
 
 /** The protocol's version: 2 seals and binds to the job's place (1 signed, unbound). */
 const VERSION = 2;
@@ -31,7 +32,7 @@ export interface JobData {
   export: string;
   name: string;     // the creator's thread name: the worker's thread takes it
   fresh: boolean;   // isolate: 'fresh'
-  payload: string;  // base64 of the sealed v8.serialize({ args, kwargs })
+  payload: string;  // base64 of the sealed v8.serialize({ args, kwargs[, carrier] })
 }
 
 /** A completed job's return value. */
@@ -97,12 +98,16 @@ function jobAssociated(job: Pick<JobData, 'module' | 'export' | 'name' | 'fresh'
 }
 
 /**
- * Serialises the arguments and seals the job for `place`; a DataCloneError for what cannot be
+ * Serialises the arguments, and the thread's trace carrier if any (sealed with them, so it is
+ * authenticated with the job), and seals the job for `place`; a DataCloneError for what cannot be
  * cloned.
  */
 export function sealJob(secret: string, place: JobPlace, job: Omit<JobData, 'v' | 'payload'>,
-  args: unknown[], kwargs: Record<string, unknown> | null, cancelGrace: number): JobData {
-  const payload = seal(sealKey(secret, 'job', place), jobAssociated(job), serialize({ args, kwargs, cancelGrace }));
+  args: unknown[], kwargs: Record<string, unknown> | null, cancelGrace: number,
+  carrier: Carrier | null = null): JobData {
+  const payload = seal(sealKey(secret, 'job', place), jobAssociated(job),
+    serialize(carrier === null ? { args, kwargs, cancelGrace }
+      : { args, kwargs, cancelGrace, carrier }));
   return { v: VERSION, ...job, payload };
 }
 
@@ -139,12 +144,15 @@ export function withdrawnError(place: JobPlace): BackgroundThreadError {
 
 /**
  * Checks an untrusted job's data: its shape, then its seal, and only then deserialises its
- * arguments. Throws BackgroundThreadError `ERR_REMOTE_BAD_JOB` (of a newer version: a config
+ * arguments and its trace carrier (null when there is none, or it is malformed: dropped, with a
+ * warning). Throws BackgroundThreadError `ERR_REMOTE_BAD_JOB` (of a newer version: a config
  * refusal), `ERR_REMOTE_BAD_SIGNATURE` (a config refusal: maybe this worker's secret), or
  * `ERR_REMOTE_ENQUEUE` (a withdrawn job).
  */
-export function openJob(secret: string, place: JobPlace, data: unknown):
-  JobData & { args: unknown[]; kwargs: Record<string, unknown> | null; cancelGrace?: number } {
+export function openJob(secret: string, place: JobPlace, data: unknown): JobData & {
+  args: unknown[]; kwargs: Record<string, unknown> | null; cancelGrace?: number;
+  carrier: Carrier | null;
+} {
   const untrusted = data as Partial<JobData> & { withdrawn?: unknown } | null;
   if (typeof untrusted === 'object' && untrusted !== null && typeof untrusted.v === 'number' &&
     untrusted.v > VERSION) {
@@ -163,13 +171,13 @@ export function openJob(secret: string, place: JobPlace, data: unknown):
     throw configRefusal('ERR_REMOTE_BAD_SIGNATURE', `${where(place)} is not sealed with this worker's secret for its place ` +
       '(another secret, or a job copied from another id or queue)');
   }
-  const { args, kwargs, cancelGrace } =
-    deserialize(plain) as {
-      args: unknown[]; kwargs: Record<string, unknown> | null; cancelGrace?: unknown;
-    };
+  const { args, kwargs, cancelGrace, carrier } = deserialize(plain) as {
+    args: unknown[]; kwargs: Record<string, unknown> | null; cancelGrace?: unknown;
+    carrier?: unknown;
+  };
   // The thread's cancelGrace (seconds); absent from an older creator's job: the default then.
   const grace = typeof cancelGrace === 'number' && cancelGrace >= 0 ? cancelGrace : undefined;
-  return { ...job, args, kwargs, cancelGrace: grace };
+  return { ...job, args, kwargs, cancelGrace: grace, carrier: checkCarrier(carrier, `of ${where(place)}`) };
 }
 
 /** Serialises and seals a job's result for `place`. */

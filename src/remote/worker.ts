@@ -14,6 +14,7 @@ import { within } from '../core/within';
 import { loadBullmq, redisClient } from './bullmq';
 import type { JobResult } from './protocol';
 import { positiveIntegerOption } from '../core/checks';
+import { runChannel, runTrace, traceRun, traceSettled } from '../core/tracing';
 
 /**
  * `startWorker()`'s options; `url`, `queue`, `root` and `secret` fall back as in
@@ -197,13 +198,29 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
     // Its creator cancelled it (cancelChannel, below: BullMQ's Worker.cancelJob aborts the signal).
     const cancel = (): void => { thread.cancel(signal?.reason); };
     signal?.addEventListener('abort', cancel, { once: true });
+    // Traced when this process subscribes: the job's thread starts inside the run's start stores
+    // (what a start subscriber then injects into its own carrier carries the trace on).
+    const trace = runTrace(thread, 'remote', null, opened.name, false, job.id!, opened.carrier);
     try {
-      thread.start();
+      if (trace === null) {
+        thread.start();
+      } else {
+        try {
+          traceRun(trace, () => { thread.start(); trace.ident = thread.ident; });
+        } catch (error) {
+          traceSettled(runChannel!, trace, { error });
+          throw error;
+        }
+      }
       await thread.join();
     } finally {
       signal?.removeEventListener('abort', cancel);
     }
     await progressed;
+    if (trace !== null) {
+      traceSettled(runChannel!, trace, thread.exception !== undefined
+        ? { error: thread.exception } : { result: thread.result });
+    }
     // Cancelled: failed for good (BullMQ retries nothing unrecoverable).
     if (thread.exception instanceof ThreadCancelledError) {
       throw asBullError(thread.exception, UnrecoverableError);

@@ -25,6 +25,10 @@ import { readThreadOptions, type BackgroundThreadOptions, type Target } from './
 import { PythonAliases } from './python-aliases';
 import { settings } from './settings';
 import { kEnded, kIsDaemon, kRun } from '../core/symbols';
+import {
+  checkCarrier, runTrace, settling, startChannel, startTrace, traceRun, traceSettled,
+  traceStart, type TraceContext,
+} from '../core/tracing';
 import * as check from '../core/checks';
 
 type State = 'initial' | 'started' | 'stopped';
@@ -94,6 +98,7 @@ export class BackgroundThread extends PythonAliases {
   #state: State = 'initial';
   #ident: number | null = null;
   #nativeId: number | null = null;
+  #trace: TraceContext | null = null;  // the start channel's context, while someone listens
 
   /**
    * Creates an unstarted thread; `start()` starts it. A single non-null object argument is read
@@ -178,19 +183,21 @@ export class BackgroundThread extends PythonAliases {
     // Python reads `self.daemon` when the thread starts: a subclass may override it (a getter, a
     // class field). Read once, here; from now on the thread runs with this value.
     this.#daemon = check.boolean(this.daemon, 'daemon');
-    if (liveCount() >= settings.maxBackgroundThreads) throw threadCapError(this.#name, liveCount());
-    const signal = this.#signalOption;
+    const kind = this.#module === null ? 'function' : this.#module.remote ? 'remote' : 'module';
+    const trace = startTrace(this, kind, this.#name, this.#daemon);  // null: nobody listens
+    this.#trace = trace;
     let body: ThreadBody;
-    if (signal?.aborted) {
-      body = endedBody(this.#start());
-      this.#dropArguments();
-    } else {
-      body = this.#module === null ? this.#startFunction() : this.#startModule(this.#module);
+    try {
+      body = trace === null ? this.#startBody() : traceStart(trace, () => this.#startBody());
+    } catch (error) {
+      this.#trace = null;
+      throw error;
     }
     this.#body = body;
     this.#ident = body.ident;
     this.#state = 'started';
     if (this.#module === null && this.#daemon) daemonThreadStarted();
+    const signal = this.#signalOption;
     if (signal === null) return;
     if (signal.aborted) {
       this.cancel(signal.reason);
@@ -204,6 +211,7 @@ export class BackgroundThread extends PythonAliases {
     return {
       name: this.#name, daemon: this.#daemon, args: this.#args, kwargs: this.#kwargs,
       transfer: this.#transfer, fresh: this.#fresh, cancelGrace: this.#cancelGrace, thread: this,
+      carrier: this.#trace === null ? null : checkCarrier(this.#trace.carrier, `of ${this.#name}`),
     };
   }
 
@@ -212,6 +220,16 @@ export class BackgroundThread extends PythonAliases {
     this.#args = [];
     this.#kwargs = null;
     this.#transfer = [];
+  }
+
+  #startBody(): ThreadBody {
+    if (liveCount() >= settings.maxBackgroundThreads) throw threadCapError(this.#name, liveCount());
+    if (this.#signalOption?.aborted) {  // cancelled before it started: it ends at once
+      const body = endedBody(this.#start());
+      this.#dropArguments();
+      return body;
+    }
+    return this.#module === null ? this.#startFunction() : this.#startModule(this.#module);
   }
 
   #startFunction(): ThreadBody {
@@ -579,7 +597,13 @@ export class BackgroundThread extends PythonAliases {
       return;
     }
     runInThread(this, this.#daemon, () => {
-      runTarget(this.#ident!, () => this.run(), this.#events);
+      const trace = runTrace(this, 'function', this.#ident, this.#name, this.#daemon, null,
+        this.#trace?.carrier);
+      if (trace === null) runTarget(this.#ident!, () => this.run(), this.#events);
+      else {
+        runTarget(this.#ident!, () => traceRun(trace, () => this.run()),
+          settling(trace, this.#events));
+      }
     });
   }
 
@@ -591,5 +615,10 @@ export class BackgroundThread extends PythonAliases {
     if (this.#onAbort !== null) this.#signalOption!.removeEventListener('abort', this.#onAbort);
     if (this.#cancelled !== null && this.#reportCancel) reportException(this, this.#cancelled);
     this.#state = 'stopped';
+    if (this.#trace !== null) {
+      traceSettled(startChannel!, this.#trace,
+        this.#excepted ? { error: this.#exception } : { result: this.#result });
+      this.#trace = null;
+    }
   }
 }

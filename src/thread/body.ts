@@ -10,6 +10,7 @@
 // the loop's registry (native/loop.h) with the thread's object by the body's start.
 import type { TransferListItem } from 'node:worker_threads';
 import { attach } from '../native/loop';
+import type { Carrier } from '../core/tracing';
 
 /** What a body tells its thread, before the thread's end. */
 export interface ThreadEvents {
@@ -38,6 +39,8 @@ export interface ThreadStart {
   cancelGrace: number;
   /** The thread itself: the loop's registry lists it and sends it its events. */
   thread: object;
+  /** The trace context to send with the run (src/core/tracing.ts), checked; null: none. */
+  carrier: Carrier | null;
 }
 
 /** A started thread's body, as its BackgroundThread sees it. */
