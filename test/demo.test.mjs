@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { haveRedis } from '../scripts/redis-server.mjs';
 import { ROOT, processExists } from './helpers/child.mjs';
-import { until } from './helpers/wait.mjs';
+import { until, withTimeout } from './helpers/wait.mjs';
 
 const SERVER = fileURLToPath(new URL('../examples/demo/server.mjs', import.meta.url));
 const CLUSTER = fileURLToPath(new URL('../examples/demo/cluster.mjs', import.meta.url));
@@ -170,6 +170,22 @@ test('Cancel ends a running job as cancelled with its reason; a second cancel is
   } finally {
     demo.child.kill('SIGKILL');
   }
+});
+
+test('the job observes its signal: buildReport rejects with an AbortError, no page after it', async () => {
+  const { buildReport } = await import('../examples/demo/report-job.mjs');
+  const controller = new AbortController();
+  const seen = [];
+  const onProgress = (fraction) => {
+    seen.push(fraction);
+    if (seen.length === 2) controller.abort('stop');
+  };
+  const building = buildReport(600, onProgress, { signal: controller.signal });
+  // A hang guard: the report would take 10 minutes.
+  const error = await withTimeout(building.then(() => null, (thrown) => thrown), 25, 'the report to stop');
+  assert.is(error?.name, 'AbortError');
+  assert.is(error.cause, 'stop');
+  assert.is(seen.length, 2);
 });
 
 test('GET / is an HTML page with the form; unknown routes and methods are 404/405', async () => {
