@@ -4,10 +4,10 @@
 // the workers run. The secret that signs the jobs is made at each launch and reaches the
 // children through their environment only (a command line is visible to every user).
 // SIGINT/SIGTERM, or the end of its parent (npm's shell, under npm run): stop the server first
-// (it waits for its running jobs, which need the workers and Redis), then the workers (SIGTERM:
-// they drain), then Redis; exit 0, or 1 when one of them did not exit 0. A second signal kills what
-// is left and exits at once (128 + its number). A child that exits on its own stops the rest,
-// exit 1.
+// (it waits for its running jobs and cancels its daemon ones, which needs the workers and Redis),
+// then the workers (SIGTERM: they drain), then Redis; exit 0, or 1 when one of them did not exit
+// 0. A second signal kills what is left and exits at once (128 + its number). A child that exits
+// on its own stops the rest, exit 1.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';

@@ -1,19 +1,25 @@
 // The demo: an HTTP server whose requests start background threads that outlive them.
 //   POST /jobs?seconds=S[&daemon=1]  start a report job; 202 {"ident", "name"} at once
+//   POST /jobs/IDENT/cancel          cancel a running job; 202 {"ident", "name"}, 409 if it has
+//                                    nothing to cancel (ended, or cancelled already), 404 if no
+//                                    such job
 //   GET  /threads                    live threads and the last finished jobs, as JSON
-//   GET  /                           a page that shows the same and starts jobs
-// SIGINT/SIGTERM: stop accepting connections, wait for the non-daemon jobs (DRAIN_SECONDS,
-// default 30) with joinAll(), abandon daemon jobs, exit 0 (1 if the drain timed out). A second
-// signal exits at once (128 + the signal's number).
+//   GET  /                           a page that shows the same, starts jobs and cancels them
+// Each job is a module target (report-job.mjs's `report`) that reports its progress
+// (currentThread().reportProgress: a percentage, which /threads shows) and observes its signal, so
+// that a cancel ends it within a page of work.
+// SIGINT/SIGTERM: stop accepting connections, cancel the daemon jobs (reason 'server shutting
+// down'), wait for the non-daemon jobs to finish and for the cancelled ones to end, with one
+// deadline (DRAIN_SECONDS, default 30), exit 0 (1 if the drain timed out). A second signal exits
+// at once (128 + the signal's number).
 // DEMO_REMOTE=1 (npm run demo:cluster, examples/demo/cluster.mjs): each job is a remote thread, a
 // BullMQ job run by a worker process (report-remote.mjs), configured by the launcher through the
-// BACKGROUND_THREAD_REMOTE* variables; /threads then says, for each finished job, which worker
-// ran it, and its report.
+// BACKGROUND_THREAD_REMOTE* variables; its progress comes through BullMQ, a cancel is carried out
+// on the worker, and /threads also says which worker ran each finished job.
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { BackgroundThread, currentThread, enumerate, joinAll } from 'background-thread';
-import { buildReport } from './report-job.mjs';
+import { BackgroundThread, enumerate, joinAll } from 'background-thread';
 
 const HOST = '127.0.0.1';
 const PORT = Number(process.env.PORT ?? 8080);
@@ -24,70 +30,55 @@ const MAX_SECONDS = 3600;
 const KEEP_FINISHED = 10;
 const PAGE = readFileSync(new URL('page.html', import.meta.url));
 const REMOTE = process.env.DEMO_REMOTE === '1';
-const REMOTE_JOB = new URL('report-remote.mjs', import.meta.url).href;
+// A worker imports a remote job's module by its path under the root, allowed by name.
+const JOB_MODULE = new URL(REMOTE ? 'report-remote.mjs' : 'report-job.mjs', import.meta.url).href;
+const CANCEL_REASON = 'cancelled from the page';
+const SHUTDOWN_REASON = 'server shutting down';
 
-/** What /threads shows of each job, by ident; finished ones are kept, the last few only. */
+/** Each job's thread and times, by ident; finished ones are kept, the last few only. */
 const jobs = new Map();
 const finished = [];
 
-function startJob(seconds, daemon) {
-  if (REMOTE) return startRemoteJob(seconds, daemon);
-  const job = { seconds, progress: 0, started: new Date().toISOString(), ended: null, report: null,
-    error: null };
-  const thread = new BackgroundThread({
-    name: jobName(seconds, daemon),
-    daemon,
-    target: async () => {
-      try {
-        job.report = await buildReport(seconds, (fraction) => { job.progress = fraction; });
-        console.log(`${currentThread().name} (ident ${currentThread().ident}) finished: ` +
-          `${job.report.orders} orders, best region ${job.report.bestRegion}`);
-      } finally {
-        job.ended = new Date().toISOString();
-      }
-    },
-  });
-  job.thread = thread;
-  thread.start();
-  jobs.set(thread.ident, job);
-  return thread;
-}
-
 const jobName = (seconds, daemon) => `report-${seconds}s${daemon ? '-daemon' : ''}`;
 
-// The same job on a worker. Its progress is not known here (null); its end is learned from
-// Redis by this loop, so it is awaited with join(), which holds the process open while it
-// waits: harmless, since the server ends only by shutdown()'s process.exit(), and a non-daemon
-// remote thread holds the process open anyway.
-function startRemoteJob(seconds, daemon) {
-  const job = { seconds, progress: null, started: new Date().toISOString(), ended: null,
-    report: null, error: null };
+// Its end is awaited with join(), which holds the process open while it waits, a daemon job's
+// too: harmless, since the server ends only by shutdown()'s process.exit().
+function startJob(seconds, daemon) {
   const thread = new BackgroundThread({
     name: jobName(seconds, daemon),
     daemon,
-    target: { module: REMOTE_JOB, export: 'report', remote: true },
+    target: { module: JOB_MODULE, export: 'report', remote: REMOTE },
     args: [seconds],
   });
-  job.thread = thread;
+  const job = { thread, started: new Date().toISOString(), ended: null };
   thread.start();
   jobs.set(thread.ident, job);
   thread.join().then(() => {
     job.ended = new Date().toISOString();
-    if (thread.exception !== undefined) {
-      // The excepthook has printed it.
-      job.error = String(thread.exception?.message ?? thread.exception);
-      return;
-    }
-    job.progress = 1;
-    job.report = thread.result;
-    console.log(`${thread.name} (ident ${thread.ident}) finished on ${thread.remote.worker}: ` +
-      `${job.report.orders} orders, best region ${job.report.bestRegion}`);
+    const { state, reason } = outcome(thread);
+    const label = `${thread.name} (ident ${thread.ident})`;
+    if (state === 'cancelled') console.log(`${label} cancelled: ${reason}`);
+    // A failure: the excepthook has printed it.
+    if (state !== 'done') return;
+    console.log(`${label} finished${REMOTE ? ` on ${thread.remote.worker}` : ''}: ` +
+      `${thread.result.orders} orders, best region ${thread.result.bestRegion}`);
   });
   return thread;
 }
 
-// Jobs whose thread has ended move to the finished list. (Not with `await thread.join()`: a
-// pending join from the main thread would hold the process open for a daemon job too.)
+/**
+ * A job's state: running, cancelling (cancelled, not ended yet), done, cancelled (with the
+ * cancel's reason) or failed (with the error's message).
+ */
+function outcome(thread) {
+  if (thread.isAlive()) return { state: thread.signal.aborted ? 'cancelling' : 'running' };
+  const { exception } = thread;
+  if (exception?.code === 'ERR_THREAD_CANCELLED') return { state: 'cancelled', reason: String(exception.cause) };
+  if (exception !== undefined) return { state: 'failed', error: String(exception?.message ?? exception) };
+  return { state: 'done' };
+}
+
+// Jobs whose thread has ended move to the finished list.
 function sweep() {
   for (const [ident, job] of jobs) {
     if (job.thread.isAlive()) continue;
@@ -97,22 +88,24 @@ function sweep() {
   finished.length = Math.min(finished.length, KEEP_FINISHED);
 }
 
+/** A thread as /threads shows it; the job fields are null for a thread that is no job. */
 function describe(thread, job) {
-  const remote = REMOTE && {
-    worker: thread.remote?.worker ?? null,
-    report: job?.report ?? null,
-    error: job?.error ?? null,
-  };
+  const { state = null, reason = null, error = null } = job ? outcome(thread) : {};
   return {
     ident: thread.ident,
     name: thread.name,
     nativeId: thread.nativeId,
     daemon: thread.daemon,
     alive: thread.isAlive(),
-    progress: job && job.progress !== null ? Math.round(job.progress * 1000) / 1000 : null,
+    state,
+    // A percentage; null until the job's target has begun (a remote job still waiting).
+    progress: job ? thread.progress ?? null : null,
     started: job?.started ?? null,
     ended: job?.ended ?? null,
-    ...remote,
+    report: job && state === 'done' ? thread.result : null,
+    reason,
+    error,
+    ...REMOTE && { worker: thread.remote?.worker ?? null },
   };
 }
 
@@ -156,9 +149,19 @@ const server = createServer((req, res) => {
     // Answered now; the thread goes on after this response is gone.
     return send(res, 202, { ident: thread.ident, name: thread.name });
   }
+  const cancelPath = /^\/jobs\/(\d+)\/cancel$/.exec(url.pathname);
+  if (cancelPath && req.method === 'POST') {
+    const ident = Number(cancelPath[1]);
+    const thread = (jobs.get(ident) ?? finished.find((job) => job.thread.ident === ident))?.thread;
+    if (!thread) return send(res, 404, { error: `no job ${ident}` });
+    // false: it has ended, or its end is known, or it was cancelled already.
+    if (!thread.cancel(CANCEL_REASON)) return send(res, 409, { error: `job ${ident} has nothing to cancel` });
+    // Its end follows (/threads: cancelling, then cancelled).
+    return send(res, 202, { ident, name: thread.name });
+  }
   if (route === 'GET /threads') return send(res, 200, threadsReport());
   if (route === 'GET /') return send(res, 200, PAGE, 'text/html; charset=utf-8');
-  if (['/jobs', '/threads', '/'].includes(url.pathname)) return send(res, 405, { error: `${req.method} not allowed here` });
+  if (cancelPath || ['/jobs', '/threads', '/'].includes(url.pathname)) return send(res, 405, { error: `${req.method} not allowed here` });
   return send(res, 404, { error: `no route ${url.pathname}` });
 });
 
@@ -172,14 +175,21 @@ async function shutdown(signal) {
   sweep();
   server.close();
   server.closeIdleConnections();
-  const waiting = [...jobs.values()].filter((job) => !job.thread.daemon)
-    .map((job) => job.thread.name);
-  const abandoned = [...jobs.values()].filter((job) => job.thread.daemon)
-    .map((job) => job.thread.name);
+  const live = [...jobs.values()].map((job) => job.thread);
+  const waiting = live.filter((thread) => !thread.daemon).map((thread) => thread.name);
+  const daemons = live.filter((thread) => thread.daemon);
   console.log(`${signal}: no new connections; waiting up to ${DRAIN_SECONDS}s for ` +
     `${waiting.length} job(s)${waiting.length ? `: ${waiting.join(', ')}` : ''}`);
-  if (abandoned.length) console.log(`abandoning daemon job(s): ${abandoned.join(', ')}`);
-  const drained = await joinAll(DRAIN_SECONDS);
+  // Daemon jobs are not worth waiting for, but a remote one would run on, on its worker: they are
+  // cancelled, and their ends (prompt: the job observes its signal) awaited with the rest.
+  for (const thread of daemons) thread.cancel(SHUTDOWN_REASON);
+  if (daemons.length) {
+    console.log(`cancelling daemon job(s) (${SHUTDOWN_REASON}): ` +
+      `${daemons.map((thread) => thread.name).join(', ')}`);
+  }
+  const ends = await Promise.all([joinAll(DRAIN_SECONDS),
+    ...daemons.map((thread) => thread.join(DRAIN_SECONDS))]);
+  const drained = ends.every(Boolean);
   console.log(drained ? 'all jobs done; bye' : `drain timed out after ${DRAIN_SECONDS}s; exiting`);
   process.exit(drained ? 0 : 1);
 }
