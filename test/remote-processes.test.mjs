@@ -295,7 +295,10 @@ it('SIGTERM drains a worker: the running job ends, then exit 0; past --drain-tim
   assert.equal(await twice.w.exited, { code: 143, signal: null }, twice.w.stderr());
 });
 
-it('SIGTERM to the pid of `npx background-thread-worker` reaches the worker: it drains its running job and exits', async () => {
+// npx runs a project's own bin by installing the project into its cache: the copy that
+// npm run test:bullmq6 tests in (a new folder each run) cannot be installed offline. The CLI is
+// the same whatever BullMQ it loads: the BullMQ 6 run leaves this one to npm test.
+(process.env.BACKGROUND_THREAD_TEST_NO_NPX ? test.skip : it)('SIGTERM to the pid of `npx background-thread-worker` reaches the worker: it drains its running job and exits', async () => {
   const queue = freshQueue();
   const dir = markers();
   const began = join(dir, 'began');

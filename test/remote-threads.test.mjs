@@ -13,8 +13,8 @@ import {
   setExcepthook,
 } from 'background-thread';
 import {
-  JOBS, JOBS_ROOT, SECRET, freshQueue, inspectQueue, markers, redisProxy, startWorker, stopWorkers,
-  testRedis,
+  JOBS, JOBS_ROOT, SECRET, freshQueue, inspectQueue, markers, rawClient, redisProxy, startWorker,
+  stopWorkers, testRedis,
 } from './helpers/remote.mjs';
 import { until, withTimeout } from './helpers/wait.mjs';
 
@@ -241,7 +241,7 @@ it('a job\'s sealed result written into another job is refused there', async () 
   const q = await inspectQueue(redis.socket, queue);
   try {
     const { returnvalue } = await q.getJob(x.remote.jobId);
-    const client = await q.client;
+    const client = await rawClient(q);
     const seen = await withHook(async () => {
       await client.hset(q.toKey(y.remote.jobId), 'returnvalue', JSON.stringify(returnvalue), 'finishedOn', String(Date.now()));
       await withTimeout(y.join(), 60, 'join');
@@ -263,7 +263,7 @@ it('a job\'s arguments and result cannot be read in Redis', async () => {
   assert.is(t.result.sum, `${secretText}!`);
   const q = await inspectQueue(redis.socket, queue);
   try {
-    const client = await q.client;
+    const client = await rawClient(q);
     const raw = await client.hgetall(q.toKey(t.remote.jobId));
     // Everything the hash holds, as text, and each base64 string in it decoded.
     const strings = JSON.stringify(raw).match(/[A-Za-z0-9+/=_-]{16,}/g) ?? [];
@@ -319,7 +319,7 @@ it('an add that reaches Redis only after its thread withdrew the job (a slow net
     const t = await tallyThread(file);
     assert.match(t.exception.message, /the job is withdrawn: it never runs/);
     proxy.release();   // the add arrives now
-    const client = await q.client;
+    const client = await rawClient(q);
     const duplicated = async () => (await client.xrevrange(q.keys.events, '+', '-', 'COUNT', 100))
       .some(([, fields]) => fields.join(' ').includes(`event duplicated jobId ${t.remote.jobId}`));
     await until(duplicated, 60, 'the late add to reach Redis (BullMQ\'s duplicate no-op)', 20);

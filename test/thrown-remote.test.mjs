@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BackgroundThread, configureRemote, getExcepthook, setExcepthook } from 'background-thread';
-import { JOBS_ROOT, SECRET, freshQueue, inspectQueue, startWorker, stopWorkers, testRedis } from './helpers/remote.mjs';
+import { JOBS_ROOT, SECRET, freshQueue, inspectQueue, rawClient, startWorker, stopWorkers, testRedis } from './helpers/remote.mjs';
 import { withTimeout } from './helpers/wait.mjs';
 
 const THROWS = new URL('./fixtures/remote/jobs/throws.mjs', import.meta.url).href;
@@ -99,7 +99,7 @@ it('a sealed exception that does not open (another job\'s, or forged) is ignored
   }
   const q = await inspectQueue(redis.socket, queue);
   try {
-    const client = await q.client;
+    const client = await rawClient(q);
     const copied = await client.hget(q.toKey(second.remote.jobId), 'bgtThrown');
     assert.type(copied, 'string', 'the worker sealed the exception in the job\'s hash');
     await client.hset(q.toKey(first.remote.jobId), 'bgtThrown', copied);

@@ -7,7 +7,7 @@
 // (or followed, if a worker has begun it) before its thread ends. What the job says travels in
 // src/remote/protocol.ts's sealed form.
 import { randomUUID } from 'node:crypto';
-import type { Job, JobsOptions, Queue, QueueEvents } from 'bullmq';
+import type { JobsOptions, Queue, QueueEvents } from 'bullmq';
 import { BackgroundThreadError, argTypeError } from '../core/errors';
 import { attach } from '../native/loop';
 import type { ThreadBody, ThreadEvents, ThreadStart } from '../thread/body';
@@ -18,7 +18,7 @@ import {
   openResult, refusal, relativeModule, sealJob, withdrawnError, type CancelRequest, type JobData,
   type JobPlace,
 } from './protocol';
-import { loadBullmq, redisClient, type RawClient } from './bullmq';
+import { JobReader, loadBullmq, redisClient, type RawClient } from './bullmq';
 import { afterProcessEvent } from '../core/process-events';
 
 /** One add of a job on a link, as sent: what tells whether it may have reached Redis. */
@@ -139,6 +139,7 @@ class Link {
   /** How many times the queue's connection has become ready (an Attempt's clock). */
   readies = 0;
   #client: RawClient | undefined;
+  readonly #reader = new JobReader(() => redisClient(this.queue), [THROWN_FIELD, 'progress']);
   #poll: NodeJS.Timeout;
   #idle: NodeJS.Timeout | undefined;
   #closed = false;
@@ -163,7 +164,11 @@ class Link {
       this.readies = 1;
       raw.on('ready', () => { this.readies++; });
       const last = await raw.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
-      const events = new QueueEvents(name, { connection, prefix: config.prefix, lastEventId: last[0]?.[0] ?? '0-0' });
+      // blockingTimeout 0: one XREAD that blocks until events come, on an unref'd connection;
+      // BullMQ 6 races a bounded one against a ref'd timer, which held the creator open for ever.
+      const events = new QueueEvents(name, {
+        connection, prefix: config.prefix, lastEventId: last[0]?.[0] ?? '0-0', blockingTimeout: 0,
+      });
       this.events = events;
       if (this.#closed) void events.close().catch(() => {});
       events.on('error', (error) => { this.lastError = error; });
@@ -183,7 +188,7 @@ class Link {
       });
       events.on('progress', ({ jobId, data }) => { this.jobs.get(jobId)?.progressed(data); });
       await events.waitUntilReady();
-      unref(await events.client);
+      unref(await redisClient(events));
     })();
     this.ready.catch((error: unknown) => { this.lastError = error; });
     this.#poll = setInterval(() => { for (const id of this.jobs.keys()) this.check(id); },
@@ -227,25 +232,23 @@ class Link {
   }
 
   async #read(tracker: Tracker): Promise<void> {
-    const { Job } = loadBullmq();
     // One read: a job is over once it has finishedOn (a retry or a stall puts it back without),
-    // and completed then when it has a return value (the worker always returns a sealed one).
-    // The hash as Job.fromId reads it, with the field BullMQ's Job does not keep (THROWN_FIELD).
-    const hash = await (await redisClient(this.queue)).hgetall(this.queue.toKey(tracker.jobId));
-    const job: Job | undefined = Object.keys(hash).length === 0 ? undefined : Job.fromJSON(
-      this.queue, hash as unknown as Parameters<typeof Job.fromJSON>[1], tracker.jobId);
-    if (tracker.settled || (job !== undefined && !job.finishedOn)) return;
-    if (job === undefined) {
+    // and completed then when it has a return value (the worker always returns a sealed one);
+    // with the field BullMQ's Job does not keep (THROWN_FIELD). Batched with the link's others.
+    const job = await this.#reader.read(this.queue.toKey(tracker.jobId));
+    if (tracker.settled || job === 'running') return;
+    if (job === 'gone') {
       tracker.settle({ error: refusal('ERR_REMOTE_JOB_LOST', `job ${tracker.jobId} of queue ${this.queue.name} is gone from Redis (removed, or Redis lost its data)`) });
       return;
     }
     // The last progress value, if the events stream has not delivered it yet: before the end.
-    if (typeof hash.progress === 'string') {
-      try { tracker.progressed(JSON.parse(hash.progress)); } catch { /* not JSON: not ours */ }
+    const progress = job.extra.progress;
+    if (typeof progress === 'string') {
+      try { tracker.progressed(JSON.parse(progress)); } catch { /* not JSON: not ours */ }
     }
     tracker.info.attempts = job.attemptsStarted;
     tracker.info.stalls = job.stalledCounter;
-    tracker.info.worker = job.processedBy ?? null;
+    tracker.info.worker = job.processedBy;
     if (job.returnvalue !== null && job.returnvalue !== undefined) {
       let result: unknown;
       try {
@@ -257,7 +260,7 @@ class Link {
       tracker.settle({ result });
       return;
     }
-    const reason = job.failedReason ?? '';
+    const reason = job.failedReason;
     if (reason === 'job stalled more than allowable limit') {
       tracker.settle({ error: refusal('ERR_REMOTE_STALLED', `job ${tracker.jobId} stalled ${job.stalledCounter} times ` +
         '(its worker died or froze while running it), more than the workers\' maxStalledCount') });
@@ -265,8 +268,8 @@ class Link {
     }
     // The thread's exception as it was, sealed by the worker; else (a refusal, a tombstone, a
     // worker that could not write it) what BullMQ keeps of it.
-    const thrown = openThrown(tracker.secret, tracker.place, reason, hash[THROWN_FIELD]);
-    const stacks = job.stacktrace ?? [];
+    const thrown = openThrown(tracker.secret, tracker.place, reason, job.extra[THROWN_FIELD]);
+    const stacks = job.stacktrace;
     tracker.settle({ error: thrown !== undefined
       ? thrown : decodeError(reason, stacks[stacks.length - 1] ?? undefined) });
   }

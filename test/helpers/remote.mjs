@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { haveRedis, startRedis } from '../../scripts/redis-server.mjs';
@@ -72,6 +73,13 @@ export async function stopWorkers(...workers) {
   for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
   await Promise.all(workers.map((w) => w.exited));
 }
+
+/**
+ * The raw ioredis client of a BullMQ Queue, for what its interface does not list: the package's
+ * own accessor (src/remote/bullmq.ts), which knows BullMQ 5 (queue.client) from 6
+ * (queue.getBackend().client).
+ */
+export const rawClient = (queue) => createRequire(import.meta.url)('../../dist/remote/bullmq.js').redisClient(queue);
 
 /** A BullMQ Queue on `queue`, to look at its jobs (close it after). */
 export async function inspectQueue(socket, queue) {
