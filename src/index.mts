@@ -11,5 +11,5 @@ export {
 export type {
   BackgroundThreadOptions, ErrorDetails, ExceptHook, ExceptHookArgs, IsolatePoolOptions,
   IsolatePoolState, ModuleTarget, RemoteConfig, RemoteJob, RemoteJobOptions, RemoteWorker,
-  RemoteWorkerOptions, Target,
+  RemoteWorkerOptions, Target, TimeSummary,
 } from './index.js';

@@ -14,6 +14,7 @@ export {
   setMaxBackgroundThreads, stackSize, startNewBackgroundThread, type IsolatePoolOptions,
   type IsolatePoolState,
 } from './thread/threading';
+export type { TimeSummary } from './isolate/stats';
 export { configureRemote, type RemoteConfig, type RemoteJob, type RemoteJobOptions } from './remote/options';
 export { runWorker, startWorker, type RemoteWorker, type RemoteWorkerOptions } from './remote/worker';
 export { excepthook, getExcepthook, setExcepthook, type ExceptHook, type ExceptHookArgs } from './thread/excepthook';

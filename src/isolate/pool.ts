@@ -24,6 +24,7 @@ import { RUNNER } from '../core/own-files';
 import { decodeThrown } from '../core/thrown';
 import type { IsolateData, Order, Report, RunMessage, RunReport } from './protocol';
 import { afterProcessEvent } from '../core/process-events';
+import { recordTimes } from './stats';
 
 /** The pool's settings (setIsolatePool). */
 export interface PoolPolicy {
@@ -89,6 +90,10 @@ export interface Run {
   queued: boolean;
   /** The isolate carrying it out, once it has one. */
   isolate: Isolate | null;
+  /** When start() handed it to the pool (performance.now()): its wait begins (./stats.ts). */
+  startedAt?: number;
+  /** When an isolate was handed it (a new one boots with it): its wait ends, its run begins. */
+  takenAt?: number;
 }
 
 class Isolate {
@@ -190,6 +195,7 @@ class Isolate {
   /** Hands the run over; throws (HandOverRefused) with nothing sent. */
   begin(run: Run): void {
     handOver(run.transfer, () => { this.port.postMessage(run.message, run.transfer); });
+    run.takenAt = performance.now();
     this.run = run;
     run.isolate = this;
     run.queued = false;
@@ -248,6 +254,7 @@ export function isolatesHolding(): Promise<void> | null {
  * its transfer list transferred, or the Worker constructor's error.
  */
 export function startRun(run: Run, fresh: boolean): void {
+  run.startedAt ??= performance.now();  // kept when a run that never began starts again
   if (fresh) {
     const isolate = new Isolate(true);
     try {
@@ -285,6 +292,7 @@ export function runEnded(run: Run): void {
     if (at >= 0) waiting.splice(at, 1);
     return;
   }
+  recordTimes(run.startedAt!, run.takenAt!, performance.now());
   isolate.drain();
   if (isolate.run === run) {
     isolate.run = null;
