@@ -13,5 +13,5 @@ export {
 export type {
   BackgroundThreadOptions, ErrorDetails, ExceptHook, ExceptHookArgs, IsolatePoolOptions,
   IsolatePoolState, ModuleTarget, RemoteConfig, RemoteJob, RemoteJobOptions, RemoteWorker,
-  RemoteWorkerOptions, Target, TraceContext,
+  RemoteWorkerOptions, Target, TimeSummary, TraceContext,
 } from './index.js';

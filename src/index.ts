@@ -15,6 +15,7 @@ export {
   type IsolatePoolState,
 } from './thread/threading';
 export type { TraceContext } from './core/tracing';
+export type { TimeSummary } from './isolate/stats';
 export { configureRemote, type RemoteConfig, type RemoteJob, type RemoteJobOptions } from './remote/options';
 export { runWorker, startWorker, type RemoteWorker, type RemoteWorkerOptions } from './remote/worker';
 export { excepthook, getExcepthook, setExcepthook, type ExceptHook, type ExceptHookArgs } from './thread/excepthook';

@@ -24,6 +24,7 @@ import { RUNNER } from '../core/own-files';
 import { decodeThrown, type Thrown } from '../core/thrown';
 import type { IsolateData, Order, Report, RunMessage, RunReport } from './protocol';
 import { afterProcessEvent } from '../core/process-events';
+import { recordTimes } from './stats';
 
 /** The pool's settings (setIsolatePool). */
 export interface PoolPolicy {
@@ -93,6 +94,10 @@ export interface Run {
   cancelled: boolean;
   /** A cancelled run's grace period, until its isolate is terminated. */
   grace: NodeJS.Timeout | null;
+  /** When start() handed it to the pool (performance.now()): its wait begins (./stats.ts). */
+  startedAt?: number;
+  /** When an isolate was handed it (a new one boots with it): its wait ends, its run begins. */
+  takenAt?: number;
 }
 
 class Isolate {
@@ -194,6 +199,7 @@ class Isolate {
   /** Hands the run over; throws (HandOverRefused) with nothing sent. */
   begin(run: Run): void {
     handOver(run.transfer, () => { this.port.postMessage(run.message, run.transfer); });
+    run.takenAt = performance.now();
     this.run = run;
     run.isolate = this;
     run.queued = false;
@@ -252,6 +258,7 @@ export function isolatesHolding(): Promise<void> | null {
  * its transfer list transferred, or the Worker constructor's error.
  */
 export function startRun(run: Run, fresh: boolean): void {
+  run.startedAt ??= performance.now();  // kept when a run that never began starts again
   if (fresh) {
     const isolate = new Isolate(true);
     try {
@@ -318,6 +325,7 @@ export function runEnded(run: Run): void {
     if (at >= 0) waiting.splice(at, 1);
     return;
   }
+  recordTimes(run.startedAt!, run.takenAt!, performance.now());
   isolate.drain();
   if (isolate.run === run) {
     isolate.run = null;
