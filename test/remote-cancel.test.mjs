@@ -6,29 +6,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BackgroundThread, ThreadCancelledError, configureRemote } from 'background-thread';
-import {
-  JOBS, JOBS_ROOT, SECRET, freshQueue, inspectQueue, markers, startWorker, stopWorkers, testRedis,
-} from './helpers/remote.mjs';
+import { BackgroundThread, ThreadCancelledError } from 'background-thread';
+import { JOBS, freshQueue, inspectQueue, markers, remoteFixture } from './helpers/remote.mjs';
 import { until, withTimeout } from './helpers/wait.mjs';
 
-const redis = await testRedis();
-const queue = freshQueue();
-let worker;
+const { redis, queue, it } = await remoteFixture(test);
 const dir = markers();
-
-test.before(async () => {
-  if (redis === null) return;
-  worker = await startWorker(redis.socket, queue);
-  configureRemote({ url: redis.socket, secret: SECRET, root: JOBS_ROOT, queue, pollInterval: 1 });
-});
-
-test.after(async () => {
-  if (worker) await stopWorkers(worker);
-  await redis?.stop();
-});
-
-const it = redis === null ? test.skip : test;
 const remote = (exportName, options = {}, remoteOptions = true) => new BackgroundThread({
   target: { module: JOBS, export: exportName, remote: remoteOptions }, ...options,
 });

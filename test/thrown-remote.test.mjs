@@ -5,27 +5,12 @@
 // and falls back to what BullMQ keeps when there is none (or it does not open).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BackgroundThread, configureRemote, getExcepthook, setExcepthook } from 'background-thread';
-import { JOBS_ROOT, SECRET, freshQueue, inspectQueue, rawClient, startWorker, stopWorkers, testRedis } from './helpers/remote.mjs';
+import { BackgroundThread, getExcepthook, setExcepthook } from 'background-thread';
+import { inspectQueue, rawClient, remoteFixture } from './helpers/remote.mjs';
 import { withTimeout } from './helpers/wait.mjs';
 
 const THROWS = new URL('./fixtures/remote/jobs/throws.mjs', import.meta.url).href;
-const redis = await testRedis();
-const queue = freshQueue();
-let worker;
-
-test.before(async () => {
-  if (redis === null) return;
-  worker = await startWorker(redis.socket, queue);
-  configureRemote({ url: redis.socket, secret: SECRET, root: JOBS_ROOT, queue, pollInterval: 1 });
-});
-
-test.after(async () => {
-  if (worker) await stopWorkers(worker);
-  await redis?.stop();
-});
-
-const it = redis === null ? test.skip : test;
+const { redis, queue, it } = await remoteFixture(test);
 
 /** Runs export `name` remotely and returns its thread's exception, with the excepthook's copy. */
 async function thrownBy(name) {

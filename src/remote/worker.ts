@@ -185,7 +185,9 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
     const thread = new BackgroundThread({
       target: { module: url, export: opened.export }, args: opened.args, kwargs: opened.kwargs,
       name: opened.name, daemon: false, isolate: opened.fresh ? 'fresh' : 'warm',
-      cancelGrace: opened.cancelGrace,
+      // Its creator's cancel (cancelChannel, below: BullMQ's Worker.cancelJob aborts the signal)
+      // cancels it, with the creator's grace.
+      cancelGrace: opened.cancelGrace, signal,
     });
     // Its progress goes into the job (BullMQ's progress: its event and its hash), sealed, in
     // order; all of it before the job ends.
@@ -195,27 +197,20 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
       progressed = progressed.then(() => job.updateProgress(sealed as unknown as object))
         .catch(() => {});
     });
-    // Its creator cancelled it (cancelChannel, below: BullMQ's Worker.cancelJob aborts the signal).
-    const cancel = (): void => { thread.cancel(signal?.reason); };
-    signal?.addEventListener('abort', cancel, { once: true });
     // Traced when this process subscribes: the job's thread starts inside the run's start stores
     // (what a start subscriber then injects into its own carrier carries the trace on).
     const trace = runTrace(thread, 'remote', null, opened.name, false, job.id!, opened.carrier);
-    try {
-      if (trace === null) {
-        thread.start();
-      } else {
-        try {
-          traceRun(trace, () => { thread.start(); trace.ident = thread.ident; });
-        } catch (error) {
-          traceSettled(runChannel!, trace, { error });
-          throw error;
-        }
+    if (trace === null) {
+      thread.start();
+    } else {
+      try {
+        traceRun(trace, () => { thread.start(); trace.ident = thread.ident; });
+      } catch (error) {
+        traceSettled(runChannel!, trace, { error });
+        throw error;
       }
-      await thread.join();
-    } finally {
-      signal?.removeEventListener('abort', cancel);
     }
+    await thread.join();
     await progressed;
     if (trace !== null) {
       traceSettled(runChannel!, trace, thread.exception !== undefined

@@ -286,7 +286,6 @@ export class BackgroundThread extends PythonAliases {
    */
   cancel(reason?: unknown): boolean {
     if (this.#state !== 'started' || this.#cancelled !== null || this.#settled) return false;
-
     const error = cancelledError(this.#name, reason, arguments.length > 0);
     this.#cancelled = error;
     this.#excepted = true;

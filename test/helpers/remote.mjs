@@ -151,3 +151,26 @@ export async function redisProxy(socket) {
     },
   };
 }
+
+/**
+ * A test file's remote setup: its Redis, a fresh queue, one worker on it (started in the file's
+ * `before`, with `env`), and this process configured as the queue's creator; both stopped in
+ * `after`. Returns { redis, queue, it, worker() }: `it` is `test`, or `test.skip` when
+ * redis-server is missing outside CI.
+ */
+export async function remoteFixture(test, { env = {} } = {}) {
+  const redis = await testRedis();
+  const queue = freshQueue();
+  let worker;
+  test.before(async () => {
+    if (redis === null) return;
+    worker = await startWorker(redis.socket, queue, { env });
+    const { configureRemote } = await import('background-thread');
+    configureRemote({ url: redis.socket, secret: SECRET, root: JOBS_ROOT, queue, pollInterval: 1 });
+  });
+  test.after(async () => {
+    if (worker) await stopWorkers(worker);
+    await redis?.stop();
+  });
+  return { redis, queue, it: redis === null ? test.skip : test, worker: () => worker };
+}
