@@ -11,7 +11,7 @@ try {
   if (!version.startsWith('6.')) throw new Error(`the bullmq6 devDependency is BullMQ ${version}, not 6`);
   process.stdout.write(`remote threads against BullMQ ${version}, in ${dir}\n`);
   execFileSync(process.execPath, [join(dir, 'node_modules/uvu/bin.js'), 'test', '^(remote-|thrown-remote)'],
-    { cwd: dir, stdio: 'inherit', env: { ...process.env, BACKGROUND_THREAD_TEST_NO_NPX: '1' } });
+    { cwd: dir, stdio: 'inherit' });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -5,7 +5,8 @@
 // and the refusals to start.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { startRedis } from '../scripts/redis-server.mjs';
@@ -295,17 +296,27 @@ it('SIGTERM drains a worker: the running job ends, then exit 0; past --drain-tim
   assert.equal(await twice.w.exited, { code: 143, signal: null }, twice.w.stderr());
 });
 
-// npx runs a project's own bin by installing the project into its cache: the copy that
-// npm run test:bullmq6 tests in (a new folder each run) cannot be installed offline. The CLI is
-// the same whatever BullMQ it loads: the BullMQ 6 run leaves this one to npm test.
-(process.env.BACKGROUND_THREAD_TEST_NO_NPX ? test.skip : it)('SIGTERM to the pid of `npx background-thread-worker` reaches the worker: it drains its running job and exits', async () => {
+/**
+ * A consumer project that has this package installed, as `npm install` leaves it (linked, so no
+ * copy): npx finds `background-thread-worker` in its node_modules/.bin and installs nothing.
+ */
+function consumerProject() {
+  const dir = mkdtempSync(join(tmpdir(), 'bt-consumer-'));
+  mkdirSync(join(dir, 'node_modules/.bin'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, dependencies: { 'background-thread': '*' } }));
+  symlinkSync(ROOT, join(dir, 'node_modules/background-thread'), 'dir');
+  symlinkSync('../background-thread/dist/remote/cli.js', join(dir, 'node_modules/.bin/background-thread-worker'));
+  return dir;
+}
+
+it('SIGTERM to the pid of `npx background-thread-worker` reaches the worker: it drains its running job and exits', async () => {
   const queue = freshQueue();
   const dir = markers();
   const began = join(dir, 'began');
   const release = join(dir, 'release');
   // npx runs the bin through `sh -c`, and forwards a signal it gets to that shell only.
   const npx = spawn('npx', ['--offline', 'background-thread-worker', '--allow', 'jobs/**'], {
-    cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...remoteEnv(redis.socket, queue) }, stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: consumerProject(), env: { ...process.env, NODE_OPTIONS: '', ...remoteEnv(redis.socket, queue) }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   npx.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
