@@ -4,12 +4,12 @@
 export {
   BackgroundThread, BackgroundThreadError, BackgroundThreadLimitReachedError, Error,
   FrontendsNotSupported, MainThread, RuntimeError, activeCount, configureRemote, currentThread,
-  enumerate, excepthook, getExcepthook, isolatePool, joinAll, mainThread, runWorker, setExcepthook,
-  setIsolatePool, setMaxBackgroundThreads, stackSize, startNewBackgroundThread, startWorker,
-  start_new_background_thread, transfer,
+  enumerate, excepthook, getExcepthook, isolatePool, joinAll, mainThread, remoteQueueCounts,
+  runWorker, setExcepthook, setIsolatePool, setMaxBackgroundThreads, stackSize,
+  startNewBackgroundThread, startWorker, start_new_background_thread, transfer,
 } from './index.js';
 export type {
   BackgroundThreadOptions, ErrorDetails, ExceptHook, ExceptHookArgs, IsolatePoolOptions,
-  IsolatePoolState, ModuleTarget, RemoteConfig, RemoteJob, RemoteJobOptions, RemoteWorker,
-  RemoteWorkerOptions, Target, TimeSummary,
+  IsolatePoolState, ModuleTarget, RemoteConfig, RemoteJob, RemoteJobOptions, RemoteQueueCounts,
+  RemoteWorker, RemoteWorkerOptions, Target, TimeSummary,
 } from './index.js';

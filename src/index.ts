@@ -16,6 +16,7 @@ export {
 } from './thread/threading';
 export type { TimeSummary } from './isolate/stats';
 export { configureRemote, type RemoteConfig, type RemoteJob, type RemoteJobOptions } from './remote/options';
+export { remoteQueueCounts, type RemoteQueueCounts } from './remote/counts';
 export { runWorker, startWorker, type RemoteWorker, type RemoteWorkerOptions } from './remote/worker';
 export { excepthook, getExcepthook, setExcepthook, type ExceptHook, type ExceptHookArgs } from './thread/excepthook';
 export {
