@@ -13,7 +13,8 @@ import {
   setExcepthook,
 } from 'background-thread';
 import {
-  JOBS, JOBS_ROOT, SECRET, freshQueue, inspectQueue, markers, redisProxy, startWorker, stopWorkers, testRedis,
+  JOBS, JOBS_ROOT, SECRET, freshQueue, inspectQueue, markers, redisProxy, startWorker, stopWorkers,
+  testRedis,
 } from './helpers/remote.mjs';
 import { until, withTimeout } from './helpers/wait.mjs';
 
