@@ -4,14 +4,12 @@
 export {
   BackgroundThread, BackgroundThreadError, BackgroundThreadLimitReachedError, Error,
   FrontendsNotSupported, MainThread, RuntimeError, ThreadCancelledError, activeCount,
-  configureRemote,
-  currentThread,
-  enumerate, excepthook, getExcepthook, isolatePool, joinAll, mainThread, runWorker, setExcepthook,
-  setIsolatePool, setMaxBackgroundThreads, stackSize, startNewBackgroundThread, startWorker,
-  start_new_background_thread, transfer,
+  configureRemote, currentThread, enumerate, excepthook, getExcepthook, isolatePool, joinAll,
+  mainThread, remoteQueueCounts, runWorker, setExcepthook, setIsolatePool, setMaxBackgroundThreads,
+  stackSize, startNewBackgroundThread, startWorker, start_new_background_thread, transfer,
 } from './index.js';
 export type {
   BackgroundThreadOptions, ErrorDetails, ExceptHook, ExceptHookArgs, IsolatePoolOptions,
-  IsolatePoolState, ModuleTarget, RemoteConfig, RemoteJob, RemoteJobOptions, RemoteWorker,
-  RemoteWorkerOptions, Target, TimeSummary, TraceContext,
+  IsolatePoolState, ModuleTarget, RemoteConfig, RemoteJob, RemoteJobOptions, RemoteQueueCounts,
+  RemoteWorker, RemoteWorkerOptions, Target, TimeSummary, TraceContext,
 } from './index.js';

@@ -17,6 +17,7 @@ export {
 export type { TraceContext } from './core/tracing';
 export type { TimeSummary } from './isolate/stats';
 export { configureRemote, type RemoteConfig, type RemoteJob, type RemoteJobOptions } from './remote/options';
+export { remoteQueueCounts, type RemoteQueueCounts } from './remote/counts';
 export { runWorker, startWorker, type RemoteWorker, type RemoteWorkerOptions } from './remote/worker';
 export { excepthook, getExcepthook, setExcepthook, type ExceptHook, type ExceptHookArgs } from './thread/excepthook';
 export {

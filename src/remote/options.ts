@@ -34,7 +34,7 @@ export interface RemoteConfig {
    * `ERR_REMOTE_ENQUEUE` at once; one whose add may have reached Redis is withdrawn once Redis
    * answers (the thread then ends with `ERR_REMOTE_ENQUEUE`, and the job never runs), or, if a
    * worker has begun it already, followed to its end. An `ERR_REMOTE_ENQUEUE` thread's job never
-   * runs.
+   * runs. Also how long `remoteQueueCounts()` waits for Redis's answer (`ERR_REMOTE_UNAVAILABLE`).
    */
   enqueueTimeout?: number;
   /** Seconds between polls of pending jobs' states, the safety net under the events; default 5. */
