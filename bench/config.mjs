@@ -31,7 +31,8 @@
 //   remote       remote threads (background-thread only; peers/remote.mjs): a child with its own
 //                redis-server and 2 worker processes; start -> the export's first line, one at a
 //                time (µs), and start+join, 100 in flight (jobs/s), against module targets of the
-//                same child and against BullMQ alone (Queue.add -> a plain Worker's processor)
+//                same child and against BullMQ alone (Queue.add -> a plain Worker's processor);
+//                cancel() -> join() of a running job against the worker's own Worker.cancelJob()
 // A peer's child may answer { na: reason } (the baseline build without warm isolates): n/a cells.
 import os from 'node:os';
 import { median } from './stats.mjs';
@@ -352,6 +353,8 @@ function remoteJob(C) {
       { id: 'remote-jobs', label: `remote threads, ${workers} workers x concurrency ${C.cores}: ${inFlight}`, unit: 'jobs/s', better: 'higher', value: (r) => r.remoteJobs.perSecond },
       { id: 'remote-local-jobs', label: `module targets, warm, same process: ${inFlight}`, unit: 'threads/s', better: 'higher', value: (r) => r.localJobs.perSecond },
       { id: 'remote-bullmq-jobs', label: `BullMQ alone, same workers: add + waitUntilFinished, ${IN_FLIGHT} in flight`, unit: 'jobs/s', better: 'higher', value: (r) => r.bullmqJobs.perSecond },
+      { id: 'remote-cancel', label: `${remote}: cancel() -> join(), the job running and observing its signal`, unit: 'µs', better: 'lower', value: (r) => median(r.remoteCancel) },
+      { id: 'remote-bullmq-cancel', label: "BullMQ alone: the worker's own Worker.cancelJob() -> waitUntilFinished() rejects (no cancel from another process)", unit: 'µs', better: 'lower', value: (r) => median(r.bullmqCancel) },
     ],
   };
 }

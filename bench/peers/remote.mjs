@@ -13,6 +13,10 @@
 //   for 5 s after its last thread ends); remoteLive: the same beside a live
 //   remote thread (a delayed job, promoted at the end), whose connections they share. *Jobs:
 //   start+join (add + waitUntilFinished) of the empty export, `inFlight` lanes (common.mjs lanes).
+//   remoteCancel: cancel() -> join() of a remote thread running on a worker (it has reported
+//   'began' and waits for its signal: control-work.mjs), the request crossing to its worker;
+//   bullmqCancel: BullMQ alone, the worker's own Worker.cancelJob() -> waitUntilFinished()
+//   rejecting on the creator (BullMQ has no cancel from another process: this is its floor).
 // Everything is measured once at the warm-up sizes first (the workers' isolates, the pool of this
 // process, the JIT), then at the real ones. This child starts its own redis-server
 // (scripts/redis-server.mjs) and worker processes, and stops them before it answers.
@@ -26,6 +30,7 @@ import { fail, lanes, nowUs, round1 } from './common.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));  // the remote root: jobs name module-work.mjs
 const WORK = new URL('./module-work.mjs', import.meta.url);
+const CONTROL = new URL('./control-work.mjs', import.meta.url);
 const WORKER = fileURLToPath(new URL('./remote-worker.mjs', import.meta.url));
 const REMOTE_QUEUE = 'bench-remote';
 const PLAIN_QUEUE = 'bench-plain';
@@ -126,6 +131,33 @@ export async function remote(pkg, { n, warmup, jobs, warmupJobs, inFlight, worke
       await joined(t);
     };
     const bullmqJob = async () => { await (await add()).waitUntilFinished(events, 60_000); };
+    /** cancel() -> join() resolved, once the job has begun on its worker (none without cancel). */
+    const remoteCancel = async (count) => {
+      const out = [];
+      for (let i = 0; i < count; i++) {
+        const t = new BackgroundThread({ target: { module: CONTROL, export: 'waitForAbort', remote: true } });
+        if (typeof t.cancel !== 'function') return undefined;
+        const began = new Promise((resolve) => { t.once('progress', resolve); });
+        t.start();
+        await began;
+        const t0 = nowUs();
+        t.cancel();
+        if (!(await t.join(60))) fail('join after cancel timed out');
+        out.push(round1(nowUs() - t0));
+        if (t.exception?.code !== 'ERR_THREAD_CANCELLED') fail(`not cancelled: ${t.exception}`);
+      }
+      return out;
+    };
+    /** The worker's cancelJob() (its clock: the reason) -> waitUntilFinished() rejects. */
+    const bullmqCancel = async (count) => {
+      const out = [];
+      for (let i = 0; i < count; i++) {
+        const job = await plain.add('cancel', {}, { removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } });
+        const reason = await job.waitUntilFinished(events, 60_000).then(() => fail('not cancelled'), (error) => error.message);
+        out.push(round1(nowUs() - us(reason)));
+      }
+      return out;
+    };
 
     const measure = async (count, jobCount) => ({
       remote: await oneByOne(count, threadRun(true)),
@@ -135,6 +167,8 @@ export async function remote(pkg, { n, warmup, jobs, warmupJobs, inFlight, worke
       remoteJobs: await lanes(jobCount, inFlight, threadJob(true)),
       localJobs: await lanes(jobCount, inFlight, threadJob(false)),
       bullmqJobs: await lanes(jobCount, inFlight, bullmqJob),
+      remoteCancel: await remoteCancel(count),
+      bullmqCancel: await bullmqCancel(count),
     });
     await measure(warmup, warmupJobs);
     const result = await measure(n, jobs);
