@@ -102,6 +102,21 @@ it('Redis down: ERR_REMOTE_ENQUEUE reaches the excepthook after enqueueTimeout, 
   assert.match(r.stdout, /exit alive false null/, describe(r));
 });
 
+it('Redis gone while a daemon remote thread waits for its job: the creator still exits (no reconnect timer holds it)', async () => {
+  const own = await startRedis();
+  try {
+    const r = await runChild(creator('add', [1, 2], {
+      // The second's wait lets the connections see Redis go (and ioredis arm its reconnect timer).
+      daemon: true, then: `await t.remote.enqueued; process.kill(${own.pid}, 'SIGKILL');
+        await new Promise((resolve) => setTimeout(resolve, 1000)); console.log('redis killed');`,
+    }), { ...QUICK, env: remoteEnv(own.socket, freshQueue()) });
+    assert.is(r.code, 0, describe(r));
+    assert.match(r.stdout, /redis killed\nexit alive true null/, describe(r));
+  } finally {
+    await own.stop().catch(() => {});
+  }
+});
+
 /**
  * A creator that starts `n` remote threads of `tally` (one marker file each, a line per run)
  * while the Redis of pid `redisPid` is SIGSTOPped, its connections up (so every add is sent),

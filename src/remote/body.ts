@@ -351,14 +351,18 @@ class Link {
 
 /**
  * A connection's socket must not hold the process open: the threads' native records do (non-daemon
- * ones).
+ * ones). Nor its reconnect timer, once Redis has gone: ioredis sets it before it emits
+ * 'reconnecting' (on the next tick), and would hold a creator whose threads are all daemons open
+ * for as long as Redis stays away.
  */
 function unref(client: unknown): void {
   const connection = client as {
-    stream?: { unref?: () => void }; on?: (event: string, listener: () => void) => void;
+    stream?: { unref?: () => void }; reconnectTimeout?: { unref?: () => void } | null;
+    on?: (event: string, listener: () => void) => void;
   };
   connection.stream?.unref?.();
   connection.on?.('connect', () => { connection.stream?.unref?.(); });
+  connection.on?.('reconnecting', () => { connection.reconnectTimeout?.unref?.(); });
 }
 
 const links = new Map<string, Link>();
