@@ -4,6 +4,7 @@
 // join(); a value that is not sealed for the job is ignored.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackgroundThread, ThreadCancelledError } from 'background-thread';
@@ -38,6 +39,31 @@ it('a running job: its worker aborts the export\'s signal, the job fails for goo
     assert.is(await job.getState(), 'failed');
     assert.is(job.attemptsStarted, 1, 'not retried, though it had 3 attempts');
     assert.equal(seen, [], 'the forged value was not delivered');
+  } finally {
+    await inspect.close();
+  }
+});
+
+it('cancelled after its job completed, before the creator learned it: the job stays completed in Redis', async () => {
+  const t = remote('add', { args: [1, 2] });
+  t.start();
+  const jobId = await withTimeout(t.remote.enqueued, 60, 'enqueued');
+  // This loop is held (synchronously) until the worker has completed the job in Redis, so that
+  // the creator has not read its end yet when cancel() comes.
+  const key = `bull:${queue}:${jobId}`;
+  const finished = () => execFileSync('redis-cli', ['-s', redis.socket, 'HEXISTS', key, 'finishedOn'], { encoding: 'utf8' }).trim() === '1';
+  const end = performance.now() + 60_000;   // a hang guard
+  while (!finished()) if (performance.now() > end) throw new Error('the job did not complete');
+  assert.ok(t.isAlive(), 'the creator has not learned the end yet');
+  assert.ok(t.cancel('too late'), 'cancel() of a live thread');
+  await withTimeout(t.join(), 60, 'join');
+  // The caller's cancel decides the thread's outcome (as for every kind); Redis keeps the truth.
+  assert.instance(t.exception, ThreadCancelledError);
+  const inspect = await inspectQueue(redis.socket, queue);
+  try {
+    const job = await inspect.getJob(jobId);
+    assert.ok(job, 'not removed');
+    assert.is(await job.getState(), 'completed');
   } finally {
     await inspect.close();
   }

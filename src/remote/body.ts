@@ -217,18 +217,23 @@ class Link {
     tracker.busy = this;
     try {
       await this.ready;
-      // The tombstone's failure as a worker's failure writes it (encodeError, whole), so that
-      // #read decodes one format, whatever encodeError becomes.
-      const { message, stack } = encodeError(withdrawnError(tracker.place));
-      const outcome = await this.#client!.eval(WITHDRAW, 1, this.queue.toKey(tracker.jobId),
-        JSON.stringify(tracker.add.data), JSON.stringify(WITHDRAWN), message,
-        JSON.stringify([stack]), Date.now(), FAILED_KEPT_S * 1000, tracker.add.name);
+      const outcome = await this.#withdrawScript(tracker);
       if (tracker.settled || !tracker.withdrawing) return;
       if (outcome === 'withdrawn') tracker.notEnqueued('withdrawn');
       else tracker.follow();  // a worker has begun it: the thread ends as the job does
     } finally {
       if (tracker.busy === this) tracker.busy = null;
     }
+  }
+
+  /** WITHDRAW on `tracker`'s job: 'withdrawn' (it never runs), or 'follow' (a worker began it). */
+  async #withdrawScript(tracker: Tracker): Promise<unknown> {
+    // The tombstone's failure as a worker's failure writes it (encodeError, whole), so that
+    // #read decodes one format, whatever encodeError becomes.
+    const { message, stack } = encodeError(withdrawnError(tracker.place));
+    return this.#client!.eval(WITHDRAW, 1, this.queue.toKey(tracker.jobId),
+      JSON.stringify(tracker.add.data), JSON.stringify(WITHDRAWN), message,
+      JSON.stringify([stack]), Date.now(), FAILED_KEPT_S * 1000, tracker.add.name);
   }
 
   async #read(tracker: Tracker): Promise<void> {
@@ -275,15 +280,18 @@ class Link {
   }
 
   /**
-   * The thread was cancelled, its job in Redis: removed if no worker holds it (BullMQ's remove
-   * refuses a locked job), and the thread ends; else the queue's workers are asked to cancel it
-   * (cancelChannel), and the thread ends as the job does (failed, not retried).
+   * The thread was cancelled, its job in Redis. Not begun by a worker: withdrawn (WITHDRAW, in
+   * one step, so that no worker can begin it after), the thread ends, and the job is removed (a
+   * worker that took it meanwhile fails it unrun). Begun: the queue's workers are asked to cancel
+   * it (cancelChannel), and the thread ends as the job does: failed, not retried; or with its
+   * result, if it ended before the request came (a remote thread's end is its job's).
    */
   async cancel(tracker: Tracker): Promise<void> {
     await this.ready;
     if (tracker.settled) return;
-    if (await this.queue.remove(tracker.jobId) === 1) {
+    if (await this.#withdrawScript(tracker) === 'withdrawn') {
       tracker.settle({ error: tracker.cancel! });
+      await this.queue.remove(tracker.jobId);
       return;
     }
     const request: CancelRequest = { jobId: tracker.jobId };

@@ -276,8 +276,9 @@ export class BackgroundThread extends PythonAliases {
    * returns or throws afterwards. Cancellation is cooperative for a function target (it runs on
    * this loop: it ends when it settles, so observe the signal); a module target's isolate is
    * terminated if the export has not settled `cancelGrace` seconds later, and never reused; a
-   * remote thread's job is removed if no worker has begun it, else its worker cancels it (BullMQ's
-   * job cancellation), and it is not retried. A target that has not begun never runs.
+   * remote thread's job is withdrawn and removed if no worker has begun it, else its worker
+   * cancels it (BullMQ's job cancellation), and it is not retried. A target that has not begun
+   * never runs.
    *
    * @param reason - Why: the error's `cause` (any value; omitted: no cause).
    * @returns true when this call cancelled the thread; false when there was nothing to cancel:
