@@ -262,7 +262,8 @@ class Link {
       try { last = JSON.parse(progress); } catch { /* not JSON: not ours */ }
     }
     const ran = {
-      worker: job.processedBy, attempts: job.attemptsStarted, stalls: job.stalledCounter, progress: last,
+      worker: job.processedBy, attempts: job.attemptsStarted, stalls: job.stalledCounter,
+      progress: last,  // the last progress value, if the events have not delivered it yet
     };
     if (job.returnvalue !== null && job.returnvalue !== undefined) {
       this.#completed(tracker, job.returnvalue, ran, true);
