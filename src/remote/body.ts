@@ -15,8 +15,8 @@ import type { ModuleRef } from '../thread/module-target';
 import { connectionOptions, redactUrl, resolvedConfig, type RemoteJob, type RemoteSpec, type ResolvedConfig } from './options';
 import {
   THROWN_FIELD, WITHDRAWN, cancelChannel, decodeError, encodeError, openProgress, openThrown,
-  openResult, refusal, relativeModule, sealJob, withdrawnError, type CancelRequest, type JobData,
-  type JobPlace,
+  openResult, ranBy, refusal, relativeModule, sealJob, withdrawnError, type CancelRequest,
+  type JobData, type JobPlace, type RanBy,
 } from './protocol';
 import { JobReader, loadBullmq, redisClient, type RawClient } from './bullmq';
 import { afterProcessEvent } from '../core/process-events';
@@ -75,6 +75,8 @@ interface Tracker {
   busy: Link | null;
   /** Redis has the job (or had it, begun, when the withdrawal came): its end is read from it. */
   following: boolean;
+  /** Its job's end was announced before Redis's answer to the add came: follow() reads it. */
+  endSeen: boolean;
   settled: boolean;
   /** The thread was cancelled, with this error: its job is removed, or its worker asked to stop. */
   cancel: Error | null;
@@ -172,9 +174,8 @@ class Link {
       this.events = events;
       if (this.#closed) void events.close().catch(() => {});
       events.on('error', (error) => { this.lastError = error; });
-      const check = ({ jobId }: { jobId: string }): void => { this.check(jobId); };
-      events.on('completed', check);
-      events.on('failed', check);
+      events.on('completed', ({ jobId, returnvalue }) => { this.ended(jobId, returnvalue); });
+      events.on('failed', ({ jobId }) => { this.ended(jobId); });
       events.on('stalled', ({ jobId }) => {
         const tracker = this.jobs.get(jobId);
         if (tracker !== undefined) tracker.info.stalls++;
@@ -212,6 +213,20 @@ class Link {
     else if (tracker.following) void this.#read(tracker).catch(remember);
   }
 
+  /**
+   * BullMQ's event says the job has ended. Completed, with a return value that says how it ran
+   * (src/remote/protocol.ts's JobResult): the thread ends from it, with no read of the job; else
+   * (failed, an older worker's result, a result that does not open: maybe a forged event) the job
+   * is read.
+   */
+  ended(jobId: string, returnvalue?: unknown): void {
+    const tracker = this.jobs.get(jobId);
+    if (tracker === undefined || tracker.settled) return;
+    if (!tracker.following) tracker.endSeen = true;
+    const ran = tracker.following && returnvalue !== undefined ? ranBy(returnvalue) : null;
+    if (ran === null || !this.#completed(tracker, returnvalue, ran, false)) this.check(jobId);
+  }
+
   async #withdraw(tracker: Tracker): Promise<void> {
     if (tracker.busy === this) return;
     tracker.busy = this;
@@ -246,25 +261,21 @@ class Link {
       tracker.settle({ error: refusal('ERR_REMOTE_JOB_LOST', `job ${tracker.jobId} of queue ${this.queue.name} is gone from Redis (removed, or Redis lost its data)`) });
       return;
     }
-    // The last progress value, if the events stream has not delivered it yet: before the end.
     const progress = job.extra.progress;
+    let last: unknown;
     if (typeof progress === 'string') {
-      try { tracker.progressed(JSON.parse(progress)); } catch { /* not JSON: not ours */ }
+      try { last = JSON.parse(progress); } catch { /* not JSON: not ours */ }
     }
-    tracker.info.attempts = job.attemptsStarted;
-    tracker.info.stalls = job.stalledCounter;
-    tracker.info.worker = job.processedBy;
+    const ran = {
+      worker: job.processedBy, attempts: job.attemptsStarted, stalls: job.stalledCounter,
+      progress: last,  // the last progress value, if the events have not delivered it yet
+    };
     if (job.returnvalue !== null && job.returnvalue !== undefined) {
-      let result: unknown;
-      try {
-        result = openResult(tracker.secret, tracker.place, job.returnvalue);
-      } catch (error) {
-        tracker.settle({ error });
-        return;
-      }
-      tracker.settle({ result });
+      this.#completed(tracker, job.returnvalue, ran, true);
       return;
     }
+    tracker.progressed(last);
+    Object.assign(tracker.info, { attempts: ran.attempts, stalls: ran.stalls, worker: ran.worker });
     const reason = job.failedReason;
     if (reason === 'job stalled more than allowable limit') {
       tracker.settle({ error: refusal('ERR_REMOTE_STALLED', `job ${tracker.jobId} stalled ${job.stalledCounter} times ` +
@@ -280,11 +291,32 @@ class Link {
   }
 
   /**
+   * Ends the thread of a completed job with its result, after its last progress value (if the
+   * events have not delivered it yet). A result that does not open ends it with
+   * ERR_REMOTE_BAD_SIGNATURE when it was read from the job's hash (`read`); from an event, it is
+   * left to the read (false).
+   */
+  #completed(tracker: Tracker, returnvalue: unknown,
+    ran: Omit<RanBy, 'worker'> & { worker: string | null }, read: boolean): boolean {
+    let outcome: { result?: unknown; error?: unknown };
+    try {
+      outcome = { result: openResult(tracker.secret, tracker.place, returnvalue) };
+    } catch (error) {
+      if (!read) return false;
+      outcome = { error };
+    }
+    tracker.progressed(ran.progress);
+    Object.assign(tracker.info, { attempts: ran.attempts, stalls: ran.stalls, worker: ran.worker });
+    tracker.settle(outcome);
+    return true;
+  }
+
+  /**
    * The thread was cancelled, its job in Redis. Not begun by a worker: withdrawn (WITHDRAW, in
    * one step, so that no worker can begin it after), the thread ends, and the job is removed (a
    * worker that took it meanwhile fails it unrun). Begun: the queue's workers are asked to cancel
-   * it (cancelChannel), and the thread ends as the job does: failed, not retried; or with its
-   * result, if it ended before the request came (a remote thread's end is its job's).
+   * it (cancelChannel), and the thread ends when the job does (failed, not retried); a job that
+   * ended before the request came stays in Redis as it ended.
    */
   async cancel(tracker: Tracker): Promise<void> {
     await this.ready;
@@ -508,7 +540,7 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Threa
   const tracker: Tracker = {
     jobId, link, secret: config.secret, place, add: { name: start.name, data, options },
     attempt: null, mayBeInRedis: false, expired: false, withdrawing: false, busy: null,
-    following: false, settled: false, cancel: null, lastProgress: null,
+    following: false, endSeen: false, settled: false, cancel: null, lastProgress: null,
     progressed(sealed) {
       const seal = (sealed as { progress?: unknown } | null)?.progress;
       if (this.settled || typeof seal !== 'string' || seal === this.lastProgress) return;
@@ -524,7 +556,11 @@ export function startRemoteThread(ref: ModuleRef, spec: RemoteSpec, start: Threa
       this.following = true;
       unacknowledged.delete(this);
       acknowledge(jobId);
-      this.link.check(jobId);  // an existing id may be over already: no event would come
+      // Over already, maybe: an id of the caller's (an existing job: no event would come), an
+      // add that may have reached Redis before (on a connection given up on, whose events this
+      // link's stream reader never saw), an end announced before Redis answered the add. Else
+      // nothing can have happened yet that the link's events would not tell.
+      if (spec.jobId !== undefined || this.mayBeInRedis || this.endSeen) this.link.check(jobId);
       if (this.cancel !== null) requestCancel(this);
     },
     notEnqueued(why, cause) {

@@ -35,10 +35,36 @@ export interface JobData {
   payload: string;  // base64 of the sealed v8.serialize({ args, kwargs[, carrier] })
 }
 
-/** A completed job's return value. */
+/**
+ * A completed job's return value. Beside the sealed result, how the job ran, as the job's hash
+ * has it (in the clear there too): so that the creator learns its thread's end from BullMQ's
+ * `completed` event alone, which carries the return value, with no read of the hash. Absent from
+ * an older worker's result: the creator reads the hash then.
+ */
 export interface JobResult {
   v: number;
   payload: string;  // base64 of the sealed v8.serialize(result)
+  worker?: string;  // the BullMQ worker name that ran it (the hash's processedBy)
+  attempts?: number;  // attempts started, this one included (the hash's attemptsStarted)
+  stalls?: number;  // the hash's stalledCounter
+  progress?: JobProgress;  // the last progress value, sealed (the hash's progress)
+}
+
+/** How a job ran, as its result says it (untrusted: checked, unsealed as the hash's fields). */
+export interface RanBy { worker: string; attempts: number; stalls: number; progress: unknown }
+
+const count = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+
+/**
+ * How a job ran, from its return value (untrusted input: the shape is checked); null when the
+ * value does not say (an older worker's, or not ours): the job's hash says then.
+ */
+export function ranBy(value: unknown): RanBy | null {
+  const result = value as Partial<JobResult> | null;
+  if (typeof result !== 'object' || result === null || typeof result.worker !== 'string' ||
+    !count(result.attempts) || !count(result.stalls)) return null;
+  const { worker, attempts, stalls, progress } = result;
+  return { worker, attempts, stalls, progress };
 }
 
 /**

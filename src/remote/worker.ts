@@ -12,7 +12,7 @@ import { ThreadCancelledError, argTypeError } from '../core/errors';
 import { connectionOptions, redactUrl, resolvedConfig } from './options';
 import { within } from '../core/within';
 import { loadBullmq, redisClient } from './bullmq';
-import type { JobResult } from './protocol';
+import type { JobProgress, JobResult } from './protocol';
 import { positiveIntegerOption } from '../core/checks';
 import { runChannel, runTrace, traceRun, traceSettled } from '../core/tracing';
 
@@ -192,8 +192,9 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
     // Its progress goes into the job (BullMQ's progress: its event and its hash), sealed, in
     // order; all of it before the job ends.
     let progressed = Promise.resolve();
+    let lastProgress: JobProgress | undefined;
     thread.on('progress', (value: unknown) => {
-      const sealed = sealProgress(base.secret, place, value);
+      const sealed = lastProgress = sealProgress(base.secret, place, value);
       progressed = progressed.then(() => job.updateProgress(sealed as unknown as object))
         .catch(() => {});
     });
@@ -221,12 +222,16 @@ export function startWorker(options: RemoteWorkerOptions): RemoteWorker {
       throw asBullError(thread.exception, UnrecoverableError);
     }
     if (thread.exception !== undefined) throw await thrownBy(job, place, thread.exception);
+    let sealed: JobResult;
     try {
-      return sealResult(base.secret, place, thread.result);
+      sealed = sealResult(base.secret, place, thread.result);
     } catch (error) {
       throw asBullError(Object.assign(new TypeError(`the result cannot be serialised by v8.serialize: ${(error as Error)?.message}`),
         { code: 'ERR_REMOTE_RESULT' }), Error);
     }
+    // How it ran, as the hash has it: its creator needs nothing but the `completed` event.
+    return { ...sealed, worker: name, attempts: job.attemptsStarted, stalls: job.stalledCounter,
+      ...(lastProgress === undefined ? {} : { progress: lastProgress }) };
   };
   // What the job's thread threw: as BullMQ keeps it (asBullError), and whole, sealed in the job's
   // hash beside it before BullMQ fails the job (the creator rebuilds it from there). Without that
