@@ -18,7 +18,7 @@ esac
 npm run build:ts >/dev/null
 npx cmake-js rebuild -O "build/$mode" --CDBGT_SANITIZE="$flags" >/dev/null
 
-export BACKGROUND_THREAD_ADDON="build/$mode/Release/background_thread.node"
+export BACKGROUND_THREAD_ADDON="$PWD/build/$mode/Release/background_thread.node"
 # node itself is not instrumented: its own leaks at exit and V8's SEGV handling are not ours.
 export ASAN_OPTIONS=detect_leaks=0:handle_segv=0:detect_odr_violation=0:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

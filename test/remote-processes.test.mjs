@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { startRedis } from '../scripts/redis-server.mjs';
 import { QUICK, ROOT, describe, importHelpers, processExists, runChild, runNode } from './helpers/child.mjs';
@@ -311,6 +311,10 @@ it('SIGTERM drains a worker: the running job ends, then exit 0; past --drain-tim
   assert.equal(await twice.w.exited, { code: 143, signal: null }, twice.w.stderr());
 });
 
+/** BACKGROUND_THREAD_ADDON (a sanitizer build, say) for a process run elsewhere: absolute. */
+const addonEnv = () => (process.env.BACKGROUND_THREAD_ADDON
+  ? { BACKGROUND_THREAD_ADDON: resolve(ROOT, process.env.BACKGROUND_THREAD_ADDON) } : {});
+
 /**
  * A consumer project that has this package installed, as `npm install` leaves it (linked, so no
  * copy): npx finds `background-thread-worker` in its node_modules/.bin and installs nothing.
@@ -331,7 +335,7 @@ it('SIGTERM to the pid of `npx background-thread-worker` reaches the worker: it 
   const release = join(dir, 'release');
   // npx runs the bin through `sh -c`, and forwards a signal it gets to that shell only.
   const npx = spawn('npx', ['--offline', 'background-thread-worker', '--allow', 'jobs/**'], {
-    cwd: consumerProject(), env: { ...process.env, NODE_OPTIONS: '', ...remoteEnv(redis.socket, queue) }, stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: consumerProject(), env: { ...process.env, NODE_OPTIONS: '', ...remoteEnv(redis.socket, queue), ...addonEnv() }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   npx.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
