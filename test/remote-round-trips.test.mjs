@@ -6,7 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BackgroundThread, configureRemote } from 'background-thread';
 import {
-  JOBS, JOBS_ROOT, SECRET, freshQueue, inspectQueue, rawClient, startWorker, stopWorkers, testRedis,
+  JOBS, JOBS_ROOT, SECRET, forgeryPair, freshQueue, inspectQueue, rawClient, startWorker,
+  stopWorkers, testRedis,
 } from './helpers/remote.mjs';
 import { withTimeout } from './helpers/wait.mjs';
 
@@ -60,16 +61,9 @@ it('a completed remote thread is learned from its event: no read of its job afte
 });
 
 it('a forged completed event (another job\'s result) ends nothing: the job is read, and runs', async () => {
-  const x = remote([1, 2]);
-  x.start();
-  await withTimeout(x.join(), 60, 'join');
-  const y = remote([40, 2], { delay: 3600_000 });  // waits an hour, unless promoted
-  y.start();
-  await y.remote.enqueued;
-  const q = await inspectQueue(redis.socket, queue);
+  const { y, q, client, returnvalue } = await forgeryPair(redis.socket, queue,
+    () => remote([1, 2]), () => remote([40, 2], { delay: 3600_000 }));
   try {
-    const { returnvalue } = await q.getJob(x.remote.jobId);
-    const client = await rawClient(q);
     await client.xadd(q.keys.events, '*', 'event', 'completed', 'jobId', y.remote.jobId, 'returnvalue', JSON.stringify(returnvalue));
     assert.not.ok(await y.join(1), 'x\'s result does not end y');
     await (await q.getJob(y.remote.jobId)).promote();

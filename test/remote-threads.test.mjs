@@ -13,8 +13,8 @@ import {
   setExcepthook,
 } from 'background-thread';
 import {
-  JOBS, JOBS_ROOT, SECRET, freshQueue, inspectQueue, markers, rawClient, redisProxy, startWorker,
-  stopWorkers, testRedis,
+  JOBS, JOBS_ROOT, SECRET, forgeryPair, freshQueue, inspectQueue, markers, rawClient, redisProxy,
+  startWorker, stopWorkers, testRedis,
 } from './helpers/remote.mjs';
 import { until, withTimeout } from './helpers/wait.mjs';
 
@@ -232,16 +232,9 @@ it('a sealed job copied under another id, or into another queue, is refused and 
 });
 
 it('a job\'s sealed result written into another job is refused there', async () => {
-  const x = remote('add', { args: [1, 2] });
-  x.start();
-  await withTimeout(x.join(), 60, 'join');
-  const y = remote('add', { args: [40, 2] }, { delay: 3600_000 });   // waits an hour: its result is the forger's
-  y.start();
-  await y.remote.enqueued;
-  const q = await inspectQueue(redis.socket, queue);
+  const { y, q, client, returnvalue } = await forgeryPair(redis.socket, queue,
+    () => remote('add', { args: [1, 2] }), () => remote('add', { args: [40, 2] }, { delay: 3600_000 }));
   try {
-    const { returnvalue } = await q.getJob(x.remote.jobId);
-    const client = await rawClient(q);
     const seen = await withHook(async () => {
       await client.hset(q.toKey(y.remote.jobId), 'returnvalue', JSON.stringify(returnvalue), 'finishedOn', String(Date.now()));
       await withTimeout(y.join(), 60, 'join');

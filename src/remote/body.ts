@@ -274,8 +274,7 @@ class Link {
       this.#completed(tracker, job.returnvalue, ran, true);
       return;
     }
-    tracker.progressed(last);
-    Object.assign(tracker.info, { attempts: ran.attempts, stalls: ran.stalls, worker: ran.worker });
+    noteRan(tracker, ran);
     const reason = job.failedReason;
     if (reason === 'job stalled more than allowable limit') {
       tracker.settle({ error: refusal('ERR_REMOTE_STALLED', `job ${tracker.jobId} stalled ${job.stalledCounter} times ` +
@@ -305,8 +304,7 @@ class Link {
       if (!read) return false;
       outcome = { error };
     }
-    tracker.progressed(ran.progress);
-    Object.assign(tracker.info, { attempts: ran.attempts, stalls: ran.stalls, worker: ran.worker });
+    noteRan(tracker, ran);
     tracker.settle(outcome);
     return true;
   }
@@ -387,6 +385,12 @@ class Link {
     const closing = [now ? this.queue.disconnect() : this.queue.close(), this.events?.close()];
     void Promise.all(closing).catch(() => {});
   }
+}
+
+/** How an ended job ran, before its thread settles: its last progress value, its job's info. */
+function noteRan(tracker: Tracker, ran: Omit<RanBy, 'worker'> & { worker: string | null }): void {
+  tracker.progressed(ran.progress);
+  Object.assign(tracker.info, { attempts: ran.attempts, stalls: ran.stalls, worker: ran.worker });
 }
 
 /**

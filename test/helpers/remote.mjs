@@ -88,6 +88,24 @@ export async function inspectQueue(socket, queue) {
 }
 
 /**
+ * Two remote threads for a forgery test: `x` (from makeX) run to its end, then `y` (from makeY,
+ * delayed an hour, so that nothing runs it unless it is promoted) enqueued; resolves { x, y, q,
+ * client, returnvalue }: a queue to look at them (close it after), its raw client, and x's sealed
+ * return value, which is not y's.
+ */
+export async function forgeryPair(socket, queue, makeX, makeY) {
+  const x = makeX();
+  x.start();
+  await withTimeout(x.join(), 60, 'join');
+  const y = makeY();
+  y.start();
+  await y.remote.enqueued;
+  const q = await inspectQueue(socket, queue);
+  const { returnvalue } = await q.getJob(x.remote.jobId);
+  return { x, y, q, client: await rawClient(q), returnvalue };
+}
+
+/**
  * A TCP proxy in front of the Redis at `socket`, to play a network's failures with a real Redis:
  * hold() keeps what the connections open now send from Redis (a slow path: it arrives at
  * release(), the end of a connection closed meanwhile after it); connections made later pass.
